@@ -1,0 +1,451 @@
+import { createHash } from 'crypto';
+import { Chart, Lazy, Size } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { renderEtcdFlags } from './flags';
+import { validateImage } from './image';
+import { CLIENT_PORT, ClusterModel, METRICS_PORT, MemberModel, PEER_PORT, dnsMember } from './model';
+import { EtcdNetworkPeer } from './network-peer';
+import { renderProbes } from './probes';
+import { EtcdResources } from './resources';
+import { EtcdTuning, bytesOf, resolveTuning } from './tuning';
+import { validateDnsLabel, validateDnsSubdomain, validateMemberCount, validateServiceName } from './validate';
+import { EtcdVersion } from './version';
+import { addWarning } from './warnings';
+
+/** How strongly members are kept off the same node. */
+export enum EtcdPodAntiAffinity {
+  /** Never two members on one node: a node failure costs at most one member. Pods stay Pending without enough nodes. */
+  REQUIRED = 'REQUIRED',
+  /** Spread over nodes when possible, co-locate when not. */
+  PREFERRED = 'PREFERRED',
+  /** No anti-affinity. */
+  NONE = 'NONE',
+}
+
+/** Properties of an {@link EtcdCluster}. */
+export interface EtcdClusterProps {
+  /**
+   * Base name of every object: the StatefulSet and client Service are `<name>`, the headless
+   * peer Service `<name>-peer`, members `<name>-0`, `<name>-1`, ...
+   * Must start with a letter (it names Services) and be at most 52 characters (StatefulSet limit).
+   * @default - the construct id, lowercased
+   */
+  readonly name?: string;
+
+  /**
+   * Namespace of every object. It is written into each object, because member DNS names
+   * and certificates depend on it.
+   * @default - the chart's namespace, or `default`
+   */
+  readonly namespace?: string;
+
+  /**
+   * Number of members: 1, 3, 5 or 7. A majority must be up for the cluster to work, so
+   * 3 tolerate one failure, 5 two, 7 three. 1 is not highly available.
+   * @default 3
+   */
+  readonly members?: number;
+
+  /**
+   * etcd release. Flags and probe endpoints follow it.
+   * @default EtcdVersion.DEFAULT
+   */
+  readonly version?: EtcdVersion;
+
+  /**
+   * Container image repository; the image must contain `/usr/local/bin/etcd`.
+   * @default 'gcr.io/etcd-development/etcd' (etcd's official release images)
+   */
+  readonly imageRepository?: string;
+
+  /**
+   * Container image tag.
+   * @default - `v<version>`, as etcd's release images are tagged
+   */
+  readonly imageTag?: string;
+
+  /**
+   * The Kubernetes cluster's DNS domain, used in member addresses.
+   * @default 'cluster.local'
+   */
+  readonly clusterDomain?: string;
+
+  /**
+   * Size of each member's data volume.
+   * @default Size.gibibytes(8)
+   */
+  readonly storageSize?: Size;
+
+  /**
+   * StorageClass of the data volumes. etcd wants low-latency disks (SSD).
+   * @default - the cluster's default StorageClass
+   */
+  readonly storageClassName?: string;
+
+  /**
+   * Timing, quota, compaction and corruption checks.
+   * @default - see EtcdTuning
+   */
+  readonly tuning?: EtcdTuning;
+
+  /**
+   * CPU and memory for each member.
+   * @default EtcdResources.minimal()
+   */
+  readonly resources?: EtcdResources;
+
+  /**
+   * Keeping members on different nodes.
+   * @default EtcdPodAntiAffinity.REQUIRED (with more than one member)
+   */
+  readonly podAntiAffinity?: EtcdPodAntiAffinity;
+
+  /**
+   * Spread members evenly over zones (`topology.kubernetes.io/zone`, max skew 1).
+   * Nodes without the zone label are not used.
+   * @default false
+   */
+  readonly spreadAcrossZones?: boolean;
+
+  /**
+   * Node labels members must run on.
+   * @default - any node
+   */
+  readonly nodeSelector?: { [key: string]: string };
+
+  /**
+   * Tolerations, e.g. to run on dedicated or control-plane nodes.
+   * @default - none
+   */
+  readonly tolerations?: k8s.Toleration[];
+
+  /**
+   * PriorityClass of the members, so they are not preempted by less important pods.
+   * @default - none
+   */
+  readonly priorityClassName?: string;
+
+  /**
+   * Create a NetworkPolicy that admits peer traffic only from members, client traffic only
+   * from `clients` and metrics scrapes only from `monitoring`.
+   * @default true
+   */
+  readonly networkPolicy?: boolean;
+
+  /**
+   * Who may connect to the client port. More can be added with `allowClient()`.
+   * `EtcdNetworkPeer.anywhere()` turns filtering off.
+   * @default - nobody (a warning is printed)
+   */
+  readonly clients?: EtcdNetworkPeer[];
+
+  /**
+   * Who may scrape the metrics port (Prometheus).
+   * @default - nobody
+   */
+  readonly monitoring?: EtcdNetworkPeer[];
+}
+
+const DEFAULT_IMAGE_REPOSITORY = 'gcr.io/etcd-development/etcd';
+const DATA_MOUNT_PATH = '/var/lib/etcd';
+/** A subdirectory, so etcd owns its directory (mode 0700) and never sees the volume root's lost+found. */
+const DATA_DIR = `${DATA_MOUNT_PATH}/data`;
+const DATA_VOLUME = 'data';
+/** The distroless convention for an unprivileged user; etcd needs no passwd entry. */
+const RUN_AS_ID = 65532;
+const POD_NAME_REF = '$(POD_NAME)';
+
+/**
+ * A production etcd cluster running as a StatefulSet.
+ *
+ * Creates a headless peer Service, a client Service, the StatefulSet, a PodDisruptionBudget
+ * that never lets an eviction break quorum, and a NetworkPolicy.
+ */
+export class EtcdCluster extends Construct {
+  /** Base name of the objects. */
+  public readonly name: string;
+  /** Namespace of the objects. */
+  public readonly namespace: string;
+  /** Number of members. */
+  public readonly members: number;
+  /** etcd release. */
+  public readonly version: EtcdVersion;
+  /** Container image. */
+  public readonly image: string;
+  /** Name of the headless Service that gives members their DNS names. */
+  public readonly peerServiceName: string;
+  /** Name of the Service clients connect to. */
+  public readonly clientServiceName: string;
+  /** Every member's client URL, e.g. `http://etcd-0.etcd-peer.default.svc.cluster.local:2379`. */
+  public readonly clientEndpoints: string[];
+  /** The value for kube-apiserver's `--etcd-servers`: every member's client URL, comma-separated. */
+  public readonly etcdServers: string;
+
+  /** The StatefulSet running the members. */
+  public readonly statefulSet: k8s.KubeStatefulSet;
+  /** The headless peer Service. */
+  public readonly peerService: k8s.KubeService;
+  /** The client Service. */
+  public readonly clientService: k8s.KubeService;
+  /** The PodDisruptionBudget. */
+  public readonly podDisruptionBudget: k8s.KubePodDisruptionBudget;
+  /** The NetworkPolicy, unless disabled. */
+  public readonly networkPolicy?: k8s.KubeNetworkPolicy;
+
+  /** @internal the resolved model every object renders from. */
+  public readonly _model: ClusterModel;
+  private readonly clients: EtcdNetworkPeer[];
+  private readonly monitoring: EtcdNetworkPeer[];
+  private readonly selectorLabels: { [key: string]: string };
+
+  public constructor(scope: Construct, id: string, props: EtcdClusterProps = {}) {
+    super(scope, id);
+
+    this.name = props.name ?? id.toLowerCase();
+    validateServiceName(props.name === undefined ? `name (derived from the construct id '${id}'; set name explicitly)` : 'name', this.name, 52);
+    this.namespace = props.namespace ?? Chart.of(this).namespace ?? 'default';
+    validateDnsLabel('namespace', this.namespace);
+    this.members = props.members ?? 3;
+    validateMemberCount('members', this.members);
+    const clusterDomain = props.clusterDomain ?? 'cluster.local';
+    validateDnsSubdomain('clusterDomain', clusterDomain);
+    this.version = props.version ?? EtcdVersion.DEFAULT;
+    this.image = validateImage(props.imageRepository ?? DEFAULT_IMAGE_REPOSITORY, props.imageTag ?? `v${this.version}`);
+    if (props.storageClassName !== undefined) validateDnsSubdomain('storageClassName', props.storageClassName);
+    if (props.priorityClassName !== undefined) validateDnsSubdomain('priorityClassName', props.priorityClassName);
+    const storageSize = props.storageSize ?? Size.gibibytes(8);
+
+    this.peerServiceName = `${this.name}-peer`;
+    this.clientServiceName = this.name;
+    this.clients = [...(props.clients ?? [])];
+    this.monitoring = [...(props.monitoring ?? [])];
+    this.selectorLabels = {
+      'app.kubernetes.io/name': 'etcd',
+      'app.kubernetes.io/instance': this.name,
+    };
+
+    const memberNamed = (memberName: string) =>
+      dnsMember(memberName, `${memberName}.${this.peerServiceName}.${this.namespace}.svc.${clusterDomain}`, undefined);
+    const members: MemberModel[] = [];
+    for (let i = 0; i < this.members; i++) members.push(memberNamed(`${this.name}-${i}`));
+
+    this._model = {
+      version: this.version,
+      members,
+      initialClusterToken: this.tokenFor(),
+      initialClusterState: 'new',
+      dataDir: DATA_DIR,
+      metricsUrl: `http://0.0.0.0:${METRICS_PORT}`,
+      tuning: resolveTuning(props.tuning ?? {}, bytesOf(storageSize), (w) => addWarning(this, w)),
+    };
+    this.clientEndpoints = members.map((m) => m.clientUrl);
+    this.etcdServers = this.clientEndpoints.join(',');
+
+    this.warnAboutVersion();
+    if (this.members === 1) {
+      addWarning(this, 'members is 1: the cluster is not highly available and its only member cannot be evicted without downtime');
+    }
+
+    this.peerService = this.renderPeerService();
+    this.clientService = this.renderClientService();
+    this.statefulSet = this.renderStatefulSet(props, memberNamed(POD_NAME_REF), storageSize);
+    this.podDisruptionBudget = this.renderPodDisruptionBudget();
+    if (props.networkPolicy ?? true) {
+      this.networkPolicy = this.renderNetworkPolicy();
+      addWarning(this, 'no clients are declared, so the NetworkPolicy admits nobody to the client port: pass clients or call allowClient()',
+        () => this.clients.length === 0);
+    }
+  }
+
+  /** Admit another source to the client port. */
+  public allowClient(peer: EtcdNetworkPeer): void {
+    this.clients.push(peer);
+  }
+
+  /** Admit another source to the metrics port. */
+  public allowMonitoring(peer: EtcdNetworkPeer): void {
+    this.monitoring.push(peer);
+  }
+
+  private get labels(): { [key: string]: string } {
+    return {
+      ...this.selectorLabels,
+      'app.kubernetes.io/component': 'database',
+      'app.kubernetes.io/version': this.version.toString(),
+      'app.kubernetes.io/managed-by': 'cdk8s-etcd',
+    };
+  }
+
+  private metadata(name: string): k8s.ObjectMeta {
+    return { name, namespace: this.namespace, labels: this.labels };
+  }
+
+  /** Stable across syntheses, different for every cluster: name, namespace and construct path. */
+  private tokenFor(): string {
+    const digest = createHash('sha256').update(`${this.namespace}/${this.name}/${this.node.path}`).digest('hex');
+    return `${this.name}-${this.namespace}-${digest.slice(0, 10)}`;
+  }
+
+  private warnAboutVersion(): void {
+    for (const advisory of this.version.advisories) addWarning(this, advisory);
+    if (!this.version.isKnownMinor) {
+      addWarning(this, `version ${this.version} is newer than the releases this library knows (3.4 to 3.6): flags and probes are rendered as for 3.6`);
+    }
+  }
+
+  private renderPeerService(): k8s.KubeService {
+    return new k8s.KubeService(this, 'PeerService', {
+      metadata: this.metadata(this.peerServiceName),
+      spec: {
+        clusterIp: 'None',
+        // Members must resolve each other before they are ready, or the cluster never forms.
+        publishNotReadyAddresses: true,
+        selector: this.selectorLabels,
+        ports: [
+          { name: 'peer', port: PEER_PORT, targetPort: k8s.IntOrString.fromString('peer') },
+          { name: 'client', port: CLIENT_PORT, targetPort: k8s.IntOrString.fromString('client') },
+          { name: 'metrics', port: METRICS_PORT, targetPort: k8s.IntOrString.fromString('metrics') },
+        ],
+      },
+    });
+  }
+
+  private renderClientService(): k8s.KubeService {
+    return new k8s.KubeService(this, 'ClientService', {
+      metadata: this.metadata(this.clientServiceName),
+      spec: {
+        type: 'ClusterIP',
+        selector: this.selectorLabels,
+        ports: [{ name: 'client', port: CLIENT_PORT, targetPort: k8s.IntOrString.fromString('client') }],
+      },
+    });
+  }
+
+  private renderStatefulSet(props: EtcdClusterProps, templateMember: MemberModel, storageSize: Size): k8s.KubeStatefulSet {
+    const probes = renderProbes(this.version, { port: k8s.IntOrString.fromString('metrics') });
+    const container: k8s.Container = {
+      name: 'etcd',
+      image: this.image,
+      imagePullPolicy: 'IfNotPresent',
+      command: ['/usr/local/bin/etcd'],
+      args: renderEtcdFlags(this._model, templateMember),
+      env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+      ports: [
+        { name: 'client', containerPort: CLIENT_PORT, protocol: 'TCP' },
+        { name: 'peer', containerPort: PEER_PORT, protocol: 'TCP' },
+        { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
+      ],
+      volumeMounts: [{ name: DATA_VOLUME, mountPath: DATA_MOUNT_PATH }],
+      livenessProbe: probes.liveness,
+      readinessProbe: probes.readiness,
+      startupProbe: probes.startup,
+      resources: (props.resources ?? EtcdResources.minimal())._toKube(),
+      securityContext: {
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+    };
+
+    return new k8s.KubeStatefulSet(this, 'Resource', {
+      metadata: this.metadata(this.name),
+      spec: {
+        serviceName: this.peerServiceName,
+        replicas: this.members,
+        // All members must start together to form the cluster; updates still roll one at a time.
+        podManagementPolicy: 'Parallel',
+        updateStrategy: { type: 'RollingUpdate' },
+        // Deleting or scaling the StatefulSet must never delete etcd data.
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+        selector: { matchLabels: this.selectorLabels },
+        template: {
+          metadata: { labels: this.labels },
+          spec: {
+            automountServiceAccountToken: false,
+            // Service links inject variables like ETCD_PORT that etcd would read as configuration.
+            enableServiceLinks: false,
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: RUN_AS_ID,
+              runAsGroup: RUN_AS_ID,
+              fsGroup: RUN_AS_ID,
+              fsGroupChangePolicy: 'OnRootMismatch',
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+            affinity: this.renderAffinity(props.podAntiAffinity ?? EtcdPodAntiAffinity.REQUIRED),
+            topologySpreadConstraints: props.spreadAcrossZones ? [{
+              maxSkew: 1,
+              topologyKey: 'topology.kubernetes.io/zone',
+              whenUnsatisfiable: 'DoNotSchedule',
+              labelSelector: { matchLabels: this.selectorLabels },
+            }] : undefined,
+            nodeSelector: props.nodeSelector,
+            tolerations: props.tolerations,
+            priorityClassName: props.priorityClassName,
+            containers: [container],
+          },
+        },
+        volumeClaimTemplates: [{
+          metadata: { name: DATA_VOLUME, labels: this.selectorLabels },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            storageClassName: props.storageClassName,
+            resources: { requests: { storage: k8s.Quantity.fromString(storageSize.asString()) } },
+          },
+        }],
+      },
+    });
+  }
+
+  private renderAffinity(antiAffinity: EtcdPodAntiAffinity): k8s.Affinity | undefined {
+    if (this.members === 1 || antiAffinity === EtcdPodAntiAffinity.NONE) return undefined;
+    const term: k8s.PodAffinityTerm = {
+      labelSelector: { matchLabels: this.selectorLabels },
+      topologyKey: 'kubernetes.io/hostname',
+    };
+    return antiAffinity === EtcdPodAntiAffinity.REQUIRED
+      ? { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } }
+      : { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] } };
+  }
+
+  /**
+   * At most one member voluntarily down at a time. With 3 or more members that always
+   * leaves a quorum (and counts already-broken members against the budget); a single
+   * member cannot be evicted at all without an outage, so its budget allows none.
+   */
+  private renderPodDisruptionBudget(): k8s.KubePodDisruptionBudget {
+    return new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
+      metadata: this.metadata(this.name),
+      spec: {
+        maxUnavailable: k8s.IntOrString.fromNumber(this.members === 1 ? 0 : 1),
+        selector: { matchLabels: this.selectorLabels },
+      },
+    });
+  }
+
+  private renderNetworkPolicy(): k8s.KubeNetworkPolicy {
+    const port = (n: number): k8s.NetworkPolicyPort => ({ port: k8s.IntOrString.fromNumber(n), protocol: 'TCP' });
+    const rule = (peers: EtcdNetworkPeer[], n: number): k8s.NetworkPolicyIngressRule[] => {
+      if (peers.length === 0) return [];
+      if (peers.some((p) => p.isAnywhere)) return [{ ports: [port(n)] }];
+      return [{ from: peers.map((p) => p._toKube()!), ports: [port(n)] }];
+    };
+    return new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
+      metadata: this.metadata(this.name),
+      spec: {
+        podSelector: { matchLabels: this.selectorLabels },
+        policyTypes: ['Ingress'],
+        ingress: Lazy.any({
+          produce: () => [
+            { from: [{ podSelector: { matchLabels: this.selectorLabels } }], ports: [port(PEER_PORT)] },
+            ...rule(this.clients, CLIENT_PORT),
+            ...rule(this.monitoring, METRICS_PORT),
+          ],
+        }) as unknown as k8s.NetworkPolicyIngressRule[],
+      },
+    });
+  }
+}

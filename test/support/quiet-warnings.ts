@@ -1,0 +1,2 @@
+// Tests read warnings from construct metadata (warningsOf); keep the console output readable.
+jest.spyOn(console, 'warn').mockImplementation(() => undefined);
