@@ -1,9 +1,14 @@
 import { App, Chart, Size } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
 import { EtcdCluster, EtcdNetworkPeer, EtcdResources } from '../lib';
 
+const API_SERVER_LABELS = { app: 'kube-apiserver' };
+const ETCD_CLIENT_CERT_DIR = '/etc/kubernetes/pki/etcd-client';
+
 /**
- * A three-member etcd for a hosted control plane: members spread over nodes and zones,
- * only the API server pods admitted to the client port, Prometheus to the metrics port.
+ * A three-member etcd for a hosted control plane, with mutual TLS from cert-manager (the
+ * default): members spread over nodes and zones, only the API server admitted to the client
+ * port, Prometheus to the metrics port.
  */
 export function buildApp(app: App): Chart {
   const chart = new Chart(app, 'etcd', { namespace: 'control-plane' });
@@ -14,11 +19,32 @@ export function buildApp(app: App): Chart {
     resources: EtcdResources.small({ guaranteed: true }),
     spreadAcrossZones: true,
     priorityClassName: 'system-cluster-critical',
-    clients: [EtcdNetworkPeer.pods({ labels: { app: 'kube-apiserver' } })],
+    clients: [EtcdNetworkPeer.pods({ labels: API_SERVER_LABELS })],
     monitoring: [EtcdNetworkPeer.namespace('monitoring')],
   });
-  // What the kube-apiserver needs: --etcd-servers=<this>
-  chart.node.addMetadata('etcd-servers', etcd.etcdServers);
+
+  // The kube-apiserver side of the wiring: mount the client identity where the flags point.
+  // Only the etcd flags are shown; a real API server needs its other flags (service accounts,
+  // serving certificates, ...) and its own image version.
+  new k8s.KubeDeployment(chart, 'kube-apiserver', {
+    metadata: { name: 'kube-apiserver', namespace: etcd.namespace },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: API_SERVER_LABELS },
+      template: {
+        metadata: { labels: API_SERVER_LABELS },
+        spec: {
+          containers: [{
+            name: 'kube-apiserver',
+            image: 'registry.k8s.io/kube-apiserver:v1.34.2',
+            command: ['kube-apiserver', ...etcd.kubeApiServerFlags(ETCD_CLIENT_CERT_DIR)],
+            volumeMounts: [{ name: 'etcd-client', mountPath: ETCD_CLIENT_CERT_DIR, readOnly: true }],
+          }],
+          volumes: [{ name: 'etcd-client', secret: { secretName: etcd.clientSecretName!, defaultMode: 0o440 } }],
+        },
+      },
+    },
+  });
   return chart;
 }
 

@@ -4,10 +4,11 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { renderEtcdFlags } from './flags';
 import { validateImage } from './image';
-import { CLIENT_PORT, ClusterModel, METRICS_PORT, MemberModel, PEER_PORT, dnsMember } from './model';
+import { CLIENT_PORT, ClusterModel, METRICS_PORT, MemberModel, PEER_PORT, TlsFiles, dnsMember } from './model';
 import { EtcdNetworkPeer } from './network-peer';
 import { renderProbes } from './probes';
 import { EtcdResources } from './resources';
+import { EtcdTls, TlsSecrets } from './tls';
 import { EtcdTuning, bytesOf, resolveTuning } from './tuning';
 import { validateDnsLabel, validateDnsSubdomain, validateMemberCount, validateServiceName } from './validate';
 import { EtcdVersion } from './version';
@@ -84,6 +85,13 @@ export interface EtcdClusterProps {
   readonly storageClassName?: string;
 
   /**
+   * Transport security. The default is mutual TLS on the client and peer planes with
+   * certificates from cert-manager; `EtcdTls.disabled()` is plain http and warns.
+   * @default EtcdTls.certManager()
+   */
+  readonly tls?: EtcdTls;
+
+  /**
    * Timing, quota, compaction and corruption checks.
    * @default - see EtcdTuning
    */
@@ -155,6 +163,9 @@ const DATA_VOLUME = 'data';
 /** The distroless convention for an unprivileged user; etcd needs no passwd entry. */
 const RUN_AS_ID = 65532;
 const POD_NAME_REF = '$(POD_NAME)';
+const TLS_DIR = '/etc/etcd/tls';
+/** Secret volumes are owned by the fsGroup; owner and group may read, nobody else. */
+const SECRET_MODE = 0o440;
 
 /**
  * A production etcd cluster running as a StatefulSet.
@@ -181,6 +192,20 @@ export class EtcdCluster extends Construct {
   public readonly clientEndpoints: string[];
   /** The value for kube-apiserver's `--etcd-servers`: every member's client URL, comma-separated. */
   public readonly etcdServers: string;
+  /** Whether the client and peer planes use mutual TLS. */
+  public readonly tlsEnabled: boolean;
+  /**
+   * Secret (kubernetes.io/tls: `tls.crt`, `tls.key`, `ca.crt`) with a client certificate for
+   * kube-apiserver and maintenance jobs; undefined without TLS or when `fromSecrets` names none.
+   */
+  public readonly clientSecretName?: string;
+  /**
+   * The DNS names server and peer certificates must hold: each member's FQDN with and without
+   * the cluster domain, the peer Service wildcards, the client Service names, and localhost.
+   */
+  public readonly certificateDnsNames: string[];
+  /** The IP addresses server and peer certificates must hold (loopback, for local health checks). */
+  public readonly certificateIpAddresses: string[];
 
   /** The StatefulSet running the members. */
   public readonly statefulSet: k8s.KubeStatefulSet;
@@ -225,10 +250,36 @@ export class EtcdCluster extends Construct {
       'app.kubernetes.io/instance': this.name,
     };
 
+    const memberNames: string[] = [];
+    for (let i = 0; i < this.members; i++) memberNames.push(`${this.name}-${i}`);
+    this.certificateDnsNames = this.dnsNamesFor(memberNames, clusterDomain);
+    this.certificateIpAddresses = ['127.0.0.1', '::1'];
+
+    const tls = props.tls ?? EtcdTls.certManager();
+    this.tlsEnabled = tls.enabled;
+    const secrets = tls._bind(this, {
+      name: this.name,
+      namespace: this.namespace,
+      labels: this.labels,
+      dnsNames: this.certificateDnsNames,
+      ipAddresses: this.certificateIpAddresses,
+    });
+    this.clientSecretName = secrets?.client;
+    const tlsFiles: TlsFiles | undefined = secrets && {
+      certFile: `${TLS_DIR}/server/tls.crt`,
+      keyFile: `${TLS_DIR}/server/tls.key`,
+      trustedCaFile: `${TLS_DIR}/server/ca.crt`,
+      peerCertFile: `${TLS_DIR}/peer/tls.crt`,
+      peerKeyFile: `${TLS_DIR}/peer/tls.key`,
+      peerTrustedCaFile: `${TLS_DIR}/peer/ca.crt`,
+    };
+    if (!tls.enabled) {
+      addWarning(this, 'tls is disabled: clients and peers talk plain http, and anyone who reaches the client port can read and write everything');
+    }
+
     const memberNamed = (memberName: string) =>
-      dnsMember(memberName, `${memberName}.${this.peerServiceName}.${this.namespace}.svc.${clusterDomain}`, undefined);
-    const members: MemberModel[] = [];
-    for (let i = 0; i < this.members; i++) members.push(memberNamed(`${this.name}-${i}`));
+      dnsMember(memberName, `${memberName}.${this.peerServiceName}.${this.namespace}.svc.${clusterDomain}`, tlsFiles);
+    const members: MemberModel[] = memberNames.map(memberNamed);
 
     this._model = {
       version: this.version,
@@ -238,6 +289,7 @@ export class EtcdCluster extends Construct {
       dataDir: DATA_DIR,
       metricsUrl: `http://0.0.0.0:${METRICS_PORT}`,
       tuning: resolveTuning(props.tuning ?? {}, bytesOf(storageSize), (w) => addWarning(this, w)),
+      tls: tlsFiles,
     };
     this.clientEndpoints = members.map((m) => m.clientUrl);
     this.etcdServers = this.clientEndpoints.join(',');
@@ -249,13 +301,37 @@ export class EtcdCluster extends Construct {
 
     this.peerService = this.renderPeerService();
     this.clientService = this.renderClientService();
-    this.statefulSet = this.renderStatefulSet(props, memberNamed(POD_NAME_REF), storageSize);
+    this.statefulSet = this.renderStatefulSet(props, memberNamed(POD_NAME_REF), storageSize, secrets);
     this.podDisruptionBudget = this.renderPodDisruptionBudget();
     if (props.networkPolicy ?? true) {
       this.networkPolicy = this.renderNetworkPolicy();
       addWarning(this, 'no clients are declared, so the NetworkPolicy admits nobody to the client port: pass clients or call allowClient()',
         () => this.clients.length === 0);
     }
+  }
+
+  /**
+   * The kube-apiserver flags that connect it to this cluster with the client identity,
+   * when the client Secret (`clientSecretName`) is mounted at `certDir`.
+   * @param certDir where the API server mounts the client Secret
+   */
+  public kubeApiServerFlags(certDir: string = '/etc/kubernetes/pki/etcd-client'): string[] {
+    if (!this.tlsEnabled) {
+      throw new Error('kubeApiServerFlags needs a client certificate, but tls is disabled: use EtcdTls.certManager() or fromSecrets(), or pass only --etcd-servers');
+    }
+    if (this.clientSecretName === undefined) {
+      throw new Error('kubeApiServerFlags needs a client certificate, but EtcdTls.fromSecrets() was given no clientSecretName');
+    }
+    if (!certDir.startsWith('/') || /\s/.test(certDir)) {
+      throw new Error(`certDir must be an absolute path without spaces (got '${certDir}')`);
+    }
+    const dir = certDir.replace(/\/+$/, '');
+    return [
+      `--etcd-servers=${this.etcdServers}`,
+      `--etcd-cafile=${dir}/ca.crt`,
+      `--etcd-certfile=${dir}/tls.crt`,
+      `--etcd-keyfile=${dir}/tls.key`,
+    ];
   }
 
   /** Admit another source to the client port. */
@@ -285,6 +361,22 @@ export class EtcdCluster extends Construct {
   private tokenFor(): string {
     const digest = createHash('sha256').update(`${this.namespace}/${this.name}/${this.node.path}`).digest('hex');
     return `${this.name}-${this.namespace}-${digest.slice(0, 10)}`;
+  }
+
+  /** Member FQDNs with and without the cluster domain, the peer wildcards, the client Service names, localhost. */
+  private dnsNamesFor(memberNames: string[], clusterDomain: string): string[] {
+    const peerDomain = `${this.peerServiceName}.${this.namespace}.svc`;
+    const client = this.clientServiceName;
+    return [
+      ...memberNames.flatMap((m) => [`${m}.${peerDomain}`, `${m}.${peerDomain}.${clusterDomain}`]),
+      `*.${peerDomain}`,
+      `*.${peerDomain}.${clusterDomain}`,
+      client,
+      `${client}.${this.namespace}`,
+      `${client}.${this.namespace}.svc`,
+      `${client}.${this.namespace}.svc.${clusterDomain}`,
+      'localhost',
+    ];
   }
 
   private warnAboutVersion(): void {
@@ -322,7 +414,15 @@ export class EtcdCluster extends Construct {
     });
   }
 
-  private renderStatefulSet(props: EtcdClusterProps, templateMember: MemberModel, storageSize: Size): k8s.KubeStatefulSet {
+  private renderStatefulSet(props: EtcdClusterProps, templateMember: MemberModel, storageSize: Size, secrets: TlsSecrets | undefined): k8s.KubeStatefulSet {
+    const secretVolumes: k8s.Volume[] = secrets ? [
+      { name: 'tls-server', secret: { secretName: secrets.server, defaultMode: SECRET_MODE } },
+      { name: 'tls-peer', secret: { secretName: secrets.peer, defaultMode: SECRET_MODE } },
+    ] : [];
+    const secretMounts: k8s.VolumeMount[] = secrets ? [
+      { name: 'tls-server', mountPath: `${TLS_DIR}/server`, readOnly: true },
+      { name: 'tls-peer', mountPath: `${TLS_DIR}/peer`, readOnly: true },
+    ] : [];
     const probes = renderProbes(this.version, { port: k8s.IntOrString.fromString('metrics') });
     const container: k8s.Container = {
       name: 'etcd',
@@ -336,7 +436,7 @@ export class EtcdCluster extends Construct {
         { name: 'peer', containerPort: PEER_PORT, protocol: 'TCP' },
         { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
       ],
-      volumeMounts: [{ name: DATA_VOLUME, mountPath: DATA_MOUNT_PATH }],
+      volumeMounts: [{ name: DATA_VOLUME, mountPath: DATA_MOUNT_PATH }, ...secretMounts],
       livenessProbe: probes.liveness,
       readinessProbe: probes.readiness,
       startupProbe: probes.startup,
@@ -386,6 +486,7 @@ export class EtcdCluster extends Construct {
             tolerations: props.tolerations,
             priorityClassName: props.priorityClassName,
             containers: [container],
+            volumes: secretVolumes.length > 0 ? secretVolumes : undefined,
           },
         },
         volumeClaimTemplates: [{

@@ -1,5 +1,5 @@
 import { Chart, Size, Testing } from 'cdk8s';
-import { EtcdCluster, EtcdClusterProps, EtcdPodAntiAffinity, EtcdResources, EtcdVersion } from '../lib';
+import { EtcdCluster, EtcdClusterProps, EtcdPodAntiAffinity, EtcdResources, EtcdTls, EtcdVersion } from '../lib';
 import { warningsOf } from '../lib/warnings';
 import { Manifest, etcdContainer, flagsOf, only, synth } from './support/synth';
 
@@ -18,13 +18,15 @@ describe('resources created', () => {
   test('a peer Service, a client Service, a StatefulSet, a PDB and a NetworkPolicy, all named from the construct', () => {
     const { manifests } = cluster();
     expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
+      'Certificate/etcd-ca', 'Certificate/etcd-client', 'Certificate/etcd-peer', 'Certificate/etcd-server',
+      'Issuer/etcd-ca', 'Issuer/etcd-selfsigned',
       'NetworkPolicy/etcd', 'PodDisruptionBudget/etcd', 'Service/etcd', 'Service/etcd-peer', 'StatefulSet/etcd',
     ]);
     manifests.forEach((m) => expect(m.metadata.namespace).toBe('default'));
   });
 
   test('names follow the name prop, namespace the chart', () => {
-    const { manifests, etcd } = cluster({ name: 'events' }, { namespace: 'storage' });
+    const { manifests, etcd } = cluster({ name: 'events', tls: EtcdTls.disabled() }, { namespace: 'storage' });
     expect(manifests.map((m) => m.metadata.name).sort()).toEqual(['events', 'events', 'events', 'events', 'events-peer']);
     manifests.forEach((m) => expect(m.metadata.namespace).toBe('storage'));
     expect(etcd.namespace).toBe('storage');
@@ -79,7 +81,7 @@ describe('StatefulSet', () => {
     const [claim] = sts.spec.volumeClaimTemplates;
     expect(claim.metadata.name).toBe('data');
     expect(claim.spec).toEqual({ accessModes: ['ReadWriteOnce'], storageClassName: 'fast-ssd', resources: { requests: { storage: '20Gi' } } });
-    expect(container.volumeMounts).toEqual([{ name: 'data', mountPath: '/var/lib/etcd' }]);
+    expect(container.volumeMounts[0]).toEqual({ name: 'data', mountPath: '/var/lib/etcd' });
     expect(flags.get('data-dir')!.startsWith('/var/lib/etcd/')).toBe(true);
   });
 
@@ -124,15 +126,15 @@ describe('etcd flags', () => {
 
   test('members are addressed by their pod FQDN in the peer Service', () => {
     const { flags, etcd } = cluster({ name: 'kv', clusterDomain: 'k8s.example' }, { namespace: 'store' });
-    expect(flags.get('initial-advertise-peer-urls')).toBe('http://$(POD_NAME).kv-peer.store.svc.k8s.example:2380');
-    expect(flags.get('advertise-client-urls')).toBe('http://$(POD_NAME).kv-peer.store.svc.k8s.example:2379');
-    expect(etcd.clientEndpoints).toEqual([0, 1, 2].map((i) => `http://kv-${i}.kv-peer.store.svc.k8s.example:2379`));
+    expect(flags.get('initial-advertise-peer-urls')).toBe('https://$(POD_NAME).kv-peer.store.svc.k8s.example:2380');
+    expect(flags.get('advertise-client-urls')).toBe('https://$(POD_NAME).kv-peer.store.svc.k8s.example:2379');
+    expect(etcd.clientEndpoints).toEqual([0, 1, 2].map((i) => `https://kv-${i}.kv-peer.store.svc.k8s.example:2379`));
   });
 
   test('listeners: clients and peers on every interface, metrics on their own plain-http port', () => {
     const { flags } = cluster();
-    expect(flags.get('listen-client-urls')).toBe('http://0.0.0.0:2379');
-    expect(flags.get('listen-peer-urls')).toBe('http://0.0.0.0:2380');
+    expect(flags.get('listen-client-urls')).toBe('https://0.0.0.0:2379');
+    expect(flags.get('listen-peer-urls')).toBe('https://0.0.0.0:2380');
     expect(flags.get('listen-metrics-urls')).toBe('http://0.0.0.0:2381');
   });
 
@@ -320,7 +322,10 @@ describe('security', () => {
     expect(pod.hostNetwork ?? false).toBe(false);
     expect(pod.hostPID ?? false).toBe(false);
     expect(pod.hostIPC ?? false).toBe(false);
-    expect(pod.volumes ?? []).toEqual([]);
+    const restrictedVolumeTypes = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
+    for (const v of pod.volumes ?? []) {
+      expect(Object.keys(v).filter((k) => k !== 'name').every((k) => restrictedVolumeTypes.includes(k))).toBe(true);
+    }
     expect(pod.securityContext.runAsNonRoot).toBe(true);
     expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
     expect(pod.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
@@ -344,9 +349,9 @@ describe('outputs', () => {
   test('client endpoints, --etcd-servers and Service names', () => {
     const { etcd } = cluster({ name: 'main' }, { namespace: 'kube-etcd' });
     expect(etcd.clientEndpoints).toEqual([
-      'http://main-0.main-peer.kube-etcd.svc.cluster.local:2379',
-      'http://main-1.main-peer.kube-etcd.svc.cluster.local:2379',
-      'http://main-2.main-peer.kube-etcd.svc.cluster.local:2379',
+      'https://main-0.main-peer.kube-etcd.svc.cluster.local:2379',
+      'https://main-1.main-peer.kube-etcd.svc.cluster.local:2379',
+      'https://main-2.main-peer.kube-etcd.svc.cluster.local:2379',
     ]);
     expect(etcd.etcdServers).toBe(etcd.clientEndpoints.join(','));
     expect(etcd.clientServiceName).toBe('main');

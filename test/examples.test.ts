@@ -28,3 +28,18 @@ test.each(examples)('%s synthesizes to schema-valid YAML', (file) => {
     objects.forEach(validateObject);
   }
 });
+
+test('the main example wires kube-apiserver to the etcd client identity', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { buildApp } = require(path.join(examplesDir, 'main.ts')) as { buildApp: (app: App) => import('cdk8s').Chart };
+  const chart = buildApp(new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-etcd-example-')) }));
+  const manifests = chart.toJson();
+  const apiServer = manifests.find((m: { kind: string }) => m.kind === 'Deployment').spec.template.spec;
+  const clientCert = manifests.find((m: { kind: string; metadata: { name: string } }) => m.kind === 'Certificate' && m.metadata.name === 'etcd-client');
+  const [container] = apiServer.containers;
+  const flag = (name: string) => container.command.find((c: string) => c.startsWith(`--${name}=`))?.split('=')[1];
+  const mount = container.volumeMounts[0];
+  expect(apiServer.volumes.find((v: { name: string }) => v.name === mount.name).secret.secretName).toBe(clientCert.spec.secretName);
+  for (const file of ['etcd-cafile', 'etcd-certfile', 'etcd-keyfile']) expect(path.dirname(flag(file))).toBe(mount.mountPath);
+  expect(flag('etcd-servers')).toMatch(/^https:\/\/etcd-0\.etcd-peer\.control-plane\.svc\.cluster\.local:2379,/);
+});
