@@ -1,6 +1,8 @@
 /** Unit, snapshot and schema tests; test/e2e holds the real-etcd scenarios. */
 module.exports = {
   testEnvironment: 'node',
+  // The real-etcd scenarios mostly wait on etcd; run them side by side even on two cores.
+  maxWorkers: 3,
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/support/quiet-warnings.ts'],

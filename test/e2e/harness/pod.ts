@@ -1,0 +1,163 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Manifest, etcdContainer } from '../../support/synth';
+import { SecretFiles } from './certificates';
+
+/** How one etcd container runs on this machine. */
+export interface MemberProcess {
+  readonly podName: string;
+  readonly podIp: string;
+  /** etcd's arguments after `$(VAR)` expansion and the translations below. */
+  readonly args: string[];
+  readonly uid: number;
+  readonly gid: number;
+  readonly supplementaryGroups: number[];
+  readonly logFile: string;
+  /** Container port by name, for probes. */
+  readonly ports: Map<string, number>;
+  /** The directories that stand in for the pod's volumes; written by `materializeVolumes`. */
+  readonly volumes: PlannedVolume[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly container: any;
+}
+
+/** One volume mount as a host directory. */
+export interface PlannedVolume {
+  readonly hostDir: string;
+  /** Secret files to write, or undefined for a persistent directory (PVC, hostPath) kept across restarts. */
+  readonly files?: SecretFiles;
+  readonly mode: number;
+  readonly fsGroup?: number;
+}
+
+interface PodContext {
+  readonly podName: string;
+  readonly podIp: string;
+  /** Per-member directory that holds the member's volumes; kept across restarts. */
+  readonly memberDir: string;
+  readonly secrets: Map<string, SecretFiles>;
+}
+
+/**
+ * Kubernetes `$(VAR)` expansion: defined variables are replaced, `$$` escapes, and
+ * references to undefined variables stay as they are.
+ */
+export function expandKubernetesVars(value: string, env: Map<string, string>): string {
+  return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (match, name?: string) => {
+    if (match === '$$') return '$';
+    return env.has(name!) ? env.get(name!)! : match;
+  });
+}
+
+/**
+ * Plan a pod of a StatefulSet (or a static Pod) as a host process, without touching the disk:
+ * - env values and fieldRefs (pod name, namespace, pod IP), then `$(VAR)` expansion of the args;
+ * - every volume mount becomes a member directory: PersistentVolumeClaims persist across restarts,
+ *   Secret volumes are written from the Secrets given, with the pod's defaultMode and fsGroup;
+ * - paths under a mount path are mapped to that directory (longest mount path first);
+ * - listeners on 0.0.0.0 (every interface of the pod) bind the pod IP, since the members share one host.
+ * Nothing else is changed: a wrong flag, path or name fails here as it would in a cluster.
+ */
+export function planPod(workload: Manifest, ctx: PodContext): MemberProcess {
+  const podSpec = workload.kind === 'Pod' ? workload.spec : workload.spec.template.spec;
+  const container = etcdContainer(workload);
+  const namespace = workload.metadata.namespace ?? 'default';
+
+  const command: string[] = container.command ?? [];
+  if (command.length !== 1 || path.basename(command[0]) !== 'etcd') {
+    throw new Error(`harness: expected the container to run etcd directly, got ${JSON.stringify(command)}`);
+  }
+
+  const env = new Map<string, string>();
+  for (const e of container.env ?? []) {
+    if (e.value !== undefined) {
+      env.set(e.name, expandKubernetesVars(e.value, env));
+    } else if (e.valueFrom?.fieldRef) {
+      const field = e.valueFrom.fieldRef.fieldPath;
+      const value = { 'metadata.name': ctx.podName, 'metadata.namespace': namespace, 'status.podIP': ctx.podIp }[field as string];
+      if (value === undefined) throw new Error(`harness: unsupported fieldRef ${field}`);
+      env.set(e.name, value);
+    } else {
+      throw new Error(`harness: unsupported env source for ${e.name}`);
+    }
+  }
+
+  const podSecurity = podSpec.securityContext ?? {};
+  const containerSecurity = container.securityContext ?? {};
+  const uid = containerSecurity.runAsUser ?? podSecurity.runAsUser ?? 0;
+  const gid = containerSecurity.runAsGroup ?? podSecurity.runAsGroup ?? 0;
+  const fsGroup: number | undefined = podSecurity.fsGroup;
+
+  // Volumes: claim templates (StatefulSet) and pod volumes.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const volumes = new Map<string, any>();
+  for (const claim of workload.spec.volumeClaimTemplates ?? []) volumes.set(claim.metadata.name, { persistentVolumeClaim: true });
+  for (const v of podSpec.volumes ?? []) volumes.set(v.name, v);
+
+  const mounts: { mountPath: string; hostDir: string }[] = [];
+  const planned: PlannedVolume[] = [];
+  for (const mount of container.volumeMounts ?? []) {
+    const volume = volumes.get(mount.name);
+    if (!volume) throw new Error(`harness: volume mount ${mount.name} has no volume`);
+    const hostDir = path.join(ctx.memberDir, 'volumes', mount.name);
+    if (volume.persistentVolumeClaim || volume.hostPath) {
+      planned.push({ hostDir, mode: 0o2770, fsGroup });
+    } else if (volume.secret) {
+      const files = ctx.secrets.get(volume.secret.secretName);
+      if (!files) throw new Error(`harness: Secret ${volume.secret.secretName} is mounted but nothing provides it`);
+      planned.push({ hostDir, files, mode: volume.secret.defaultMode ?? 0o644, fsGroup });
+    } else {
+      throw new Error(`harness: unsupported volume type for ${mount.name}`);
+    }
+    mounts.push({ mountPath: mount.mountPath.replace(/\/+$/, ''), hostDir });
+  }
+  mounts.sort((a, b) => b.mountPath.length - a.mountPath.length);
+
+  const mapPaths = (value: string) => value.replace(/(^|[=,:])(\/[^,=\s]*)/g, (whole, lead: string, p: string) => {
+    const m = mounts.find((x) => p === x.mountPath || p.startsWith(`${x.mountPath}/`));
+    return m ? lead + m.hostDir + p.slice(m.mountPath.length) : whole;
+  });
+  const args = (container.args ?? []).map((a: string) => mapPaths(expandKubernetesVars(a, env)).split('://0.0.0.0:').join(`://${ctx.podIp}:`));
+
+  const ports = new Map<string, number>();
+  for (const p of container.ports ?? []) if (p.name) ports.set(p.name, p.containerPort);
+
+  return {
+    podName: ctx.podName,
+    podIp: ctx.podIp,
+    args,
+    uid,
+    gid,
+    supplementaryGroups: fsGroup !== undefined ? [fsGroup] : [],
+    logFile: path.join(ctx.memberDir, 'etcd.log'),
+    ports,
+    volumes: planned,
+    container,
+  };
+}
+
+/**
+ * Write a planned pod's volumes as the kubelet would: persistent directories group-owned by the
+ * fsGroup with the setgid bit (created once, kept across restarts), Secret files with defaultMode.
+ */
+export function materializeVolumes(pod: MemberProcess): void {
+  for (const v of pod.volumes) {
+    if (v.files === undefined) {
+      if (fs.existsSync(v.hostDir)) continue;
+      fs.mkdirSync(v.hostDir, { recursive: true });
+      if (v.fsGroup !== undefined) {
+        fs.chownSync(v.hostDir, 0, v.fsGroup);
+        fs.chmodSync(v.hostDir, v.mode);
+      }
+    } else {
+      fs.rmSync(v.hostDir, { recursive: true, force: true });
+      fs.mkdirSync(v.hostDir, { recursive: true, mode: 0o755 });
+      for (const [key, content] of Object.entries(v.files)) {
+        const file = path.join(v.hostDir, key);
+        fs.writeFileSync(file, content);
+        fs.chmodSync(file, v.mode);
+        if (v.fsGroup !== undefined) fs.chownSync(file, 0, v.fsGroup);
+      }
+    }
+  }
+}

@@ -1,0 +1,127 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { EtcdCluster } from '../../lib';
+import { createCa, issueLeaf } from '../../lib/pki';
+import { flagsOf } from '../support/synth';
+import { describeWithEtcd } from './harness/environment';
+import { EtcdHarness } from './harness/etcd-harness';
+import { synthesizeForHarness } from './harness/synthesize';
+
+const STARTUP_MS = 60000;
+
+/**
+ * The StatefulSet scenario matrix for one member count, on its own loopback range.
+ * One test file per member count, so Jest runs the sizes in parallel.
+ */
+export function statefulSetScenarios(members: number, ipPrefix: string): void {
+  describeWithEtcd(`EtcdCluster (StatefulSet) on real etcd, ${members} member(s)`, (etcdVersion) => {
+    const all = [...Array(members).keys()];
+    let h: EtcdHarness;
+    let etcd: EtcdCluster;
+    beforeAll(async () => {
+      const synthesized = synthesizeForHarness(etcdVersion, members);
+      etcd = synthesized.etcd;
+      h = new EtcdHarness(synthesized.manifests, { ipPrefix, clientSecretName: etcd.clientSecretName });
+      h.startAll();
+      await h.waitHealthy(all, STARTUP_MS);
+    }, STARTUP_MS + 10000);
+
+    afterAll(async () => {
+      await h?.stopAll();
+      h?.cleanup();
+    }, 30000);
+
+    test('forms with every member voting, under the expected names and URLs', () => {
+      const r = h.etcdctl(['member', 'list', '-w', 'json']);
+      expect(r.stderr).toBe('');
+      const listed: { name: string; peerURLs: string[]; clientURLs: string[]; isLearner?: boolean }[] = JSON.parse(r.stdout).members;
+      const initialCluster = flagsOf(h.member(0).args).get('initial-cluster')!.split(',').map((e) => e.split('='));
+      expect(listed.map((m) => m.name).sort()).toEqual(all.map((i) => `etcd-${i}`));
+      for (const m of listed) {
+        expect(m.isLearner ?? false).toBe(false);
+        expect(m.peerURLs).toEqual([initialCluster.find(([name]) => name === m.name)![1]]);
+        expect(m.clientURLs).toEqual([etcd.clientEndpoints[Number(m.name.split('-')[1])]]);
+      }
+    }, 20000);
+
+    test('writes, and linearizable reads through every client endpoint, with the client identity', () => {
+      const value = `v-${Date.now()}`;
+      expect(h.etcdctl(['put', '/e2e/rw', value]).stdout.trim()).toBe('OK');
+      for (const url of etcd.clientEndpoints) {
+        const r = h.etcdctl(['get', '/e2e/rw', '--print-value-only', '--consistency=l'], { endpoints: [url] });
+        expect({ url, value: r.stdout.trim() }).toEqual({ url, value });
+      }
+    }, 30000);
+
+    test('refuses a client without a certificate and one from another CA', () => {
+      // The client only sees a timeout; the member's log says why it refused.
+      const refusedBy = (call: () => { status: number | null }) => {
+        const before = h.log(0).length;
+        expect(call().status).not.toBe(0);
+        return h.log(0).slice(before);
+      };
+      const endpoints = [etcd.clientEndpoints[0]];
+      const noCert = refusedBy(() => h.etcdctl(['get', '/e2e/rw'], { endpoints, identity: { cacert: h.clientIdentity.cacert }, commandTimeout: '2s' }));
+      expect(noCert).toMatch(/rejected connection.*client didn't provide a certificate/);
+
+      const strangerCa = createCa('stranger-ca', 1);
+      const stranger = issueLeaf(strangerCa, { commonName: 'etcd-client', serverAuth: false, clientAuth: true, validityDays: 1 });
+      const dir = path.join(h.workDir, 'stranger');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'tls.crt'), stranger.certPem);
+      fs.writeFileSync(path.join(dir, 'tls.key'), stranger.keyPem);
+      const foreign = refusedBy(() => h.etcdctl(['get', '/e2e/rw'], {
+        endpoints,
+        identity: { cacert: h.clientIdentity.cacert, cert: path.join(dir, 'tls.crt'), key: path.join(dir, 'tls.key') },
+        commandTimeout: '2s',
+      }));
+      expect(foreign).toMatch(/rejected connection.*certificate signed by unknown authority/);
+    }, 40000);
+
+    test('every declared probe answers on its host, port and path', async () => {
+      for (const i of all) {
+        for (const kind of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
+          expect({ member: i, kind, ok: await h.probe(i, kind) }).toEqual({ member: i, kind, ok: true });
+        }
+      }
+    }, 30000);
+
+    if (members > 1) {
+      test('keeps serving with floor((N-1)/2) members down; they rejoin with their data', async () => {
+        const tolerated = Math.floor((members - 1) / 2);
+        const down = all.slice(members - tolerated);
+        const up = all.slice(0, members - tolerated);
+        expect(h.etcdctl(['put', '/e2e/before', 'b']).status).toBe(0);
+        for (const i of down) await h.stop(i);
+        const upEndpoints = up.map((i) => etcd.clientEndpoints[i]);
+        expect(h.etcdctl(['put', '/e2e/during', 'd'], { endpoints: upEndpoints }).stdout.trim()).toBe('OK');
+        expect(h.etcdctl(['get', '/e2e/during', '--print-value-only', '--consistency=l'], { endpoints: upEndpoints }).stdout.trim()).toBe('d');
+
+        for (const i of down) h.start(i);
+        await h.waitHealthy(all, STARTUP_MS);
+        for (const i of down) {
+          // A serializable read answers from the member's own store: it has caught up.
+          const own = [etcd.clientEndpoints[i]];
+          expect(h.etcdctl(['get', '/e2e/before', '--print-value-only', '--consistency=s'], { endpoints: own }).stdout.trim()).toBe('b');
+          expect(h.etcdctl(['get', '/e2e/during', '--print-value-only', '--consistency=s'], { endpoints: own }).stdout.trim()).toBe('d');
+        }
+      }, 2 * STARTUP_MS);
+
+      test('without quorum, liveness still passes (no restart loop) while readiness fails', async () => {
+        const quorum = Math.floor(members / 2) + 1;
+        const down = all.slice(members - quorum);
+        const survivor = 0;
+        for (const i of down) await h.stop(i);
+        try {
+          // Let the survivor notice the lost leader (election timeout 1 s).
+          await new Promise((r) => setTimeout(r, 3000));
+          expect(await h.probe(survivor, 'livenessProbe')).toBe(true);
+          expect(await h.probe(survivor, 'readinessProbe')).toBe(false);
+        } finally {
+          for (const i of down) h.start(i);
+          await h.waitHealthy(all, STARTUP_MS);
+        }
+      }, 2 * STARTUP_MS);
+    }
+  });
+}

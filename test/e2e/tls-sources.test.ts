@@ -1,0 +1,21 @@
+import { EtcdTls } from '../../lib';
+import { describeWithEtcd } from './harness/environment';
+import { EtcdHarness } from './harness/etcd-harness';
+import { synthesizeForHarness } from './harness/synthesize';
+
+describeWithEtcd('TLS sources on real etcd', (etcdVersion) => {
+  test('EtcdTls.generate(): the Secrets in the manifests form a mutual-TLS cluster', async () => {
+    const { etcd, manifests } = synthesizeForHarness(etcdVersion, 3, { tls: EtcdTls.generate() });
+    expect(manifests.filter((m) => m.kind === 'Certificate')).toEqual([]);
+    const h = new EtcdHarness(manifests, { ipPrefix: '127.0.9', clientSecretName: etcd.clientSecretName });
+    try {
+      h.startAll();
+      await h.waitHealthy([0, 1, 2], 60000);
+      expect(h.etcdctl(['put', '/e2e/generated', 'yes']).stdout.trim()).toBe('OK');
+      expect(h.etcdctl(['get', '/e2e/generated', '--print-value-only', '--consistency=l']).stdout.trim()).toBe('yes');
+    } finally {
+      await h.stopAll();
+      h.cleanup();
+    }
+  }, 90000);
+});
