@@ -2,7 +2,7 @@
 module.exports = {
   testEnvironment: 'node',
   // The real-etcd scenarios mostly wait on etcd; run them side by side even on two cores.
-  maxWorkers: 3,
+  maxWorkers: 4,
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/support/quiet-warnings.ts'],

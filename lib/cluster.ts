@@ -1,4 +1,3 @@
-import { createHash } from 'crypto';
 import { Chart, Lazy, Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
@@ -8,6 +7,7 @@ import { CLIENT_PORT, ClusterModel, METRICS_PORT, MemberModel, PEER_PORT, TlsFil
 import { EtcdNetworkPeer } from './network-peer';
 import { renderProbes } from './probes';
 import { EtcdResources } from './resources';
+import { apiServerFlags, clusterToken, validateAbsolutePath, warnAboutVersion } from './shared';
 import { EtcdTls, TlsSecrets } from './tls';
 import { EtcdTuning, bytesOf, resolveTuning } from './tuning';
 import { validateDnsLabel, validateDnsSubdomain, validateMemberCount, validateServiceName } from './validate';
@@ -284,17 +284,15 @@ export class EtcdCluster extends Construct {
     this._model = {
       version: this.version,
       members,
-      initialClusterToken: this.tokenFor(),
-      initialClusterState: 'new',
+      initialClusterToken: clusterToken(this, this.name, this.namespace),
       dataDir: DATA_DIR,
-      metricsUrl: `http://0.0.0.0:${METRICS_PORT}`,
       tuning: resolveTuning(props.tuning ?? {}, bytesOf(storageSize), (w) => addWarning(this, w)),
       tls: tlsFiles,
     };
     this.clientEndpoints = members.map((m) => m.clientUrl);
     this.etcdServers = this.clientEndpoints.join(',');
 
-    this.warnAboutVersion();
+    warnAboutVersion(this, this.version);
     if (this.members === 1) {
       addWarning(this, 'members is 1: the cluster is not highly available and its only member cannot be evicted without downtime');
     }
@@ -322,16 +320,9 @@ export class EtcdCluster extends Construct {
     if (this.clientSecretName === undefined) {
       throw new Error('kubeApiServerFlags needs a client certificate, but EtcdTls.fromSecrets() was given no clientSecretName');
     }
-    if (!certDir.startsWith('/') || /\s/.test(certDir)) {
-      throw new Error(`certDir must be an absolute path without spaces (got '${certDir}')`);
-    }
-    const dir = certDir.replace(/\/+$/, '');
-    return [
-      `--etcd-servers=${this.etcdServers}`,
-      `--etcd-cafile=${dir}/ca.crt`,
-      `--etcd-certfile=${dir}/tls.crt`,
-      `--etcd-keyfile=${dir}/tls.key`,
-    ];
+    const dir = certDir.length > 1 ? certDir.replace(/\/+$/, '') : certDir;
+    validateAbsolutePath('certDir', dir);
+    return apiServerFlags(this.etcdServers, `${dir}/ca.crt`, `${dir}/tls.crt`, `${dir}/tls.key`);
   }
 
   /** Admit another source to the client port. */
@@ -357,12 +348,6 @@ export class EtcdCluster extends Construct {
     return { name, namespace: this.namespace, labels: this.labels };
   }
 
-  /** Stable across syntheses, different for every cluster: name, namespace and construct path. */
-  private tokenFor(): string {
-    const digest = createHash('sha256').update(`${this.namespace}/${this.name}/${this.node.path}`).digest('hex');
-    return `${this.name}-${this.namespace}-${digest.slice(0, 10)}`;
-  }
-
   /** Member FQDNs with and without the cluster domain, the peer wildcards, the client Service names, localhost. */
   private dnsNamesFor(memberNames: string[], clusterDomain: string): string[] {
     const peerDomain = `${this.peerServiceName}.${this.namespace}.svc`;
@@ -377,13 +362,6 @@ export class EtcdCluster extends Construct {
       `${client}.${this.namespace}.svc.${clusterDomain}`,
       'localhost',
     ];
-  }
-
-  private warnAboutVersion(): void {
-    for (const advisory of this.version.advisories) addWarning(this, advisory);
-    if (!this.version.isKnownMinor) {
-      addWarning(this, `version ${this.version} is newer than the releases this library knows (3.4 to 3.6): flags and probes are rendered as for 3.6`);
-    }
   }
 
   private renderPeerService(): k8s.KubeService {

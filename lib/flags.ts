@@ -1,4 +1,4 @@
-import { ClusterModel, MemberModel, initialClusterOf } from './model';
+import { ClusterModel, MemberModel, initialClusterFor } from './model';
 
 /**
  * etcd's command-line flags for one member, sorted by name as kubeadm writes them.
@@ -13,10 +13,10 @@ export function renderEtcdFlags(cluster: ClusterModel, member: MemberModel): str
     'listen-client-urls': member.listenClientUrls.join(','),
     'initial-advertise-peer-urls': member.peerUrl,
     'advertise-client-urls': member.clientUrl,
-    'initial-cluster': initialClusterOf(cluster.members),
+    'initial-cluster': initialClusterFor(cluster.members, member),
     'initial-cluster-token': cluster.initialClusterToken,
-    'initial-cluster-state': cluster.initialClusterState,
-    'listen-metrics-urls': cluster.metricsUrl,
+    'initial-cluster-state': member.joining ? 'existing' : 'new',
+    'listen-metrics-urls': member.listenMetricsUrls.join(','),
     'heartbeat-interval': String(tuning.heartbeatMillis),
     'election-timeout': String(tuning.electionMillis),
     'snapshot-count': String(tuning.snapshotCount),

@@ -5,3 +5,5 @@ export * from './resources';
 export * from './network-peer';
 export * from './tls';
 export * from './cluster';
+export * from './static-pod-cluster';
+export * from './kubeadm-pki';

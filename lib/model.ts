@@ -27,6 +27,13 @@ export interface MemberModel {
   readonly clientUrl: string;
   readonly listenPeerUrls: string[];
   readonly listenClientUrls: string[];
+  /** `--listen-metrics-urls`: plain http, serving /metrics and the health endpoints, never keys. */
+  readonly listenMetricsUrls: string[];
+  /**
+   * Joins a running cluster (after `etcdctl member add`): `--initial-cluster-state=existing` and an
+   * `--initial-cluster` of the members that are not joining, plus itself.
+   */
+  readonly joining?: boolean;
 }
 
 /**
@@ -37,10 +44,7 @@ export interface ClusterModel {
   readonly version: EtcdVersion;
   readonly members: MemberModel[];
   readonly initialClusterToken: string;
-  readonly initialClusterState: 'new' | 'existing';
   readonly dataDir: string;
-  /** `--listen-metrics-urls`: plain http, serving /metrics and the health endpoints, never keys. */
-  readonly metricsUrl: string;
   readonly tuning: ResolvedTuning;
   readonly tls?: TlsFiles;
 }
@@ -63,10 +67,34 @@ export function dnsMember(name: string, host: string, tls: TlsFiles | undefined)
     clientUrl: formatUrl(scheme, host, CLIENT_PORT),
     listenPeerUrls: [formatUrl(scheme, '0.0.0.0', PEER_PORT)],
     listenClientUrls: [formatUrl(scheme, '0.0.0.0', CLIENT_PORT)],
+    listenMetricsUrls: [formatUrl('http', '0.0.0.0', METRICS_PORT)],
   };
 }
 
-/** `name=peerURL,...` for every member, in member order. */
-export function initialClusterOf(members: MemberModel[]): string {
-  return members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
+/**
+ * A member addressed by its node IP (a kubeadm-style static pod on the host network): peers on the
+ * node IP, clients on loopback and the node IP, metrics on loopback only.
+ */
+export function hostMember(name: string, ip: string, loopback: string, tls: TlsFiles | undefined, joining: boolean): MemberModel {
+  const scheme = schemeOf(tls);
+  return {
+    name,
+    peerUrl: formatUrl(scheme, ip, PEER_PORT),
+    clientUrl: formatUrl(scheme, ip, CLIENT_PORT),
+    listenPeerUrls: [formatUrl(scheme, ip, PEER_PORT)],
+    listenClientUrls: [formatUrl(scheme, loopback, CLIENT_PORT), formatUrl(scheme, ip, CLIENT_PORT)],
+    listenMetricsUrls: [formatUrl('http', loopback, METRICS_PORT)],
+    joining,
+  };
+}
+
+/**
+ * `--initial-cluster` for one member, in member order: every member that is not joining, plus the
+ * member itself when it joins (the cluster as it will be once its `member add` is done).
+ */
+export function initialClusterFor(members: MemberModel[], member: MemberModel): string {
+  return members
+    .filter((m) => !m.joining || m.name === member.name)
+    .map((m) => `${m.name}=${m.peerUrl}`)
+    .join(',');
 }

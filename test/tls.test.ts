@@ -211,7 +211,8 @@ describe('kube-apiserver wiring', () => {
   test.each([
     [{ tls: EtcdTls.disabled() }, undefined, 'kubeApiServerFlags needs a client certificate, but tls is disabled'],
     [{ tls: EtcdTls.fromSecrets({ serverSecretName: 's', peerSecretName: 'p' }) }, undefined, 'kubeApiServerFlags needs a client certificate, but EtcdTls.fromSecrets() was given no clientSecretName'],
-    [{}, 'relative/dir', "certDir must be an absolute path without spaces (got 'relative/dir')"],
+    [{}, 'relative/dir', "certDir must be an absolute path without spaces, '.', '..', '//' or a trailing '/' (got 'relative/dir')"],
+    [{}, '/etc/../x', "certDir must be an absolute path without spaces, '.', '..', '//' or a trailing '/' (got '/etc/../x')"],
   ])('refuses %#', (props, certDir, message) => {
     const { etcd } = cluster(props as EtcdClusterProps);
     expect(() => etcd.kubeApiServerFlags(certDir)).toThrow(message);

@@ -8,7 +8,7 @@ describeWithEtcd('the real-etcd harness rejects broken manifests', (etcdVersion)
   const FAIL_WITHIN_MS = 15000;
 
   async function expectNoCluster(manifests: Manifest[], clientSecretName: string | undefined, ipPrefix: string, failure: RegExp) {
-    const h = new EtcdHarness(manifests, { ipPrefix, clientSecretName });
+    const h = EtcdHarness.forStatefulSet(manifests, { ipPrefix, clientSecretName });
     try {
       h.startAll();
       await expect(h.waitHealthy([0, 1, 2], FAIL_WITHIN_MS)).rejects.toThrow(failure);

@@ -21,7 +21,7 @@ export function statefulSetScenarios(members: number, ipPrefix: string): void {
     beforeAll(async () => {
       const synthesized = synthesizeForHarness(etcdVersion, members);
       etcd = synthesized.etcd;
-      h = new EtcdHarness(synthesized.manifests, { ipPrefix, clientSecretName: etcd.clientSecretName });
+      h = EtcdHarness.forStatefulSet(synthesized.manifests, { ipPrefix, clientSecretName: etcd.clientSecretName });
       h.startAll();
       await h.waitHealthy(all, STARTUP_MS);
     }, STARTUP_MS + 10000);

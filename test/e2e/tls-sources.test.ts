@@ -7,7 +7,7 @@ describeWithEtcd('TLS sources on real etcd', (etcdVersion) => {
   test('EtcdTls.generate(): the Secrets in the manifests form a mutual-TLS cluster', async () => {
     const { etcd, manifests } = synthesizeForHarness(etcdVersion, 3, { tls: EtcdTls.generate() });
     expect(manifests.filter((m) => m.kind === 'Certificate')).toEqual([]);
-    const h = new EtcdHarness(manifests, { ipPrefix: '127.0.9', clientSecretName: etcd.clientSecretName });
+    const h = EtcdHarness.forStatefulSet(manifests, { ipPrefix: '127.0.9', clientSecretName: etcd.clientSecretName });
     try {
       h.startAll();
       await h.waitHealthy([0, 1, 2], 60000);

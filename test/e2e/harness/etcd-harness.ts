@@ -28,6 +28,17 @@ export interface HarnessOptions {
   readonly clientSecretName?: string;
 }
 
+/** One member: the workload it comes from and where it runs. */
+export interface MemberSpec {
+  readonly podName: string;
+  readonly podIp: string;
+  /** Stands in for the member's own 127.0.0.1. */
+  readonly loopbackIp: string;
+  readonly workload: Manifest;
+  /** Files on the member's node, by absolute path (hostPath volumes). */
+  readonly nodeFiles?: { [path: string]: string };
+}
+
 const ALL_PIDS = new Set<number>();
 process.on('exit', () => ALL_PIDS.forEach((pid) => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }));
 
@@ -39,45 +50,65 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Every process is started and stopped by its own pid.
  */
 export class EtcdHarness {
+  /** Members of a StatefulSet: pod DNS names resolve to 127.0.N.11, .12, ... */
+  public static forStatefulSet(manifests: Manifest[], options: HarnessOptions): EtcdHarness {
+    const sts = only(manifests, 'StatefulSet');
+    const members: MemberSpec[] = [...Array(sts.spec.replicas as number).keys()].map((i) => ({
+      podName: `${sts.metadata.name}-${i}`,
+      podIp: `${options.ipPrefix}.${11 + i}`,
+      loopbackIp: `${options.ipPrefix}.${111 + i}`,
+      workload: sts,
+    }));
+    const secrets = new Map([...secretsInManifests(manifests), ...issueCertificates(manifests)]);
+    const clientFiles = options.clientSecretName ? secrets.get(options.clientSecretName) : undefined;
+    if (options.clientSecretName && !clientFiles) throw new Error(`harness: client Secret ${options.clientSecretName} is not provided by the manifests`);
+    return new EtcdHarness(members, secrets, statefulSetHosts(manifests, members), clientFiles);
+  }
+
+  /**
+   * Static pods on host-network nodes whose IPs are loopback addresses; each node's own
+   * 127.0.0.1 is 127.0.N.111, .112, ... `nodeFiles` are what each node has on disk (the PKI).
+   */
+  public static forStaticPods(members: MemberSpec[], client: ClientFiles): EtcdHarness {
+    return new EtcdHarness(members, new Map(), '127.0.0.1 localhost\n', { 'ca.crt': client.ca, 'tls.crt': client.cert, 'tls.key': client.key });
+  }
+
   public readonly workDir: string;
   public readonly hostsFile: string;
   public readonly clientIdentity: ClientIdentity;
-  private readonly statefulSet: Manifest;
-  private readonly secrets: Map<string, SecretFiles>;
   private readonly running = new Map<number, ChildProcess>();
   private readonly exited = new Map<number, string>();
-  private readonly members: number;
-  private readonly plans: MemberProcess[];
+  private plans: MemberProcess[];
 
-  public constructor(private readonly manifests: Manifest[], private readonly options: HarnessOptions) {
+  private constructor(private members: MemberSpec[], private readonly secrets: Map<string, SecretFiles>, hosts: string, clientFiles: SecretFiles | undefined) {
     this.workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-e2e-'));
     // Traversable like the kubelet's volume directories, so etcd can run as the pod's non-root user.
     fs.chmodSync(this.workDir, 0o755);
-    this.statefulSet = only(manifests, 'StatefulSet');
-    this.members = this.statefulSet.spec.replicas;
-    this.secrets = new Map([...secretsInManifests(manifests), ...issueCertificates(manifests)]);
     this.hostsFile = path.join(this.workDir, 'hosts');
-    fs.writeFileSync(this.hostsFile, this.hostsContent());
-    this.clientIdentity = this.writeClientIdentity();
-    this.plans = [...Array(this.members).keys()].map((i) => planPod(this.statefulSet, {
-      podName: this.podName(i),
-      podIp: this.podIp(i),
-      memberDir: path.join(this.workDir, this.podName(i)),
-      secrets: this.secrets,
-    }));
+    fs.writeFileSync(this.hostsFile, hosts);
+    this.clientIdentity = clientFiles ? this.writeClientIdentity(clientFiles) : {};
+    this.plans = members.map((m) => this.plan(m));
+  }
+
+  public get size(): number {
+    return this.members.length;
   }
 
   public podName(index: number): string {
-    return `${this.statefulSet.metadata.name}-${index}`;
-  }
-
-  public podIp(index: number): string {
-    return `${this.options.ipPrefix}.${11 + index}`;
+    return this.members[index].podName;
   }
 
   /** The member as it runs here. */
   public member(index: number): MemberProcess {
     return this.plans[index];
+  }
+
+  /** Put another member in a stopped member's place (its directory stays, for inspection). */
+  public replaceMember(index: number, spec: MemberSpec): void {
+    if (this.running.has(index)) throw new Error(`${this.podName(index)} is still running`);
+    this.members = this.members.map((m, i) => (i === index ? spec : m));
+    this.plans = this.plans.map((p, i) => (i === index ? this.plan(spec) : p));
+    this.exited.delete(index);
   }
 
   public start(index: number): void {
@@ -107,7 +138,7 @@ export class EtcdHarness {
   }
 
   public startAll(): void {
-    for (let i = 0; i < this.members; i++) this.start(i);
+    for (let i = 0; i < this.size; i++) this.start(i);
   }
 
   /** Stop one member by its pid: SIGTERM, then SIGKILL after `graceMs`. */
@@ -137,7 +168,7 @@ export class EtcdHarness {
   /** Run etcdctl inside a namespace that resolves the pod names, with the given identity. */
   public etcdctl(args: string[], options: { endpoints?: string[]; identity?: ClientIdentity; timeoutMs?: number; commandTimeout?: string } = {}): EtcdctlResult {
     const identity = options.identity ?? this.clientIdentity;
-    const endpoints = options.endpoints ?? [...Array(this.members).keys()].map((i) => this.clientUrl(i));
+    const endpoints = options.endpoints ?? [...Array(this.size).keys()].map((i) => this.clientUrl(i));
     const tlsArgs = [
       ...(identity.cacert ? [`--cacert=${identity.cacert}`] : []),
       ...(identity.cert ? [`--cert=${identity.cert}`] : []),
@@ -185,7 +216,8 @@ export class EtcdHarness {
     const action = probe.httpGet ?? probe.tcpSocket;
     const port = typeof action.port === 'number' ? action.port : m.ports.get(action.port);
     if (port === undefined) throw new Error(`${kind} names port ${action.port}, which the container does not declare`);
-    const host = action.host ?? m.podIp;
+    // The kubelet probes the pod IP, or the given host on the node; a node's 127.0.0.1 is its loopback stand-in.
+    const host = action.host === undefined ? m.podIp : action.host === '127.0.0.1' ? m.loopbackIp : action.host;
     if (probe.httpGet) {
       return new Promise((resolve) => {
         const req = http.get({ host, port, path: probe.httpGet.path, timeout: (probe.timeoutSeconds ?? 1) * 1000 }, (res) => {
@@ -220,34 +252,18 @@ export class EtcdHarness {
     fs.rmSync(this.workDir, { recursive: true, force: true });
   }
 
-  private hostsContent(): string {
-    const lines = ['127.0.0.1 localhost', '::1 localhost ip6-localhost'];
-    const peerService = this.statefulSet.spec.serviceName;
-    const namespace = this.statefulSet.metadata.namespace ?? 'default';
-    const clusterDomain = this.clusterDomain();
-    for (let i = 0; i < this.members; i++) {
-      const fqdn = `${this.podName(i)}.${peerService}.${namespace}.svc`;
-      lines.push(`${this.podIp(i)} ${fqdn}.${clusterDomain} ${fqdn}`);
-    }
-    // Client Services resolve to the first member, standing in for the Service VIP.
-    for (const svc of this.manifests.filter((m) => m.kind === 'Service' && m.spec.clusterIP !== 'None')) {
-      const name = svc.metadata.name;
-      lines.push(`${this.podIp(0)} ${name}.${namespace}.svc.${clusterDomain} ${name}.${namespace}.svc ${name}.${namespace} ${name}`);
-    }
-    return `${lines.join('\n')}\n`;
+  private plan(spec: MemberSpec): MemberProcess {
+    return planPod(spec.workload, {
+      podName: spec.podName,
+      podIp: spec.podIp,
+      loopbackIp: spec.loopbackIp,
+      nodeFiles: spec.nodeFiles,
+      memberDir: path.join(this.workDir, spec.podName),
+      secrets: this.secrets,
+    });
   }
 
-  private clusterDomain(): string {
-    const args: string[] = this.statefulSet.spec.template.spec.containers[0].args;
-    const url = args.find((a) => a.startsWith('--initial-advertise-peer-urls='))!.split('=')[1];
-    const host = new URL(url.replace('$(POD_NAME)', 'pod')).hostname;
-    return host.split('.svc.')[1];
-  }
-
-  private writeClientIdentity(): ClientIdentity {
-    if (!this.options.clientSecretName) return {};
-    const files = this.secrets.get(this.options.clientSecretName);
-    if (!files) throw new Error(`harness: client Secret ${this.options.clientSecretName} is not provided by the manifests`);
+  private writeClientIdentity(files: SecretFiles): ClientIdentity {
     const dir = path.join(this.workDir, 'client');
     fs.mkdirSync(dir, { recursive: true });
     const write = (key: string) => {
@@ -257,4 +273,40 @@ export class EtcdHarness {
     };
     return { cacert: write('ca.crt'), cert: write('tls.crt'), key: write('tls.key') };
   }
+}
+
+/** PEM files of a client identity. */
+export interface ClientFiles {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** A static pod on a node whose IP is a loopback address 127.0.N.x; its own 127.0.0.1 becomes 127.0.N.(100+x). */
+export function staticPodMember(node: string, ip: string, pod: Manifest, nodeFiles: { [path: string]: string }): MemberSpec {
+  const octets = ip.split('.');
+  if (octets[0] !== '127' || octets.length !== 4 || Number(octets[3]) > 150) {
+    throw new Error(`harness: static-pod node IPs must be loopback addresses 127.x.y.z with z <= 150 (got ${ip})`);
+  }
+  return { podName: node, podIp: ip, loopbackIp: `${octets.slice(0, 3).join('.')}.${Number(octets[3]) + 100}`, workload: pod, nodeFiles };
+}
+
+/** /etc/hosts for a StatefulSet: member FQDNs (with and without the cluster domain) and the client Services. */
+function statefulSetHosts(manifests: Manifest[], members: MemberSpec[]): string {
+  const sts = only(manifests, 'StatefulSet');
+  const lines = ['127.0.0.1 localhost', '::1 localhost ip6-localhost'];
+  const namespace = sts.metadata.namespace ?? 'default';
+  const args: string[] = sts.spec.template.spec.containers[0].args;
+  const peerUrl = args.find((a) => a.startsWith('--initial-advertise-peer-urls='))!.split('=')[1];
+  const clusterDomain = new URL(peerUrl.replace('$(POD_NAME)', 'pod')).hostname.split('.svc.')[1];
+  for (const m of members) {
+    const fqdn = `${m.podName}.${sts.spec.serviceName}.${namespace}.svc`;
+    lines.push(`${m.podIp} ${fqdn}.${clusterDomain} ${fqdn}`);
+  }
+  // Client Services resolve to the first member, standing in for the Service VIP.
+  for (const svc of manifests.filter((m) => m.kind === 'Service' && m.spec.clusterIP !== 'None')) {
+    const name = svc.metadata.name;
+    lines.push(`${members[0].podIp} ${name}.${namespace}.svc.${clusterDomain} ${name}.${namespace}.svc ${name}.${namespace} ${name}`);
+  }
+  return `${lines.join('\n')}\n`;
 }

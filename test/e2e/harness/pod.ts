@@ -7,6 +7,7 @@ import { SecretFiles } from './certificates';
 export interface MemberProcess {
   readonly podName: string;
   readonly podIp: string;
+  readonly loopbackIp: string;
   /** etcd's arguments after `$(VAR)` expansion and the translations below. */
   readonly args: string[];
   readonly uid: number;
@@ -24,8 +25,10 @@ export interface MemberProcess {
 /** One volume mount as a host directory. */
 export interface PlannedVolume {
   readonly hostDir: string;
-  /** Secret files to write, or undefined for a persistent directory (PVC, hostPath) kept across restarts. */
+  /** Secret files, rewritten on every start; undefined for a persistent directory kept across restarts. */
   readonly files?: SecretFiles;
+  /** Files a hostPath already holds on the node, written once into the persistent directory. */
+  readonly hostFiles?: SecretFiles;
   readonly mode: number;
   readonly fsGroup?: number;
 }
@@ -33,6 +36,10 @@ export interface PlannedVolume {
 interface PodContext {
   readonly podName: string;
   readonly podIp: string;
+  /** The address that stands in for this pod's (or node's) own 127.0.0.1, since members share one host. */
+  readonly loopbackIp: string;
+  /** Files on the node, by absolute path, for hostPath volumes (e.g. kubeadm's PKI). */
+  readonly nodeFiles?: { [path: string]: string };
   /** Per-member directory that holds the member's volumes; kept across restarts. */
   readonly memberDir: string;
   readonly secrets: Map<string, SecretFiles>;
@@ -55,7 +62,9 @@ export function expandKubernetesVars(value: string, env: Map<string, string>): s
  * - every volume mount becomes a member directory: PersistentVolumeClaims persist across restarts,
  *   Secret volumes are written from the Secrets given, with the pod's defaultMode and fsGroup;
  * - paths under a mount path are mapped to that directory (longest mount path first);
- * - listeners on 0.0.0.0 (every interface of the pod) bind the pod IP, since the members share one host.
+ * - listeners on 0.0.0.0 (every interface of the pod) bind the pod IP, and the pod's (or node's) own
+ *   127.0.0.1 is a loopback address of its own, since the members share one host;
+ * - hostPath volumes hold the files the node has under that path (`nodeFiles`).
  * Nothing else is changed: a wrong flag, path or name fails here as it would in a cluster.
  */
 export function planPod(workload: Manifest, ctx: PodContext): MemberProcess {
@@ -64,9 +73,11 @@ export function planPod(workload: Manifest, ctx: PodContext): MemberProcess {
   const namespace = workload.metadata.namespace ?? 'default';
 
   const command: string[] = container.command ?? [];
-  if (command.length !== 1 || path.basename(command[0]) !== 'etcd') {
+  if (command.length < 1 || path.basename(command[0]) !== 'etcd') {
     throw new Error(`harness: expected the container to run etcd directly, got ${JSON.stringify(command)}`);
   }
+  // kubeadm puts the flags in command, the StatefulSet in args; the kubelet runs command + args.
+  const flags: string[] = [...command.slice(1), ...(container.args ?? [])];
 
   const env = new Map<string, string>();
   for (const e of container.env ?? []) {
@@ -100,8 +111,16 @@ export function planPod(workload: Manifest, ctx: PodContext): MemberProcess {
     const volume = volumes.get(mount.name);
     if (!volume) throw new Error(`harness: volume mount ${mount.name} has no volume`);
     const hostDir = path.join(ctx.memberDir, 'volumes', mount.name);
-    if (volume.persistentVolumeClaim || volume.hostPath) {
+    if (volume.persistentVolumeClaim) {
       planned.push({ hostDir, mode: 0o2770, fsGroup });
+    } else if (volume.hostPath) {
+      // The node's files under the hostPath, e.g. the PKI a provisioning tool put there.
+      const prefix = `${volume.hostPath.path.replace(/\/+$/, '')}/`;
+      const files: SecretFiles = {};
+      for (const [file, content] of Object.entries(ctx.nodeFiles ?? {})) {
+        if (file.startsWith(prefix)) files[file.slice(prefix.length)] = content;
+      }
+      planned.push({ hostDir, mode: 0o755, hostFiles: files });
     } else if (volume.secret) {
       const files = ctx.secrets.get(volume.secret.secretName);
       if (!files) throw new Error(`harness: Secret ${volume.secret.secretName} is mounted but nothing provides it`);
@@ -117,7 +136,9 @@ export function planPod(workload: Manifest, ctx: PodContext): MemberProcess {
     const m = mounts.find((x) => p === x.mountPath || p.startsWith(`${x.mountPath}/`));
     return m ? lead + m.hostDir + p.slice(m.mountPath.length) : whole;
   });
-  const args = (container.args ?? []).map((a: string) => mapPaths(expandKubernetesVars(a, env)).split('://0.0.0.0:').join(`://${ctx.podIp}:`));
+  const args = flags.map((a: string) => mapPaths(expandKubernetesVars(a, env))
+    .split('://0.0.0.0:').join(`://${ctx.podIp}:`)
+    .split('://127.0.0.1:').join(`://${ctx.loopbackIp}:`));
 
   const ports = new Map<string, number>();
   for (const p of container.ports ?? []) if (p.name) ports.set(p.name, p.containerPort);
@@ -125,6 +146,7 @@ export function planPod(workload: Manifest, ctx: PodContext): MemberProcess {
   return {
     podName: ctx.podName,
     podIp: ctx.podIp,
+    loopbackIp: ctx.loopbackIp,
     args,
     uid,
     gid,
@@ -148,6 +170,11 @@ export function materializeVolumes(pod: MemberProcess): void {
       if (v.fsGroup !== undefined) {
         fs.chownSync(v.hostDir, 0, v.fsGroup);
         fs.chmodSync(v.hostDir, v.mode);
+      }
+      for (const [file, content] of Object.entries(v.hostFiles ?? {})) {
+        const target = path.join(v.hostDir, file);
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        fs.writeFileSync(target, content, { mode: file.endsWith('.key') ? 0o600 : 0o644 });
       }
     } else {
       fs.rmSync(v.hostDir, { recursive: true, force: true });

@@ -1,0 +1,38 @@
+import { createHash } from 'crypto';
+import { IConstruct } from 'constructs';
+import { EtcdVersion } from './version';
+import { addWarning } from './warnings';
+
+/**
+ * `--initial-cluster-token`: stable across syntheses, different for every cluster
+ * (name, namespace and construct path), readable in logs.
+ */
+export function clusterToken(scope: IConstruct, name: string, namespace: string): string {
+  const digest = createHash('sha256').update(`${namespace}/${name}/${scope.node.path}`).digest('hex');
+  return `${name}-${namespace}-${digest.slice(0, 10)}`;
+}
+
+/** Synth-time warnings for a version's advisories, and for lines newer than this library knows. */
+export function warnAboutVersion(scope: IConstruct, version: EtcdVersion): void {
+  for (const advisory of version.advisories) addWarning(scope, advisory);
+  if (!version.isKnownMinor) {
+    addWarning(scope, `version ${version} is newer than the releases this library knows (3.4 to 3.6): flags and probes are rendered as for 3.6`);
+  }
+}
+
+/** The kube-apiserver flags that point it at etcd with a client certificate. */
+export function apiServerFlags(etcdServers: string, caFile: string, certFile: string, keyFile: string): string[] {
+  return [
+    `--etcd-servers=${etcdServers}`,
+    `--etcd-cafile=${caFile}`,
+    `--etcd-certfile=${certFile}`,
+    `--etcd-keyfile=${keyFile}`,
+  ];
+}
+
+/** Throw unless `value` is a clean absolute path (no whitespace, `..`, `//` or trailing slash). */
+export function validateAbsolutePath(property: string, value: string): void {
+  if (typeof value !== 'string' || !/^\/[^\s]*$/.test(value) || /(^|\/)\.\.?(\/|$)/.test(value) || value.includes('//') || (value.length > 1 && value.endsWith('/'))) {
+    throw new Error(`${property} must be an absolute path without spaces, '.', '..', '//' or a trailing '/' (got '${value}')`);
+  }
+}

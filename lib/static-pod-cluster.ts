@@ -1,0 +1,310 @@
+import { isIPv4, isIPv6 } from 'net';
+import { App, Chart, Size } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { renderEtcdFlags } from './flags';
+import { validateImage } from './image';
+import { EtcdKubeadmPki, EtcdKubeadmPkiOptions, generateKubeadmPki } from './kubeadm-pki';
+import { ClusterModel, METRICS_PORT, MemberModel, TlsFiles, hostMember } from './model';
+import { renderProbes } from './probes';
+import { EtcdResources } from './resources';
+import { apiServerFlags, clusterToken, validateAbsolutePath, warnAboutVersion } from './shared';
+import { EtcdTuning, resolveTuning } from './tuning';
+import { validateDnsLabel, validateDnsSubdomain, validateMemberCount } from './validate';
+import { EtcdVersion } from './version';
+import { addWarning } from './warnings';
+
+/** A control-plane node that runs an etcd member. */
+export interface EtcdStaticPodNode {
+  /** Node name; also the member name (`--name`). A DNS-1123 subdomain, unique in the cluster. */
+  readonly name: string;
+  /** Node IP (IPv4 or IPv6) the member advertises to peers and clients; unique in the cluster. */
+  readonly ip: string;
+  /**
+   * The node joins a running cluster, to replace a removed member or to grow the cluster.
+   * Its manifest gets `--initial-cluster-state=existing` and an `--initial-cluster` of the other
+   * nodes plus itself. Run `memberAddCommand(name)` against the cluster before starting it.
+   * At most one node joins at a time.
+   * @default false
+   */
+  readonly joinExisting?: boolean;
+}
+
+/** Properties of an {@link EtcdStaticPodCluster}. */
+export interface EtcdStaticPodClusterProps {
+  /** The control-plane nodes: 1, 3, 5 or 7 (an even count only while one node joins). */
+  readonly nodes: EtcdStaticPodNode[];
+
+  /**
+   * etcd release. Flags and probe endpoints follow it.
+   * @default EtcdVersion.DEFAULT
+   */
+  readonly version?: EtcdVersion;
+
+  /**
+   * Container image repository. Use `registry.k8s.io/etcd` with a tag Kubernetes publishes
+   * (e.g. `3.6.4-0`) for kubeadm's image.
+   * @default 'gcr.io/etcd-development/etcd' (etcd's official release images, published for every release)
+   */
+  readonly imageRepository?: string;
+
+  /**
+   * Container image tag.
+   * @default - `v<version>`
+   */
+  readonly imageTag?: string;
+
+  /**
+   * Namespace of the static pods.
+   * @default 'kube-system'
+   */
+  readonly namespace?: string;
+
+  /**
+   * Data directory on each node (hostPath).
+   * @default '/var/lib/etcd'
+   */
+  readonly dataDir?: string;
+
+  /**
+   * Directory with etcd's certificates on each node (hostPath), with kubeadm's file names:
+   * `ca.crt`, `server.crt`/`.key`, `peer.crt`/`.key`, `healthcheck-client.crt`/`.key`.
+   * @default '/etc/kubernetes/pki/etcd'
+   */
+  readonly pkiDir?: string;
+
+  /**
+   * Directory with kube-apiserver's etcd client certificate (`apiserver-etcd-client.crt`/`.key`).
+   * @default '/etc/kubernetes/pki'
+   */
+  readonly apiServerPkiDir?: string;
+
+  /**
+   * Timing, quota, compaction and corruption checks.
+   * @default - see EtcdTuning; the quota is etcd's default (2 GiB) unless given
+   */
+  readonly tuning?: EtcdTuning;
+
+  /**
+   * CPU and memory of each member.
+   * @default - kubeadm's requests: 100m CPU, 100 MiB memory
+   */
+  readonly resources?: EtcdResources;
+
+  /**
+   * PriorityClass of the static pods.
+   * @default 'system-node-critical'
+   */
+  readonly priorityClassName?: string;
+}
+
+/** kubeadm's labels on the etcd static pod. */
+const KUBEADM_LABELS = { component: 'etcd', 'tier': 'control-plane' };
+const ADVERTISE_ANNOTATION = 'kubeadm.kubernetes.io/etcd.advertise-client-urls';
+
+/**
+ * kubeadm-compatible etcd static pods: one manifest per control-plane node, rendered from the
+ * same member model as `EtcdCluster`.
+ *
+ * Each node's manifest is a Chart directly under the App, named `etcd-<node>` (dots become '-'),
+ * so `cdk8s synth` writes `dist/etcd-<node>.k8s.yaml`: copy it to the node's
+ * `/etc/kubernetes/manifests/etcd.yaml`.
+ */
+export class EtcdStaticPodCluster extends Construct {
+  /** etcd release. */
+  public readonly version: EtcdVersion;
+  /** Container image. */
+  public readonly image: string;
+  /** Node names, in the order given. */
+  public readonly nodeNames: string[];
+  /** Every node's client URL. */
+  public readonly clientEndpoints: string[];
+  /** The value for kube-apiserver's `--etcd-servers`: every node's client URL, comma-separated. */
+  public readonly etcdServers: string;
+  /** Directory of etcd's certificates on each node. */
+  public readonly pkiDir: string;
+  /** Directory of kube-apiserver's etcd client certificate on each node. */
+  public readonly apiServerPkiDir: string;
+
+  /** @internal the resolved model every manifest renders from. */
+  public readonly _model: ClusterModel;
+  private readonly nodes: EtcdStaticPodNode[];
+  private readonly charts = new Map<string, Chart>();
+  private readonly pods = new Map<string, k8s.KubePod>();
+
+  public constructor(scope: Construct, id: string, props: EtcdStaticPodClusterProps) {
+    super(scope, id);
+    this.nodes = validateNodes(props.nodes);
+    this.nodeNames = this.nodes.map((n) => n.name);
+    const namespace = props.namespace ?? 'kube-system';
+    validateDnsLabel('namespace', namespace);
+    this.version = props.version ?? EtcdVersion.DEFAULT;
+    this.image = validateImage(props.imageRepository ?? 'gcr.io/etcd-development/etcd', props.imageTag ?? `v${this.version}`);
+    const dataDir = props.dataDir ?? '/var/lib/etcd';
+    validateAbsolutePath('dataDir', dataDir);
+    this.pkiDir = props.pkiDir ?? '/etc/kubernetes/pki/etcd';
+    validateAbsolutePath('pkiDir', this.pkiDir);
+    this.apiServerPkiDir = props.apiServerPkiDir ?? '/etc/kubernetes/pki';
+    validateAbsolutePath('apiServerPkiDir', this.apiServerPkiDir);
+    const priorityClassName = props.priorityClassName ?? 'system-node-critical';
+    validateDnsSubdomain('priorityClassName', priorityClassName);
+
+    const tls: TlsFiles = {
+      certFile: `${this.pkiDir}/server.crt`,
+      keyFile: `${this.pkiDir}/server.key`,
+      trustedCaFile: `${this.pkiDir}/ca.crt`,
+      peerCertFile: `${this.pkiDir}/peer.crt`,
+      peerKeyFile: `${this.pkiDir}/peer.key`,
+      peerTrustedCaFile: `${this.pkiDir}/ca.crt`,
+    };
+    const members = this.nodes.map((n) => hostMember(n.name, n.ip, isIPv6(n.ip) ? '::1' : '127.0.0.1', tls, n.joinExisting ?? false));
+    this._model = {
+      version: this.version,
+      members,
+      initialClusterToken: clusterToken(this, id.toLowerCase(), namespace),
+      dataDir,
+      tuning: resolveTuning(props.tuning ?? {}, undefined, (w) => addWarning(this, w)),
+      tls,
+    };
+    this.clientEndpoints = members.map((m) => m.clientUrl);
+    this.etcdServers = this.clientEndpoints.join(',');
+    warnAboutVersion(this, this.version);
+    if (this.nodes.length % 2 === 0) {
+      addWarning(this, `nodes has ${this.nodes.length} entries while one joins: an even member count adds no failure tolerance, so add the next node soon`);
+    }
+
+    const resources = (props.resources ?? EtcdResources.custom({ cpuRequestMillis: 100, memoryRequest: Size.mebibytes(100) }))._toKube();
+    const app = App.of(this);
+    this.nodes.forEach((node, i) => {
+      const chart = new Chart(app, manifestLabel(node.name));
+      const pod = this.renderPod(chart, members[i], node, namespace, dataDir, priorityClassName, resources);
+      this.charts.set(node.name, chart);
+      this.pods.set(node.name, pod);
+    });
+  }
+
+  /** The chart holding a node's manifest (its file is `<chart id>.k8s.yaml`). */
+  public chartFor(nodeName: string): Chart {
+    return this.lookup(this.charts, nodeName);
+  }
+
+  /** A node's static Pod, for JSON-patch escape hatches. */
+  public podFor(nodeName: string): k8s.KubePod {
+    return this.lookup(this.pods, nodeName);
+  }
+
+  /**
+   * The kube-apiserver flags that connect it to this cluster with kubeadm's client certificate
+   * (`apiserver-etcd-client`).
+   */
+  public kubeApiServerFlags(): string[] {
+    return apiServerFlags(this.etcdServers, `${this.pkiDir}/ca.crt`,
+      `${this.apiServerPkiDir}/apiserver-etcd-client.crt`, `${this.apiServerPkiDir}/apiserver-etcd-client.key`);
+  }
+
+  /**
+   * The `etcdctl member add` that must run against the cluster before a joining node starts.
+   * It adds the node as a learner (a non-voting member that catches up first); promote it with
+   * `etcdctl member promote <ID>` once `etcdctl endpoint status` shows it in sync.
+   */
+  public memberAddCommand(nodeName: string): string {
+    const member = this._model.members.find((m) => m.name === nodeName);
+    if (!member) throw new Error(`memberAddCommand nodeName must be one of ${this.nodeNames.join(', ')} (got '${nodeName}')`);
+    return `etcdctl member add ${member.name} --learner --peer-urls=${member.peerUrl}`;
+  }
+
+  /**
+   * Generate kubeadm's etcd PKI for every node (CA, server and peer per node, healthcheck-client,
+   * apiserver-etcd-client). The result is kept out of the manifests: write it to the nodes
+   * yourself. It contains private keys.
+   */
+  public generatePki(options: EtcdKubeadmPkiOptions = {}): EtcdKubeadmPki {
+    return generateKubeadmPki(this.nodes, this.pkiDir, this.apiServerPkiDir, options);
+  }
+
+  private lookup<T>(map: Map<string, T>, nodeName: string): T {
+    const found = map.get(nodeName);
+    if (!found) throw new Error(`nodeName must be one of ${this.nodeNames.join(', ')} (got '${nodeName}')`);
+    return found;
+  }
+
+  private renderPod(chart: Chart, member: MemberModel, node: EtcdStaticPodNode, namespace: string, dataDir: string,
+    priorityClassName: string, resources: k8s.ResourceRequirements): k8s.KubePod {
+    const probes = renderProbes(this.version, {
+      port: k8s.IntOrString.fromNumber(METRICS_PORT),
+      host: isIPv6(node.ip) ? '::1' : '127.0.0.1',
+    });
+    return new k8s.KubePod(chart, 'Resource', {
+      metadata: {
+        name: 'etcd',
+        namespace,
+        labels: KUBEADM_LABELS,
+        annotations: { [ADVERTISE_ANNOTATION]: member.clientUrl },
+      },
+      spec: {
+        hostNetwork: true,
+        priorityClassName,
+        securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [{
+          name: 'etcd',
+          image: this.image,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['etcd', ...renderEtcdFlags(this._model, member)],
+          resources,
+          livenessProbe: probes.liveness,
+          readinessProbe: probes.readiness,
+          startupProbe: probes.startup,
+          volumeMounts: [
+            { name: 'etcd-data', mountPath: dataDir },
+            { name: 'etcd-certs', mountPath: this.pkiDir },
+          ],
+        }],
+        volumes: [
+          { name: 'etcd-certs', hostPath: { path: this.pkiDir, type: 'DirectoryOrCreate' } },
+          { name: 'etcd-data', hostPath: { path: dataDir, type: 'DirectoryOrCreate' } },
+        ],
+      },
+    });
+  }
+}
+
+/** The chart id, and so the file name, of a node's manifest: `etcd-<node>` with '.' as '-'. */
+function manifestLabel(nodeName: string): string {
+  return `etcd-${nodeName.replace(/\./g, '-')}`;
+}
+
+function validateNodes(nodes: EtcdStaticPodNode[]): EtcdStaticPodNode[] {
+  if (!Array.isArray(nodes) || nodes.length === 0) {
+    throw new Error('nodes must list 1, 3, 5 or 7 control-plane nodes (got none)');
+  }
+  const joining = nodes.filter((n) => n.joinExisting);
+  if (joining.length > 1) {
+    throw new Error(`nodes may have at most one node with joinExisting (got ${joining.map((n) => n.name).join(', ')}): etcd changes membership one member at a time`);
+  }
+  if (joining.length === 1 && nodes.length === 1) {
+    throw new Error(`nodes must include the running members that ${joining[0].name} joins (got only ${joining[0].name})`);
+  }
+  if (!(joining.length === 1 && nodes.length % 2 === 0 && nodes.length <= 8)) {
+    validateMemberCount('nodes', nodes.length);
+  }
+  const names = new Set<string>();
+  const ips = new Map<string, string>();
+  const labels = new Map<string, string>();
+  for (const node of nodes) {
+    validateDnsSubdomain(`node name`, node.name);
+    if (names.has(node.name)) throw new Error(`node names must be unique (got '${node.name}' twice)`);
+    names.add(node.name);
+    const label = manifestLabel(node.name);
+    if (label.length > 63) throw new Error(`node name '${node.name}' is too long: its manifest name '${label}' must be at most 63 characters`);
+    if (labels.has(label)) throw new Error(`node names '${labels.get(label)}' and '${node.name}' would share the manifest file ${label}.k8s.yaml`);
+    labels.set(label, node.name);
+    if (typeof node.ip !== 'string' || !(isIPv4(node.ip) || isIPv6(node.ip))) {
+      throw new Error(`node ip must be an IPv4 or IPv6 address (got '${node.ip}' for node '${node.name}')`);
+    }
+    const canonical = isIPv6(node.ip) ? new URL(`http://[${node.ip}]/`).hostname : node.ip;
+    if (ips.has(canonical)) throw new Error(`node ips must be unique (got ${node.ip} for both '${ips.get(canonical)}' and '${node.name}')`);
+    ips.set(canonical, node.name);
+  }
+  return nodes;
+}
+

@@ -1,0 +1,56 @@
+import { flagsOf } from '../support/synth';
+import { describeWithEtcd } from './harness/environment';
+import { EtcdHarness } from './harness/etcd-harness';
+import { StaticPodSetup, loopbackNodes } from './harness/static-pods';
+
+const STARTUP_MS = 60000;
+
+/** Static pods for `count` nodes on loopback IPs `<ipPrefix>.11`...: form, serve, probe. */
+export function staticPodScenarios(count: number, ipPrefix: string): void {
+  describeWithEtcd(`EtcdStaticPodCluster on real etcd, ${count} node(s)`, (etcdVersion) => {
+    const all = [...Array(count).keys()];
+    let setup: StaticPodSetup;
+    let h: EtcdHarness;
+
+    beforeAll(async () => {
+      setup = new StaticPodSetup(etcdVersion, loopbackNodes(count, ipPrefix));
+      h = setup.harness();
+      h.startAll();
+      await h.waitHealthy(all, STARTUP_MS);
+    }, STARTUP_MS + 10000);
+
+    afterAll(async () => {
+      await h?.stopAll();
+      h?.cleanup();
+    }, 30000);
+
+    test('forms from the per-node manifests, every node a voting member named after it', () => {
+      const listed = h.etcdctl(['member', 'list']).stdout.trim().split('\n').map((l) => l.split(', '));
+      expect(listed.map((m) => m[2]).sort()).toEqual(setup.nodes.map((n) => n.name));
+      for (const [, status, name, peerUrl, clientUrl, isLearner] of listed) {
+        const i = setup.nodes.findIndex((n) => n.name === name);
+        expect({ status, peerUrl, clientUrl, isLearner }).toEqual({
+          status: 'started',
+          peerUrl: flagsOf(h.member(i).args).get('initial-advertise-peer-urls'),
+          clientUrl: setup.etcd.clientEndpoints[i],
+          isLearner: 'false',
+        });
+      }
+    }, 20000);
+
+    test("serves linearizable reads and writes with kube-apiserver's client certificate", () => {
+      expect(h.etcdctl(['put', '/e2e/static', 'ok'], { endpoints: [setup.etcd.clientEndpoints[0]] }).stdout.trim()).toBe('OK');
+      for (const url of setup.etcd.clientEndpoints) {
+        expect(h.etcdctl(['get', '/e2e/static', '--print-value-only', '--consistency=l'], { endpoints: [url] }).stdout.trim()).toBe('ok');
+      }
+    }, 30000);
+
+    test("kubeadm's probes answer on each node's loopback metrics listener", async () => {
+      for (const i of all) {
+        for (const kind of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
+          expect({ node: i, kind, ok: await h.probe(i, kind) }).toEqual({ node: i, kind, ok: true });
+        }
+      }
+    }, 30000);
+  });
+}

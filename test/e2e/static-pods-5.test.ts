@@ -1,0 +1,3 @@
+import { staticPodScenarios } from './static-pod-scenarios';
+
+staticPodScenarios(5, '127.0.25');
