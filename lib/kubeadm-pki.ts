@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
-import { PemPair, createCa, issueLeaf, loadCa } from './pki';
+import { PemPair, createCa, issueLeaf, resolveSigning } from './pki';
 
 /** Options for kubeadm's etcd PKI. */
 export interface EtcdKubeadmPkiOptions {
@@ -81,17 +81,9 @@ export class EtcdKubeadmPki {
  * `etcd/healthcheck-client` and `apiserver-etcd-client` (clientAuth).
  */
 export function generateKubeadmPki(nodes: PkiNode[], pkiDir: string, apiServerPkiDir: string, options: EtcdKubeadmPkiOptions): EtcdKubeadmPki {
-  const validity = options.validity ?? Duration.days(365);
-  const validityDays = validity.toDays({ integral: false });
-  if (!Number.isInteger(validityDays) || validityDays < 1) {
-    throw new Error(`pki validity must be a whole number of days, at least 1 (got ${validity.toHumanString()})`);
-  }
-  if ((options.caCertificatePem === undefined) !== (options.caPrivateKeyPem === undefined)) {
-    throw new Error('pki caCertificatePem and caPrivateKeyPem must be given together (got only one)');
-  }
-  const ca: PemPair = options.caCertificatePem !== undefined
-    ? loadCa('pki', options.caCertificatePem, options.caPrivateKeyPem!)
-    : createCa('etcd-ca', 3650);
+  const signing = resolveSigning('pki', options);
+  const validityDays = signing.validityDays;
+  const ca: PemPair = signing.ca ?? createCa('etcd-ca', 3650);
 
   const all = new Map<string, Map<string, string>>();
   for (const node of nodes) {

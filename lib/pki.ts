@@ -1,4 +1,5 @@
 import { X509Certificate, createPrivateKey, generateKeyPairSync, randomBytes } from 'crypto';
+import { Duration } from 'cdk8s';
 import * as forge from 'node-forge';
 
 /** A PEM certificate with its PEM private key. */
@@ -44,6 +45,31 @@ function newCertificate(publicKey: forge.pki.rsa.PublicKey, validityDays: number
   cert.validity.notBefore = new Date(now - BACKDATE_MS);
   cert.validity.notAfter = new Date(now + validityDays * DAY_MS);
   return cert;
+}
+
+/** What every generated PKI is configured with: optionally the CA to sign with, and the leaf validity. */
+export interface SigningOptions {
+  readonly caCertificatePem?: string;
+  readonly caPrivateKeyPem?: string;
+  readonly validity?: Duration;
+}
+
+/**
+ * Validate signing options: validity in whole days (default 365), and a supplied CA given as a
+ * complete, usable pair.
+ * @param property prefix for messages (`tls`, `pki`)
+ */
+export function resolveSigning(property: string, options: SigningOptions): { validityDays: number; ca?: PemPair } {
+  const validity = options.validity ?? Duration.days(365);
+  const validityDays = validity.toDays({ integral: false });
+  if (!Number.isInteger(validityDays) || validityDays < 1) {
+    throw new Error(`${property} validity must be a whole number of days, at least 1 (got ${validity.toHumanString()})`);
+  }
+  if ((options.caCertificatePem === undefined) !== (options.caPrivateKeyPem === undefined)) {
+    throw new Error(`${property} caCertificatePem and caPrivateKeyPem must be given together (got only one)`);
+  }
+  const ca = options.caCertificatePem !== undefined ? loadCa(property, options.caCertificatePem, options.caPrivateKeyPem!) : undefined;
+  return { validityDays, ca };
 }
 
 /** A self-signed CA. */

@@ -1,6 +1,6 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { PemPair, createCa, issueLeaf, loadCa } from './pki';
+import { PemPair, createCa, issueLeaf, resolveSigning } from './pki';
 import { validateDnsSubdomain } from './validate';
 import { addWarning } from './warnings';
 
@@ -145,18 +145,8 @@ export class EtcdTls {
    * synthesis; snapshot tests should mask Secret `data` (see the README).
    */
   public static generate(options: EtcdGeneratedTlsOptions = {}): EtcdTls {
-    const validity = options.validity ?? Duration.days(365);
-    const validityDays = validity.toDays({ integral: false });
-    if (!Number.isInteger(validityDays) || validityDays < 1) {
-      throw new Error(`tls validity must be a whole number of days, at least 1 (got ${validity.toHumanString()})`);
-    }
-    if ((options.caCertificatePem === undefined) !== (options.caPrivateKeyPem === undefined)) {
-      throw new Error('tls caCertificatePem and caPrivateKeyPem must be given together (got only one)');
-    }
-    const suppliedCa = options.caCertificatePem !== undefined
-      ? loadCa('tls', options.caCertificatePem, options.caPrivateKeyPem!)
-      : undefined;
-    return new EtcdTls(true, (scope, ctx) => writeGeneratedSecrets(scope, ctx, suppliedCa, validityDays));
+    const { validityDays, ca } = resolveSigning('tls', options);
+    return new EtcdTls(true, (scope, ctx) => writeGeneratedSecrets(scope, ctx, ca, validityDays));
   }
 
   /**

@@ -10,12 +10,10 @@ describeWithEtcd('the real-etcd harness rejects broken manifests', (etcdVersion)
   async function expectNoCluster(manifests: Manifest[], clientSecretName: string | undefined, ipPrefix: string, failure: RegExp) {
     const h = EtcdHarness.forStatefulSet(manifests, { ipPrefix, clientSecretName });
     try {
-      h.startAll();
-      await expect(h.waitHealthy([0, 1, 2], FAIL_WITHIN_MS)).rejects.toThrow(failure);
+      await expect(h.startAllAndWait(FAIL_WITHIN_MS)).rejects.toThrow(failure);
     } finally {
       // Members of a cluster that never formed are slow to stop gracefully, and nothing is worth keeping.
-      await h.stopAll(1000);
-      h.cleanup();
+      await h.dispose(1000);
     }
   }
 

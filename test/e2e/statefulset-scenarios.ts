@@ -22,14 +22,10 @@ export function statefulSetScenarios(members: number, ipPrefix: string): void {
       const synthesized = synthesizeForHarness(etcdVersion, members);
       etcd = synthesized.etcd;
       h = EtcdHarness.forStatefulSet(synthesized.manifests, { ipPrefix, clientSecretName: etcd.clientSecretName });
-      h.startAll();
-      await h.waitHealthy(all, STARTUP_MS);
+      await h.startAllAndWait(STARTUP_MS);
     }, STARTUP_MS + 10000);
 
-    afterAll(async () => {
-      await h?.stopAll();
-      h?.cleanup();
-    }, 30000);
+    afterAll(() => h?.dispose(), 30000);
 
     test('forms with every member voting, under the expected names and URLs', () => {
       const r = h.etcdctl(['member', 'list', '-w', 'json']);

@@ -17,8 +17,7 @@ describeWithEtcd('replacing a static-pod member on real etcd (Kubernetes guide p
     const original = new StaticPodSetup(etcdVersion, loopbackNodes(3, '127.0.30'));
     const h = original.harness();
     try {
-      h.startAll();
-      await h.waitHealthy([0, 1, 2], 60000);
+      await h.startAllAndWait(60000);
       for (let k = 0; k < KEYS; k++) expect(h.etcdctl(['put', `/e2e/replace/${k}`, `v${k}`]).status).toBe(0);
 
       // 1. The failed member goes away: stop it and remove it from the cluster.
@@ -63,8 +62,7 @@ describeWithEtcd('replacing a static-pod member on real etcd (Kubernetes guide p
       expect(onNewNode.stdout.trim().split('\n').filter(Boolean)).toHaveLength(KEYS);
       expect(h.etcdctl(['get', '/e2e/replace/7', '--print-value-only', '--consistency=s'], { endpoints: [replacement.etcd.clientEndpoints[2]] }).stdout.trim()).toBe('v7');
     } finally {
-      await h.stopAll();
-      h.cleanup();
+      await h.dispose();
     }
   }, 180000);
 });

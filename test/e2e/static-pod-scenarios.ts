@@ -15,14 +15,10 @@ export function staticPodScenarios(count: number, ipPrefix: string): void {
     beforeAll(async () => {
       setup = new StaticPodSetup(etcdVersion, loopbackNodes(count, ipPrefix));
       h = setup.harness();
-      h.startAll();
-      await h.waitHealthy(all, STARTUP_MS);
+      await h.startAllAndWait(STARTUP_MS);
     }, STARTUP_MS + 10000);
 
-    afterAll(async () => {
-      await h?.stopAll();
-      h?.cleanup();
-    }, 30000);
+    afterAll(() => h?.dispose(), 30000);
 
     test('forms from the per-node manifests, every node a voting member named after it', () => {
       const listed = h.etcdctl(['member', 'list']).stdout.trim().split('\n').map((l) => l.split(', '));

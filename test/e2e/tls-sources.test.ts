@@ -9,13 +9,11 @@ describeWithEtcd('TLS sources on real etcd', (etcdVersion) => {
     expect(manifests.filter((m) => m.kind === 'Certificate')).toEqual([]);
     const h = EtcdHarness.forStatefulSet(manifests, { ipPrefix: '127.0.9', clientSecretName: etcd.clientSecretName });
     try {
-      h.startAll();
-      await h.waitHealthy([0, 1, 2], 60000);
+      await h.startAllAndWait(60000);
       expect(h.etcdctl(['put', '/e2e/generated', 'yes']).stdout.trim()).toBe('OK');
       expect(h.etcdctl(['get', '/e2e/generated', '--print-value-only', '--consistency=l']).stdout.trim()).toBe('yes');
     } finally {
-      await h.stopAll();
-      h.cleanup();
+      await h.dispose();
     }
   }, 90000);
 });

@@ -141,6 +141,18 @@ export class EtcdHarness {
     for (let i = 0; i < this.size; i++) this.start(i);
   }
 
+  /** Start every member and wait until all of them are healthy. */
+  public async startAllAndWait(timeoutMs: number): Promise<void> {
+    this.startAll();
+    await this.waitHealthy([...Array(this.size).keys()], timeoutMs);
+  }
+
+  /** Stop every member and remove the work directory. */
+  public async dispose(graceMs?: number): Promise<void> {
+    await this.stopAll(graceMs);
+    this.cleanup();
+  }
+
   /** Stop one member by its pid: SIGTERM, then SIGKILL after `graceMs`. */
   public async stop(index: number, graceMs = 10000): Promise<void> {
     const child = this.running.get(index);
