@@ -1,4 +1,5 @@
 import { Duration } from 'cdk8s';
+import { goDuration } from './shared';
 import { validateInteger } from './validate';
 
 /**
@@ -14,7 +15,7 @@ export class AutoCompaction {
     if (!(seconds >= 1) || !Number.isInteger(seconds)) {
       throw new Error(`autoCompaction retention must be a whole number of seconds, at least 1s (got ${retention.toHumanString()})`);
     }
-    return new AutoCompaction('periodic', formatRetention(seconds));
+    return new AutoCompaction('periodic', goDuration(seconds));
   }
 
   /** Keep the last `revisions` revisions. */
@@ -34,11 +35,4 @@ export class AutoCompaction {
     /** `--auto-compaction-retention`, or undefined when disabled. */
     public readonly retention: string | undefined,
   ) {}
-}
-
-/** etcd reads a bare number as hours, so always give a unit; use the largest unit that is exact. */
-function formatRetention(seconds: number): string {
-  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
-  if (seconds % 60 === 0) return `${seconds / 60}m`;
-  return `${seconds}s`;
 }

@@ -188,7 +188,7 @@ export class EtcdCluster extends Construct {
   public readonly peerServiceName: string;
   /** Name of the Service clients connect to. */
   public readonly clientServiceName: string;
-  /** Every member's client URL, e.g. `http://etcd-0.etcd-peer.default.svc.cluster.local:2379`. */
+  /** Every member's client URL, e.g. `https://etcd-0.etcd-peer.default.svc.cluster.local:2379`. */
   public readonly clientEndpoints: string[];
   /** The value for kube-apiserver's `--etcd-servers`: every member's client URL, comma-separated. */
   public readonly etcdServers: string;
@@ -252,7 +252,9 @@ export class EtcdCluster extends Construct {
 
     const memberNames: string[] = [];
     for (let i = 0; i < this.members; i++) memberNames.push(`${this.name}-${i}`);
-    this.certificateDnsNames = this.dnsNamesFor(memberNames, clusterDomain);
+    // Members are `<pod>.<peerDomain>` (plus the cluster domain): the one place their DNS names are built.
+    const peerDomain = `${this.peerServiceName}.${this.namespace}.svc`;
+    this.certificateDnsNames = this.dnsNamesFor(memberNames, peerDomain, clusterDomain);
     this.certificateIpAddresses = ['127.0.0.1', '::1'];
 
     const tls = props.tls ?? EtcdTls.certManager();
@@ -278,7 +280,7 @@ export class EtcdCluster extends Construct {
     }
 
     const memberNamed = (memberName: string) =>
-      dnsMember(memberName, `${memberName}.${this.peerServiceName}.${this.namespace}.svc.${clusterDomain}`, tlsFiles);
+      dnsMember(memberName, `${memberName}.${peerDomain}.${clusterDomain}`, tlsFiles);
     const members: MemberModel[] = memberNames.map(memberNamed);
 
     this._model = {
@@ -349,8 +351,7 @@ export class EtcdCluster extends Construct {
   }
 
   /** Member FQDNs with and without the cluster domain, the peer wildcards, the client Service names, localhost. */
-  private dnsNamesFor(memberNames: string[], clusterDomain: string): string[] {
-    const peerDomain = `${this.peerServiceName}.${this.namespace}.svc`;
+  private dnsNamesFor(memberNames: string[], peerDomain: string, clusterDomain: string): string[] {
     const client = this.clientServiceName;
     return [
       ...memberNames.flatMap((m) => [`${m}.${peerDomain}`, `${m}.${peerDomain}.${clusterDomain}`]),

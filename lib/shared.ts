@@ -30,6 +30,16 @@ export function apiServerFlags(etcdServers: string, caFile: string, certFile: st
   ];
 }
 
+/**
+ * A whole number of seconds as a Go duration in the largest exact unit (`1h`, `90m`, `45s`), as
+ * etcd's retention flag and cert-manager's fields read them (etcd takes a bare number as hours).
+ */
+export function goDuration(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
 /** Throw unless `value` is a clean absolute path (no whitespace, `..`, `//` or trailing slash). */
 export function validateAbsolutePath(property: string, value: string): void {
   if (typeof value !== 'string' || !/^\/[^\s]*$/.test(value) || /(^|\/)\.\.?(\/|$)/.test(value) || value.includes('//') || (value.length > 1 && value.endsWith('/'))) {

@@ -284,9 +284,9 @@ function validateNodes(nodes: EtcdStaticPodNode[]): EtcdStaticPodNode[] {
   if (joining.length === 1 && nodes.length === 1) {
     throw new Error(`nodes must include the running members that ${joining[0].name} joins (got only ${joining[0].name})`);
   }
-  if (!(joining.length === 1 && nodes.length % 2 === 0 && nodes.length <= 8)) {
-    validateMemberCount('nodes', nodes.length);
-  }
+  // Growing passes through an even size (3 -> 4 -> 5), one joining node at a time.
+  const growing = joining.length === 1 && nodes.length % 2 === 0 && nodes.length <= 8;
+  if (!growing) validateMemberCount('nodes', nodes.length);
   const names = new Set<string>();
   const ips = new Map<string, string>();
   const labels = new Map<string, string>();

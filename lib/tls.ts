@@ -1,6 +1,7 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { PemPair, createCa, issueLeaf, resolveSigning } from './pki';
+import { goDuration } from './shared';
 import { validateDnsSubdomain } from './validate';
 import { addWarning } from './warnings';
 
@@ -193,10 +194,9 @@ function validateIssuer(issuer: EtcdCertManagerIssuer): void {
   }
 }
 
-/** cert-manager durations are Go durations: whole hours here, as cert-manager prints them. */
-function goDuration(d: Duration): string {
-  const seconds = Math.round(d.toSeconds({ integral: false }));
-  return seconds % 3600 === 0 ? `${seconds / 3600}h` : seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`;
+/** A cdk8s Duration as cert-manager's Go duration string. */
+function certManagerDuration(d: Duration): string {
+  return goDuration(Math.round(d.toSeconds({ integral: false })));
 }
 
 function issueWithCertManager(
@@ -220,8 +220,8 @@ function issueWithCertManager(
         isCA: true,
         commonName: ca,
         secretName: ca,
-        duration: goDuration(caDuration),
-        renewBefore: goDuration(Duration.seconds(Math.floor(caDuration.toSeconds({ integral: false }) / 3))),
+        duration: certManagerDuration(caDuration),
+        renewBefore: certManagerDuration(Duration.seconds(Math.floor(caDuration.toSeconds({ integral: false }) / 3))),
         // Keep the key on renewal so every certificate it signed stays trusted.
         privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Never' },
         issuerRef: { name: selfSigned, kind: 'Issuer', group: 'cert-manager.io' },
@@ -244,8 +244,8 @@ function issueWithCertManager(
         dnsNames: withSans ? ctx.dnsNames : undefined,
         ipAddresses: withSans ? ctx.ipAddresses : undefined,
         usages,
-        duration: goDuration(duration),
-        renewBefore: goDuration(renewBefore),
+        duration: certManagerDuration(duration),
+        renewBefore: certManagerDuration(renewBefore),
         privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
         issuerRef,
       },
