@@ -45,7 +45,7 @@ export function validateServiceName(property: string, value: string, maxLength =
 /** Throw unless `value` is a DNS-1123 subdomain, like a cluster domain. */
 export function validateDnsSubdomain(property: string, value: string): void {
   if (typeof value !== 'string' || !DNS1123_SUBDOMAIN.test(value) || value.length > 253) {
-    throw new Error(`${property} must be a DNS-1123 subdomain such as 'cluster.local' (got '${value}')`);
+    throw new Error(`${property} must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (got '${value}')`);
   }
 }
 

@@ -197,7 +197,7 @@ describe('bad input', () => {
     [[{ name: 'cp-1', ip: 'fd00::1' }, { name: 'cp-2', ip: 'fd00:0:0::1' }, { name: 'cp-3', ip: 'fd00::3' }], "node ips must be unique (got fd00:0:0::1 for both 'cp-1' and 'cp-2')"],
     [[{ name: 'cp-1', ip: '10.0.0.256' }], "node ip must be an IPv4 or IPv6 address (got '10.0.0.256' for node 'cp-1')"],
     [[{ name: 'cp-1', ip: 'cp-1.example.com' }], "node ip must be an IPv4 or IPv6 address (got 'cp-1.example.com' for node 'cp-1')"],
-    [[{ name: 'CP_1', ip: '10.0.0.1' }], "node name must be a DNS-1123 subdomain such as 'cluster.local' (got 'CP_1')"],
+    [[{ name: 'CP_1', ip: '10.0.0.1' }], "node name must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (got 'CP_1')"],
     [[{ name: 'a.b', ip: '10.0.0.1' }, { name: 'a-b', ip: '10.0.0.2' }, { name: 'c', ip: '10.0.0.3' }], "node names 'a.b' and 'a-b' would share the manifest file etcd-a-b.k8s.yaml"],
     [[{ name: `${'n'.repeat(60)}`, ip: '10.0.0.1' }], `node name '${'n'.repeat(60)}' is too long: its manifest name 'etcd-${'n'.repeat(60)}' must be at most 63 characters`],
     [[...ipv4(1).map((n) => ({ ...n, joinExisting: true }))], 'nodes must include the running members that cp-1 joins (got only cp-1)'],
@@ -211,7 +211,7 @@ describe('bad input', () => {
     [{ pkiDir: '/etc/kubernetes/pki/etcd/' }, "pkiDir must be an absolute path without spaces, '.', '..', '//' or a trailing '/' (got '/etc/kubernetes/pki/etcd/')"],
     [{ apiServerPkiDir: '/etc/../pki' }, "apiServerPkiDir must be an absolute path without spaces, '.', '..', '//' or a trailing '/' (got '/etc/../pki')"],
     [{ namespace: 'Kube-System' }, "namespace must be a DNS-1123 label"],
-    [{ priorityClassName: '' }, "priorityClassName must be a DNS-1123 subdomain such as 'cluster.local' (got '')"],
+    [{ priorityClassName: '' }, "priorityClassName must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (got '')"],
     [{ imageTag: 'v3.6.9 latest' }, "imageTag must be a tag of up to 128 letters"],
   ])('refuses %p', (props, message) => {
     expect(() => new EtcdStaticPodCluster(Testing.app(), 'etcd', { nodes: ipv4(1), ...props })).toThrow(message);
