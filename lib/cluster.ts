@@ -73,7 +73,8 @@ export interface EtcdClusterProps {
   readonly clusterDomain?: string;
 
   /**
-   * Size of each member's data volume.
+   * Size of each member's data volume. Unless `tuning.quotaBackendBytes` is given, the backend
+   * quota is derived from it (8 GiB gives 3.75 GiB; 17 GiB or more gives the 8 GiB maximum).
    * @default Size.gibibytes(8)
    */
   readonly storageSize?: Size;
