@@ -247,6 +247,17 @@ export class EtcdHarness {
     });
   }
 
+  /** Every member's every probe: one row per member and kind, with whether it passed. */
+  public async probeAll(): Promise<{ member: string; kind: string; ok: boolean }[]> {
+    const rows = [];
+    for (let i = 0; i < this.size; i++) {
+      for (const kind of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
+        rows.push({ member: this.podName(i), kind, ok: await this.probe(i, kind) });
+      }
+    }
+    return rows;
+  }
+
   /** Everything a member has logged (across restarts). */
   public log(index: number): string {
     const file = path.join(this.workDir, this.podName(index), 'etcd.log');
