@@ -2,7 +2,7 @@ import { Chart, Lazy, Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { renderEtcdFlags } from './flags';
-import { validateImage } from './image';
+import { resolveImage } from './image';
 import { CLIENT_PORT, ClusterModel, METRICS_PORT, MemberModel, PEER_PORT, TlsFiles, dnsMember } from './model';
 import { EtcdNetworkPeer } from './network-peer';
 import { renderProbes } from './probes';
@@ -61,7 +61,9 @@ export interface EtcdClusterProps {
   readonly imageRepository?: string;
 
   /**
-   * Container image tag.
+   * Container image tag. A tag that names a release (`v3.6.16`, `3.6.16-0`) must match `version`;
+   * mutable tags such as `latest` are refused, and other tags warn, because the flags are rendered
+   * for `version`.
    * @default - `v<version>`, as etcd's release images are tagged
    */
   readonly imageTag?: string;
@@ -156,7 +158,6 @@ export interface EtcdClusterProps {
   readonly monitoring?: EtcdNetworkPeer[];
 }
 
-const DEFAULT_IMAGE_REPOSITORY = 'gcr.io/etcd-development/etcd';
 const DATA_MOUNT_PATH = '/var/lib/etcd';
 /** A subdirectory, so etcd owns its directory (mode 0700) and never sees the volume root's lost+found. */
 const DATA_DIR = `${DATA_MOUNT_PATH}/data`;
@@ -237,7 +238,7 @@ export class EtcdCluster extends Construct {
     const clusterDomain = props.clusterDomain ?? 'cluster.local';
     validateDnsSubdomain('clusterDomain', clusterDomain);
     this.version = props.version ?? EtcdVersion.DEFAULT;
-    this.image = validateImage(props.imageRepository ?? DEFAULT_IMAGE_REPOSITORY, props.imageTag ?? `v${this.version}`);
+    this.image = resolveImage(this, this.version, props.imageRepository, props.imageTag);
     if (props.storageClassName !== undefined) validateDnsSubdomain('storageClassName', props.storageClassName);
     if (props.priorityClassName !== undefined) validateDnsSubdomain('priorityClassName', props.priorityClassName);
     const storageSize = props.storageSize ?? Size.gibibytes(8);

@@ -1,13 +1,43 @@
+import { IConstruct } from 'constructs';
+import { EtcdVersion } from './version';
+import { addWarning } from './warnings';
+
+/** etcd's release images, published by etcd's release process for every release as `v<version>`. */
+export const DEFAULT_IMAGE_REPOSITORY = 'gcr.io/etcd-development/etcd';
+
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const REPOSITORY = /^[a-z0-9]+([._-]+[a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*$/;
+/**
+ * A tag that names an etcd release: etcd's `v3.6.16`, kubeadm's `3.6.16-0`, or a mirror's `3.6.16`.
+ * Anything after the patch number is a packaging suffix.
+ */
+const VERSION_TAG = /^v?(\d+)\.(\d+)\.(\d+)(?:[-_.+].*)?$/;
+/** Tags that move from release to release. */
+const MUTABLE_TAGS = new Set(['latest', 'stable', 'main', 'master', 'edge', 'nightly', 'canary']);
 
-/** `repository:tag`, after checking both parts are well-formed. */
-export function validateImage(repository: string, tag: string): string {
-  if (!REPOSITORY.test(repository)) {
+/**
+ * `repository:tag` for the etcd image, after checking both parts are well-formed and that the tag
+ * runs the version the flags and probes are rendered for. The default tag is `v<version>`.
+ */
+export function resolveImage(scope: IConstruct, version: EtcdVersion, repository: string = DEFAULT_IMAGE_REPOSITORY,
+  tag: string = `v${version}`): string {
+  if (typeof repository !== 'string' || !REPOSITORY.test(repository)) {
     throw new Error(`imageRepository must be an image repository without tag or digest, e.g. 'registry.example.com/etcd' (got '${repository}')`);
   }
-  if (!TAG.test(tag)) {
-    throw new Error(`imageTag must be a tag of up to 128 letters, digits, '_', '.' and '-', e.g. 'v3.6.9' (got '${tag}')`);
+  if (typeof tag !== 'string' || !TAG.test(tag)) {
+    throw new Error(`imageTag must be a tag of up to 128 letters, digits, '_', '.' and '-', e.g. 'v${version}' (got '${tag}')`);
+  }
+  const named = VERSION_TAG.exec(tag);
+  if (named) {
+    const tagVersion = named.slice(1, 4).map(Number).join('.');
+    if (tagVersion !== version.toString()) {
+      throw new Error(`imageTag '${tag}' runs etcd ${tagVersion}, but version is ${version}: flags and probes are rendered for version, and etcd refuses flags it does not know. `
+        + `Set version: EtcdVersion.of('${tagVersion}'), or use a tag of ${version}`);
+    }
+  } else if (MUTABLE_TAGS.has(tag.toLowerCase())) {
+    throw new Error(`imageTag '${tag}' is mutable: a node may pull an etcd release other than ${version}, whose flags the manifests are rendered for. Use a version tag such as 'v${version}'`);
+  } else {
+    addWarning(scope, `imageTag '${tag}' does not name an etcd version, so it cannot be checked against version ${version}: make sure the image runs etcd ${version}`);
   }
   return `${repository}:${tag}`;
 }

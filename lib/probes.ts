@@ -23,31 +23,33 @@ const STARTUP = { initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 15
 /**
  * Probes on the metrics listener, following what the version serves.
  *
- * Liveness never needs quorum: restarting a member does not bring quorum back and a
- * crash loop makes recovery harder. Readiness and startup do (a member is ready when it
- * can serve linearizable reads).
+ * Liveness and startup never need quorum: restarting a member does not bring quorum back, a crash
+ * loop makes recovery harder, and members that start minutes apart (image pulls, pending pods), or a
+ * learner catching up before its promotion, must not be killed while they wait. Readiness does need
+ * quorum: a member is ready when it can serve linearizable reads. On 3.5.19+ and every 3.6 and 3.7,
+ * `/readyz` also fails on a learner, which serves no client requests until it is promoted.
  */
 export function renderProbes(version: EtcdVersion, target: ProbeTarget): EtcdProbes {
-  const get = (path: string) => ({ httpGet: { path, port: target.port, host: target.host, scheme: 'HTTP' } });
+  const { alive, ready } = checksFor(version, target);
+  return {
+    liveness: { ...alive, ...LIVENESS },
+    readiness: { ...ready, ...READINESS },
+    startup: { ...alive, ...STARTUP },
+  };
+}
+
+type Check = Pick<k8s.Probe, 'httpGet' | 'tcpSocket'>;
+
+/** The check that needs no quorum (`alive`) and the one that does (`ready`). */
+function checksFor(version: EtcdVersion, target: ProbeTarget): { alive: Check; ready: Check } {
+  const get = (path: string): Check => ({ httpGet: { path, port: target.port, host: target.host, scheme: 'HTTP' } });
   if (version.servesLivezAndReadyz) {
-    return {
-      liveness: { ...get('/livez'), ...LIVENESS },
-      readiness: { ...get('/readyz'), ...READINESS },
-      startup: { ...get('/readyz'), ...STARTUP },
-    };
+    return { alive: get('/livez'), ready: get('/readyz') };
   }
   if (version.servesSerializableHealth) {
-    return {
-      liveness: { ...get('/health?exclude=NOSPACE&serializable=true'), ...LIVENESS },
-      readiness: { ...get('/health?serializable=false'), ...READINESS },
-      startup: { ...get('/health?serializable=false'), ...STARTUP },
-    };
+    return { alive: get('/health?exclude=NOSPACE&serializable=true'), ready: get('/health?serializable=false') };
   }
-  // etcd 3.4 before 3.4.29: every /health variant needs quorum, so liveness only checks
-  // that the listener accepts connections.
-  return {
-    liveness: { tcpSocket: { port: target.port, host: target.host }, ...LIVENESS },
-    readiness: { ...get('/health'), ...READINESS },
-    startup: { ...get('/health'), ...STARTUP },
-  };
+  // etcd 3.4 before 3.4.29: every /health variant needs quorum, so the no-quorum check only
+  // asks whether the listener accepts connections.
+  return { alive: { tcpSocket: { port: target.port, host: target.host } }, ready: get('/health') };
 }

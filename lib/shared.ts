@@ -1,6 +1,6 @@
 import { createHash } from 'crypto';
 import { IConstruct } from 'constructs';
-import { EtcdVersion } from './version';
+import { EtcdVersion, KNOWN_LINES, NEWEST_KNOWN_LINE } from './version';
 import { addWarning } from './warnings';
 
 /**
@@ -16,7 +16,7 @@ export function clusterToken(scope: IConstruct, name: string, namespace: string)
 export function warnAboutVersion(scope: IConstruct, version: EtcdVersion): void {
   for (const advisory of version.advisories) addWarning(scope, advisory);
   if (!version.isKnownMinor) {
-    addWarning(scope, `version ${version} is newer than the releases this library knows (3.4 to 3.6): flags and probes are rendered as for 3.6`);
+    addWarning(scope, `version ${version} is newer than the releases this library knows (${KNOWN_LINES}): flags and probes are rendered as for ${NEWEST_KNOWN_LINE}, which the new line may not accept`);
   }
 }
 

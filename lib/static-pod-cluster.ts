@@ -3,7 +3,7 @@ import { App, Chart, Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { renderEtcdFlags } from './flags';
-import { validateImage } from './image';
+import { resolveImage } from './image';
 import { EtcdKubeadmPki, EtcdKubeadmPkiOptions, generateKubeadmPki } from './kubeadm-pki';
 import { ClusterModel, METRICS_PORT, MemberModel, TlsFiles, hostMember } from './model';
 import { renderProbes } from './probes';
@@ -42,14 +42,16 @@ export interface EtcdStaticPodClusterProps {
   readonly version?: EtcdVersion;
 
   /**
-   * Container image repository. Use `registry.k8s.io/etcd` with a tag Kubernetes publishes
-   * (e.g. `3.6.4-0`) for kubeadm's image.
+   * Container image repository. For kubeadm's image use `registry.k8s.io/etcd` with a tag Kubernetes
+   * publishes (e.g. `3.6.4-0`), and set `version` to the same release.
    * @default 'gcr.io/etcd-development/etcd' (etcd's official release images, published for every release)
    */
   readonly imageRepository?: string;
 
   /**
-   * Container image tag.
+   * Container image tag. A tag that names a release (`v3.6.16`, `3.6.16-0`) must match `version`;
+   * mutable tags such as `latest` are refused, and other tags warn, because the flags are rendered
+   * for `version`.
    * @default - `v<version>`
    */
   readonly imageTag?: string;
@@ -139,7 +141,7 @@ export class EtcdStaticPodCluster extends Construct {
     const namespace = props.namespace ?? 'kube-system';
     validateDnsLabel('namespace', namespace);
     this.version = props.version ?? EtcdVersion.DEFAULT;
-    this.image = validateImage(props.imageRepository ?? 'gcr.io/etcd-development/etcd', props.imageTag ?? `v${this.version}`);
+    this.image = resolveImage(this, this.version, props.imageRepository, props.imageTag);
     const dataDir = props.dataDir ?? '/var/lib/etcd';
     validateAbsolutePath('dataDir', dataDir);
     this.pkiDir = props.pkiDir ?? '/etc/kubernetes/pki/etcd';

@@ -2,8 +2,12 @@ import { ADVISORIES } from './advisories';
 
 const STRICT_VERSION = /^v?(0|[1-9]\d{0,3})\.(0|[1-9]\d{0,3})\.(0|[1-9]\d{0,3})$/;
 
-/** The newest minor line whose flags and endpoints this library knows. */
-const NEWEST_KNOWN_MINOR = 6;
+/** The newest minor line whose flags and endpoints this library knows (checked against that line's `etcd --help`). */
+const NEWEST_KNOWN_MINOR = 7;
+/** The lines this library knows, for messages. */
+export const KNOWN_LINES = `3.4 to 3.${NEWEST_KNOWN_MINOR}`;
+/** The newest line this library knows, as `3.N`. */
+export const NEWEST_KNOWN_LINE = `3.${NEWEST_KNOWN_MINOR}`;
 
 /**
  * An etcd release. Parsed strictly, and refused when Kubernetes calls it unsafe.
@@ -12,14 +16,37 @@ const NEWEST_KNOWN_MINOR = 6;
  * answered here, so the renderers never compare version numbers themselves.
  */
 export class EtcdVersion {
-  /** etcd 3.5.28: the newest 3.5 patch this library knows, with every listed advisory fixed. */
+  /**
+   * etcd 3.4.45: the last 3.4 release. The line is end of life, so it always carries a warning.
+   */
+  public static readonly V3_4_45 = EtcdVersion.of('3.4.45');
+
+  /** etcd 3.5.35: the newest 3.5 patch this library knows, with every listed advisory fixed. */
+  public static readonly V3_5_35 = EtcdVersion.of('3.5.35');
+
+  /** etcd 3.6.16: the newest 3.6 patch this library knows, with every listed advisory fixed. */
+  public static readonly V3_6_16 = EtcdVersion.of('3.6.16');
+
+  /** etcd 3.7.3: the newest 3.7 patch this library knows, with every listed advisory fixed. */
+  public static readonly V3_7_3 = EtcdVersion.of('3.7.3');
+
+  /**
+   * etcd 3.5.28.
+   * @deprecated it now has advisories (fixed in 3.5.30 and later): use `V3_5_35`.
+   */
   public static readonly V3_5_28 = EtcdVersion.of('3.5.28');
 
-  /** etcd 3.6.9: the newest 3.6 patch this library knows, with every listed advisory fixed. */
+  /**
+   * etcd 3.6.9.
+   * @deprecated it now has advisories (fixed in 3.6.11 and later): use `V3_6_16`.
+   */
   public static readonly V3_6_9 = EtcdVersion.of('3.6.9');
 
-  /** The version used when none is given: a current 3.6 release with no known advisory. */
-  public static readonly DEFAULT = EtcdVersion.V3_6_9;
+  /**
+   * The version used when none is given: the newest patch of 3.6, the mature line, with no known
+   * advisory. 3.7 (first released 2026-07-08) is supported and tested; choose it with `V3_7_3`.
+   */
+  public static readonly DEFAULT = EtcdVersion.V3_6_16;
 
   /**
    * Parse a version such as `3.5.24` (a leading `v` is accepted).
@@ -80,7 +107,19 @@ export class EtcdVersion {
     return this.minor >= 5;
   }
 
-  /** Whether experimental features are switched with `--feature-gates` (3.6+) rather than `--experimental-*` flags. */
+  /**
+   * Whether `/readyz` includes the `non_learner` check (3.5.19+ and every 3.6 and 3.7 release), so a
+   * learner is never ready until it is promoted.
+   */
+  public get readyzRefusesLearners(): boolean {
+    return this.minor > 5 || (this.minor === 5 && this.patch >= 19);
+  }
+
+  /**
+   * Whether features are switched with `--feature-gates` and the graduated flag names
+   * (`--watch-progress-notify-interval`), 3.6 and later. 3.6 still accepts the old
+   * `--experimental-*` flags with a deprecation notice; 3.7 removed them, so etcd refuses to start.
+   */
   public get usesFeatureGates(): boolean {
     return this.minor >= 6;
   }

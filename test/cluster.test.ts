@@ -92,10 +92,10 @@ describe('StatefulSet', () => {
   });
 
   test('the image follows the version, and can be overridden', () => {
-    expect(cluster().container.image).toBe('gcr.io/etcd-development/etcd:v3.6.9');
+    expect(cluster().container.image).toBe('gcr.io/etcd-development/etcd:v3.6.16');
     expect(cluster({ version: EtcdVersion.of('3.5.28') }).container.image).toBe('gcr.io/etcd-development/etcd:v3.5.28');
-    expect(cluster({ imageRepository: 'registry.example.com:5000/mirror/etcd', imageTag: '3.6.9-0' }).container.image)
-      .toBe('registry.example.com:5000/mirror/etcd:3.6.9-0');
+    expect(cluster({ imageRepository: 'registry.example.com:5000/mirror/etcd', imageTag: '3.6.16-0' }).container.image)
+      .toBe('registry.example.com:5000/mirror/etcd:3.6.16-0');
   });
 
   test('runs etcd itself (no shell: release images are distroless) with the pod name from the downward API', () => {
@@ -163,8 +163,8 @@ describe('etcd flags', () => {
     expect(cluster({ storageSize: Size.gibibytes(100) }).flags.get('quota-backend-bytes')).toBe(String(8 * 1024 ** 3));
   });
 
-  test('3.6 uses feature gates and the non-experimental progress-notify flag', () => {
-    const { flags } = cluster({ version: EtcdVersion.of('3.6.9') });
+  test.each(['3.6.16', '3.7.3'])('%s uses feature gates and the non-experimental progress-notify flag', (version) => {
+    const { flags } = cluster({ version: EtcdVersion.of(version) });
     expect(flags.get('feature-gates')).toBe('InitialCorruptCheck=true');
     expect(flags.get('watch-progress-notify-interval')).toBe('5s');
     expect([...flags.keys()].filter((f) => f.startsWith('experimental-'))).toEqual([]);
@@ -172,7 +172,7 @@ describe('etcd flags', () => {
   });
 
   test('3.5 uses the experimental flags', () => {
-    const { flags } = cluster({ version: EtcdVersion.of('3.5.28') });
+    const { flags } = cluster({ version: EtcdVersion.of('3.5.35') });
     expect(flags.get('experimental-initial-corrupt-check')).toBe('true');
     expect(flags.get('experimental-watch-progress-notify-interval')).toBe('5s');
     expect(flags.has('feature-gates')).toBe(false);
@@ -200,27 +200,34 @@ describe('probes', () => {
     return { live: container.livenessProbe, ready: container.readinessProbe, start: container.startupProbe };
   };
 
-  test('livez/readyz on the metrics port where the version serves them, with kubeadm timings', () => {
-    const { live, ready, start } = probes('3.6.9');
+  test('livez for liveness and startup, readyz for readiness, on the metrics port with kubeadm timings', () => {
+    const { live, ready, start } = probes('3.6.16');
     expect(live).toEqual({ httpGet: { path: '/livez', port: 'metrics', scheme: 'HTTP' }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 15, failureThreshold: 8 });
     expect(ready).toEqual({ httpGet: { path: '/readyz', port: 'metrics', scheme: 'HTTP' }, periodSeconds: 1, timeoutSeconds: 15, failureThreshold: 3 });
-    expect(start).toEqual({ httpGet: { path: '/readyz', port: 'metrics', scheme: 'HTTP' }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 15, failureThreshold: 24 });
-    expect(probes('3.5.11').live.httpGet.path).toBe('/livez');
-    expect(probes('3.4.29').live.httpGet.path).toBe('/livez');
+    // Startup must not need quorum (or a learner would be killed while it catches up): /livez, not /readyz.
+    expect(start).toEqual({ httpGet: { path: '/livez', port: 'metrics', scheme: 'HTTP' }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 15, failureThreshold: 24 });
   });
 
-  test('serializable /health for liveness on 3.5 before livez', () => {
-    const { live, ready, start } = probes('3.5.10');
-    expect(live.httpGet.path).toBe('/health?exclude=NOSPACE&serializable=true');
-    expect(ready.httpGet.path).toBe('/health?serializable=false');
-    expect(start.httpGet.path).toBe('/health?serializable=false');
+  // Which check each line's metrics listener serves, read from etcd's etcdhttp/health.go of each release
+  // and proven on the real binaries by test/e2e (probes pass; without quorum, alive but not ready).
+  test.each([
+    ['3.4.23', 'tcp', '/health'],
+    ['3.4.28', 'tcp', '/health'],
+    ['3.4.29', '/livez', '/readyz'],
+    ['3.5.10', '/health?exclude=NOSPACE&serializable=true', '/health?serializable=false'],
+    ['3.5.11', '/livez', '/readyz'],
+    ['3.5.35', '/livez', '/readyz'],
+    ['3.6.0', '/livez', '/readyz'],
+    ['3.6.16', '/livez', '/readyz'],
+    ['3.7.3', '/livez', '/readyz'],
+  ])('%s: startup and liveness %s (no quorum needed), readiness %s', (version, alive, readyPath) => {
+    const { live, ready, start } = probes(version);
+    const check = (p: { httpGet?: { path: string }; tcpSocket?: object }) => (p.tcpSocket ? 'tcp' : p.httpGet!.path);
+    expect([check(live), check(start), check(ready)]).toEqual([alive, alive, readyPath]);
   });
 
-  test('a TCP liveness check on 3.4 before livez, whose /health always needs quorum', () => {
-    const { live, ready } = probes('3.4.28');
-    expect(live.httpGet).toBeUndefined();
-    expect(live.tcpSocket).toEqual({ port: 'metrics' });
-    expect(ready.httpGet.path).toBe('/health');
+  test('the TCP check on 3.4 before livez targets the metrics port', () => {
+    expect(probes('3.4.28').live.tcpSocket).toEqual({ port: 'metrics' });
   });
 });
 
@@ -374,10 +381,15 @@ describe('version warnings', () => {
     expect(warnings).toEqual(expect.arrayContaining(EtcdVersion.of('3.5.13').advisories));
   });
 
-  test('an unknown minor line warns that 3.6 flags are used', () => {
-    const { etcd, flags } = cluster({ version: EtcdVersion.of('3.7.0') });
-    expect(warningsOf(etcd)).toContainEqual(expect.stringContaining('version 3.7.0 is newer than the releases this library knows'));
+  test('a line newer than 3.7 warns that 3.7 flags are used', () => {
+    const { etcd, flags } = cluster({ version: EtcdVersion.of('3.8.0') });
+    expect(warningsOf(etcd)).toContainEqual('version 3.8.0 is newer than the releases this library knows (3.4 to 3.7): flags and probes are rendered as for 3.7, which the new line may not accept');
     expect(flags.get('feature-gates')).toBe('InitialCorruptCheck=true');
+  });
+
+  test('3.7 is a known line: no newer-line warning', () => {
+    const { etcd } = cluster({ version: EtcdVersion.V3_7_3 });
+    expect(warningsOf(etcd)).toEqual([expect.stringContaining('no clients are declared')]);
   });
 
   test('the default version produces no warning besides the missing clients', () => {
@@ -398,8 +410,8 @@ describe('bad input', () => {
     [{ priorityClassName: 'High!' }, "priorityClassName must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (got 'High!')"],
     [{ imageRepository: 'etcd:v3.6.9' }, "imageRepository must be an image repository without tag or digest, e.g. 'registry.example.com/etcd' (got 'etcd:v3.6.9')"],
     [{ imageRepository: '' }, "imageRepository must be an image repository without tag or digest, e.g. 'registry.example.com/etcd' (got '')"],
-    [{ imageTag: 'v3.6.9 ' }, "imageTag must be a tag of up to 128 letters, digits, '_', '.' and '-', e.g. 'v3.6.9' (got 'v3.6.9 ')"],
-    [{ imageTag: '' }, "imageTag must be a tag of up to 128 letters, digits, '_', '.' and '-', e.g. 'v3.6.9' (got '')"],
+    [{ imageTag: 'v3.6.16 ' }, "imageTag must be a tag of up to 128 letters, digits, '_', '.' and '-', e.g. 'v3.6.16' (got 'v3.6.16 ')"],
+    [{ imageTag: '' }, "imageTag must be a tag of up to 128 letters, digits, '_', '.' and '-', e.g. 'v3.6.16' (got '')"],
     [{ storageSize: Size.mebibytes(512) }, 'storageSize must be at least 640 MiB to hold the WAL reserve (512 MiB) and a useful database (got 512 MiB)'],
     [{ storageSize: Size.gibibytes(4), tuning: { quotaBackendBytes: Size.gibibytes(5) } }, 'tuning.quotaBackendBytes must fit the volume (storageSize 4 GiB) (got 5 GiB)'],
   ])('refuses %p', (props, message) => {

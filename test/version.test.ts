@@ -43,7 +43,7 @@ describe('capabilities', () => {
     expect(EtcdVersion.of(v).servesSerializableHealth).toBe(expected);
   });
 
-  test.each([['3.5.28', false], ['3.6.0', true]])('%s uses feature gates: %p', (v, expected) => {
+  test.each([['3.5.35', false], ['3.6.0', true], ['3.7.3', true]])('%s uses feature gates: %p', (v, expected) => {
     expect(EtcdVersion.of(v).usesFeatureGates).toBe(expected);
   });
 
@@ -56,25 +56,57 @@ describe('capabilities', () => {
     expect(v.isAtLeast(2, 99, 99)).toBe(true);
   });
 
-  test('3.7 and later are marked unknown', () => {
-    expect(EtcdVersion.of('3.6.9').isKnownMinor).toBe(true);
-    expect(EtcdVersion.of('3.7.0').isKnownMinor).toBe(false);
+  test('3.7 is known, 3.8 and later are not', () => {
+    expect(EtcdVersion.of('3.7.0').isKnownMinor).toBe(true);
+    expect(EtcdVersion.of('3.8.0').isKnownMinor).toBe(false);
+  });
+
+  test.each([['3.5.18', false], ['3.5.19', true], ['3.6.0', true], ['3.7.3', true], ['3.4.45', false]])('%s /readyz refuses learners: %p', (v, expected) => {
+    expect(EtcdVersion.of(v).readyzRefusesLearners).toBe(expected);
+  });
+});
+
+describe('constants', () => {
+  test('one per known line, the newest patch of each', () => {
+    expect([EtcdVersion.V3_4_45, EtcdVersion.V3_5_35, EtcdVersion.V3_6_16, EtcdVersion.V3_7_3].map(String)).toEqual(['3.4.45', '3.5.35', '3.6.16', '3.7.3']);
+  });
+
+  test('the default is the newest 3.6 patch', () => {
+    expect(EtcdVersion.DEFAULT).toBe(EtcdVersion.V3_6_16);
   });
 });
 
 describe('advisories', () => {
-  test('the default version has none', () => {
+  test('the newest patch of 3.5, 3.6 and 3.7 has none', () => {
     expect(EtcdVersion.DEFAULT.advisories).toEqual([]);
-    expect(EtcdVersion.V3_5_28.advisories).toEqual([]);
+    expect(EtcdVersion.V3_5_35.advisories).toEqual([]);
+    expect(EtcdVersion.V3_6_16.advisories).toEqual([]);
+    expect(EtcdVersion.V3_7_3.advisories).toEqual([]);
   });
 
+  test('3.4 is always end of life', () => {
+    expect(EtcdVersion.V3_4_45.advisories).toEqual(['etcd 3.4.45: the 3.4 line is end of life since 3.4.45 (June 2026) and gets no more fixes (fixed in 3.5, 3.6 or 3.7)']);
+  });
+
+  const SINCE_3_5_28 = ['PrevKv', 'member cannot be added', 'promote a learner', 'TLS handshake', 'snapshot from the leader', 'hash check'];
   test.each([
-    ['3.5.13', ['revision can go backwards', 'applySnapshot and defrag', 'learner or zombie', 'authentication can be bypassed']],
-    ['3.5.14', ['applySnapshot and defrag', 'learner or zombie', 'authentication can be bypassed']],
-    ['3.5.23', ['learner or zombie', 'authentication can be bypassed']],
-    ['3.5.26', ['authentication can be bypassed']],
-    ['3.6.3', ['applySnapshot and defrag', 'bootstrap fails', 'authentication can be bypassed']],
-    ['3.6.5', ['authentication can be bypassed']],
+    ['3.5.13', ['revision can go backwards', 'applySnapshot and defrag', 'learner or zombie', 'authentication can be bypassed', ...SINCE_3_5_28]],
+    ['3.5.14', ['applySnapshot and defrag', 'learner or zombie', 'authentication can be bypassed', ...SINCE_3_5_28]],
+    ['3.5.23', ['learner or zombie', 'authentication can be bypassed', ...SINCE_3_5_28]],
+    ['3.5.26', ['authentication can be bypassed', ...SINCE_3_5_28]],
+    ['3.5.28', SINCE_3_5_28],
+    ['3.5.30', ['promote a learner', 'TLS handshake', 'snapshot from the leader', 'hash check']],
+    ['3.5.33', ['snapshot from the leader', 'hash check']],
+    ['3.5.34', ['snapshot from the leader', 'hash check']],
+    ['3.6.3', ['applySnapshot and defrag', 'bootstrap fails', 'authentication can be bypassed', ...SINCE_3_5_28]],
+    ['3.6.5', ['authentication can be bypassed', ...SINCE_3_5_28]],
+    ['3.6.9', SINCE_3_5_28],
+    ['3.6.11', ['promote a learner', 'TLS handshake', 'snapshot from the leader', 'hash check']],
+    ['3.6.14', ['snapshot from the leader', 'hash check']],
+    ['3.6.15', ['hash check']],
+    ['3.7.0', ['TLS handshake', 'snapshot from the leader', 'hash check', 'streamed range']],
+    ['3.7.1', ['snapshot from the leader', 'hash check', 'streamed range']],
+    ['3.7.2', ['hash check', 'streamed range']],
     ['3.4.37', ['applySnapshot and defrag', 'end of life']],
     ['3.4.38', ['end of life']],
   ])('%s has exactly the listed advisories', (v, expected) => {
