@@ -1,9 +1,18 @@
-/** Unit, snapshot and schema tests; test/e2e holds the real-etcd scenarios. */
-module.exports = {
+/**
+ * Two kinds of tests, as Jest projects:
+ * - `unit`: unit, snapshot, schema and example tests (`npm run unit`);
+ * - `etcd 3.N`: the real-etcd scenarios in test/e2e, once per etcd line. Each line is its own project so
+ *   Jest runs every (scenario, line) file side by side; the harness reads the line from `ETCD_LINE`.
+ *   The lines are Debian's 3.4 and one per wrapper module in test/e2e/etcd-lines/.
+ */
+const fs = require('fs');
+const path = require('path');
+
+const linesDir = path.join(__dirname, 'test/e2e/etcd-lines');
+const builtLines = fs.readdirSync(linesDir).filter((d) => fs.existsSync(path.join(linesDir, d, 'go.mod'))).sort();
+
+const common = {
   testEnvironment: 'node',
-  // The real-etcd scenarios mostly wait on etcd; run them side by side even on two cores.
-  maxWorkers: 4,
-  roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/support/quiet-warnings.ts'],
   transform: {
@@ -13,4 +22,18 @@ module.exports = {
   // lib/*.js from the jsii build sit next to the sources: resolve .ts first, so the sources are tested.
   moduleFileExtensions: ['ts', 'js', 'json'],
   snapshotFormat: { escapeString: false, printBasicPrototype: false },
+};
+
+module.exports = {
+  // The real-etcd scenarios mostly wait on etcd; run them side by side even on two cores.
+  maxWorkers: 4,
+  projects: [
+    { ...common, displayName: 'unit', roots: ['<rootDir>/test'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/'] },
+    ...['3.4', ...builtLines].map((line) => ({
+      ...common,
+      displayName: `etcd ${line}`,
+      roots: ['<rootDir>/test/e2e'],
+      globals: { ETCD_LINE: line },
+    })),
+  ],
 };

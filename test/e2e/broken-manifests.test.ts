@@ -1,10 +1,10 @@
 import { Manifest, only } from '../support/synth';
-import { describeWithEtcd } from './harness/environment';
+import { describeEachLine, ipPrefix } from './harness/environment';
 import { EtcdHarness } from './harness/etcd-harness';
 import { synthesizeForHarness } from './harness/synthesize';
 
 // The harness must fail what would fail in a cluster; otherwise its green runs prove nothing.
-describeWithEtcd('the real-etcd harness rejects broken manifests', (etcdVersion) => {
+describeEachLine('the real-etcd harness rejects broken manifests', (line) => {
   const FAIL_WITHIN_MS = 15000;
 
   async function expectNoCluster(manifests: Manifest[], clientSecretName: string | undefined, ipPrefix: string, failure: RegExp) {
@@ -18,21 +18,21 @@ describeWithEtcd('the real-etcd harness rejects broken manifests', (etcdVersion)
   }
 
   test('a member name removed from the certificates', async () => {
-    const { etcd, manifests } = synthesizeForHarness(etcdVersion, 3);
+    const { etcd, manifests } = synthesizeForHarness(line.version, 3);
     for (const name of ['etcd-server', 'etcd-peer']) {
       const cert = only(manifests, 'Certificate', name);
       cert.spec.dnsNames = cert.spec.dnsNames.filter((n: string) => !n.startsWith('etcd-2.') && !n.startsWith('*.'));
     }
-    await expectNoCluster(manifests, etcd.clientSecretName, '127.0.7', /did not become healthy[\s\S]*(certificate is valid for|x509)/);
+    await expectNoCluster(manifests, etcd.clientSecretName, ipPrefix(line, 7), /did not become healthy[\s\S]*(certificate is valid for|x509)/);
   }, FAIL_WITHIN_MS + 20000);
 
   test('a wrong --initial-cluster entry', async () => {
-    const { etcd, manifests } = synthesizeForHarness(etcdVersion, 3);
+    const { etcd, manifests } = synthesizeForHarness(line.version, 3);
     const container = only(manifests, 'StatefulSet').spec.template.spec.containers[0];
     container.args = container.args.map((a: string) => a.startsWith('--initial-cluster=')
       ? a.replace(/(etcd-2=https:\/\/[^,]+):2380/, '$1:2390')
       : a);
     expect(container.args.find((a: string) => a.startsWith('--initial-cluster='))).toContain(':2390');
-    await expectNoCluster(manifests, etcd.clientSecretName, '127.0.8', /etcd-2 exited with 1[\s\S]*initial-cluster/);
+    await expectNoCluster(manifests, etcd.clientSecretName, ipPrefix(line, 8), /etcd-2 exited with 1[\s\S]*initial-cluster/);
   }, FAIL_WITHIN_MS + 20000);
 });

@@ -1,3 +1,3 @@
 import { statefulSetScenarios } from './statefulset-scenarios';
 
-statefulSetScenarios(1, '127.0.1');
+statefulSetScenarios(1, 1);

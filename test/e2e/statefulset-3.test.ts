@@ -1,3 +1,3 @@
 import { statefulSetScenarios } from './statefulset-scenarios';
 
-statefulSetScenarios(3, '127.0.3');
+statefulSetScenarios(3, 3);

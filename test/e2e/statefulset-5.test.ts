@@ -1,3 +1,3 @@
 import { statefulSetScenarios } from './statefulset-scenarios';
 
-statefulSetScenarios(5, '127.0.5');
+statefulSetScenarios(5, 5);

@@ -1,9 +1,13 @@
+import { EtcdVersion } from '../../lib';
 import { flagsOf } from '../support/synth';
-import { describeWithEtcd } from './harness/environment';
-import { EtcdHarness } from './harness/etcd-harness';
+import { describeEachLine, ipPrefix } from './harness/environment';
+import { EtcdHarness, ProbeKind } from './harness/etcd-harness';
 import { StaticPodSetup, loopbackNodes } from './harness/static-pods';
 
 const KEYS = 50;
+/** How long the learner is kept before promotion while the kubelet's probes are watched (several probe periods). */
+const LEARNER_HOLD_MS = 12000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `etcdctl member list` as rows: id, status, name, peer URL, client URL, is learner. */
 function members(h: EtcdHarness, endpoints: string[]): string[][] {
@@ -12,9 +16,26 @@ function members(h: EtcdHarness, endpoints: string[]): string[][] {
   return r.stdout.trim().split('\n').map((l) => l.split(', '));
 }
 
-describeWithEtcd('replacing a static-pod member on real etcd (Kubernetes guide procedure)', (etcdVersion) => {
+/**
+ * Probe a member once a second, as the kubelet does, until `until` resolves. Returns every result:
+ * a liveness or startup failure after startup first passed is what would restart the container.
+ */
+async function watchProbes(h: EtcdHarness, index: number, until: Promise<unknown>) {
+  const seen: { kind: ProbeKind; ok: boolean }[] = [];
+  let done = false;
+  const stop = () => { done = true; };
+  until.then(stop, stop);
+  while (!done) {
+    for (const kind of ['startupProbe', 'livenessProbe', 'readinessProbe'] as ProbeKind[]) seen.push({ kind, ok: await h.probe(index, kind) });
+    await sleep(1000);
+  }
+  return seen;
+}
+
+describeEachLine('replacing a static-pod member on real etcd (Kubernetes guide procedure)', (line) => {
+  const subnet = ipPrefix(line, 30);
   test('remove a member, join a new node as a learner, promote it: every key survives with 3 voting members', async () => {
-    const original = new StaticPodSetup(etcdVersion, loopbackNodes(3, '127.0.30'));
+    const original = new StaticPodSetup(line.version, loopbackNodes(3, subnet));
     const h = original.harness();
     try {
       await h.startAllAndWait(60000);
@@ -28,13 +49,13 @@ describeWithEtcd('replacing a static-pod member on real etcd (Kubernetes guide p
 
       // 2. The new node joins: same CA, manifest with joinExisting, `member add` as a learner first.
       const caKey = original.pki.filesFor('cp-1')['/etc/kubernetes/pki/etcd/ca.key'];
-      const replacement = new StaticPodSetup(etcdVersion,
-        [original.nodes[0], original.nodes[1], { name: 'cp-4', ip: '127.0.30.14', joinExisting: true }],
+      const replacement = new StaticPodSetup(line.version,
+        [original.nodes[0], original.nodes[1], { name: 'cp-4', ip: `${subnet}.14`, joinExisting: true }],
         { caCertificatePem: original.pki.caCertificatePem, caPrivateKeyPem: caKey });
       const joining = replacement.member('cp-4');
       const joinFlags = flagsOf(joining.workload.spec.containers[0].command.slice(1));
       expect(joinFlags.get('initial-cluster-state')).toBe('existing');
-      expect(joinFlags.get('initial-cluster')).toBe('cp-1=https://127.0.30.11:2380,cp-2=https://127.0.30.12:2380,cp-4=https://127.0.30.14:2380');
+      expect(joinFlags.get('initial-cluster')).toBe(`cp-1=https://${subnet}.11:2380,cp-2=https://${subnet}.12:2380,cp-4=https://${subnet}.14:2380`);
 
       const add = replacement.etcd.memberAddCommand('cp-4').split(' ');
       expect(add.slice(0, 3)).toEqual(['etcdctl', 'member', 'add']);
@@ -46,14 +67,32 @@ describeWithEtcd('replacing a static-pod member on real etcd (Kubernetes guide p
       h.replaceMember(2, joining);
       h.start(2);
 
-      // 3. Promote once the learner has caught up (etcd refuses until then).
+      // 3. The learner catches up while the kubelet probes it: startup and liveness must pass and
+      //    keep passing until promotion (a failure loop would restart it and abort the snapshot transfer).
+      const learnerPhase = (async () => {
+        await h.waitForProbe(2, 'startupProbe', 60000);
+        await sleep(LEARNER_HOLD_MS);
+        expect(members(h, survivors).find((m) => m[0] === learner[0])![5]).toBe('true');
+      })();
+      const seen = await watchProbes(h, 2, learnerPhase);
+      await learnerPhase;
+      const afterStartup = seen.slice(seen.findIndex((r) => r.kind === 'startupProbe' && r.ok));
+      expect(afterStartup.filter((r) => r.kind !== 'readinessProbe' && !r.ok)).toEqual([]);
+      expect(afterStartup.filter((r) => r.kind === 'livenessProbe').length).toBeGreaterThanOrEqual(LEARNER_HOLD_MS / 2000);
+      if (EtcdVersion.of(line.version).readyzRefusesLearners) {
+        // /readyz's non_learner check: a learner serves no clients, so it is never ready.
+        expect(afterStartup.filter((r) => r.kind === 'readinessProbe' && r.ok)).toEqual([]);
+      }
+
+      // 4. Promote once the learner has caught up (etcd refuses until then).
       const deadline = Date.now() + 60000;
       let promoted = h.etcdctl(['member', 'promote', learner[0]], { endpoints: survivors });
       while (promoted.status !== 0 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 500));
+        await sleep(500);
         promoted = h.etcdctl(['member', 'promote', learner[0]], { endpoints: survivors });
       }
       expect(promoted.stderr).toBe('');
+      await h.waitForProbe(2, 'readinessProbe', 30000);
       await h.waitHealthy([0, 1, 2], 60000);
 
       const final = members(h, replacement.etcd.clientEndpoints);

@@ -1,18 +1,19 @@
 import { flagsOf } from '../support/synth';
-import { describeWithEtcd } from './harness/environment';
+import { describeEachLine, ipPrefix } from './harness/environment';
 import { EtcdHarness } from './harness/etcd-harness';
 import { StaticPodSetup, loopbackNodes } from './harness/static-pods';
+import { expectAliveWithoutQuorum } from './quorum-loss';
 
 const STARTUP_MS = 60000;
 
-/** Static pods for `count` nodes on loopback IPs `<ipPrefix>.11`...: form, serve, probe. */
-export function staticPodScenarios(count: number, ipPrefix: string): void {
-  describeWithEtcd(`EtcdStaticPodCluster on real etcd, ${count} node(s)`, (etcdVersion) => {
+/** Static pods for `count` nodes on loopback IPs `127.<line>.<subnet>.11`...: form, serve, probe. */
+export function staticPodScenarios(count: number, subnet: number): void {
+  describeEachLine(`EtcdStaticPodCluster on real etcd, ${count} node(s)`, (line) => {
     let setup: StaticPodSetup;
     let h: EtcdHarness;
 
     beforeAll(async () => {
-      setup = new StaticPodSetup(etcdVersion, loopbackNodes(count, ipPrefix));
+      setup = new StaticPodSetup(line.version, loopbackNodes(count, ipPrefix(line, subnet)));
       h = setup.harness();
       await h.startAllAndWait(STARTUP_MS);
     }, STARTUP_MS + 10000);
@@ -45,5 +46,11 @@ export function staticPodScenarios(count: number, ipPrefix: string): void {
       expect(rows).toHaveLength(3 * count);
       expect(rows).toEqual(rows.map((r) => ({ ...r, ok: true })));
     }, 30000);
+
+    if (count > 1) {
+      test('without quorum, startup and liveness pass on every running node while readiness fails', async () => {
+        await expectAliveWithoutQuorum(h);
+      }, 3 * STARTUP_MS);
+    }
   });
 }

@@ -1,3 +1,3 @@
 import { staticPodScenarios } from './static-pod-scenarios';
 
-staticPodScenarios(1, '127.0.21');
+staticPodScenarios(1, 21);

@@ -1,3 +1,3 @@
 import { staticPodScenarios } from './static-pod-scenarios';
 
-staticPodScenarios(3, '127.0.23');
+staticPodScenarios(3, 23);

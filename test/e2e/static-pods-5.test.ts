@@ -1,3 +1,3 @@
 import { staticPodScenarios } from './static-pod-scenarios';
 
-staticPodScenarios(5, '127.0.25');
+staticPodScenarios(5, 25);

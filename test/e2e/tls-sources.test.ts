@@ -1,13 +1,13 @@
 import { EtcdTls } from '../../lib';
-import { describeWithEtcd } from './harness/environment';
+import { describeEachLine, ipPrefix } from './harness/environment';
 import { EtcdHarness } from './harness/etcd-harness';
 import { synthesizeForHarness } from './harness/synthesize';
 
-describeWithEtcd('TLS sources on real etcd', (etcdVersion) => {
+describeEachLine('TLS sources on real etcd', (line) => {
   test('EtcdTls.generate(): the Secrets in the manifests form a mutual-TLS cluster', async () => {
-    const { etcd, manifests } = synthesizeForHarness(etcdVersion, 3, { tls: EtcdTls.generate() });
+    const { etcd, manifests } = synthesizeForHarness(line.version, 3, { tls: EtcdTls.generate() });
     expect(manifests.filter((m) => m.kind === 'Certificate')).toEqual([]);
-    const h = EtcdHarness.forStatefulSet(manifests, { ipPrefix: '127.0.9', clientSecretName: etcd.clientSecretName });
+    const h = EtcdHarness.forStatefulSet(manifests, { ipPrefix: ipPrefix(line, 9), clientSecretName: etcd.clientSecretName });
     try {
       await h.startAllAndWait(60000);
       expect(h.etcdctl(['put', '/e2e/generated', 'yes']).stdout.trim()).toBe('OK');

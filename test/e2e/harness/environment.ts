@@ -1,42 +1,52 @@
 import { spawnSync } from 'child_process';
+import { EtcdLine, etcdLines } from './etcd-lines';
 
-/** Whether this machine can run the real-etcd scenarios, and with which etcd. */
-export interface E2eEnvironment {
-  readonly ok: boolean;
-  readonly reason?: string;
-  readonly etcdVersion?: string;
-}
+const REQUIRED_TOOLS = ['unshare', 'setpriv', 'mount'];
 
-const REQUIRED_TOOLS = ['etcd', 'etcdctl', 'unshare', 'setpriv', 'mount'];
-
-export function detectEnvironment(): E2eEnvironment {
-  if (process.platform !== 'linux') return { ok: false, reason: 'needs Linux (private mount namespaces)' };
-  if (process.getuid?.() !== 0) return { ok: false, reason: 'needs root (private mount namespaces, running etcd as the pod user)' };
+/** Why this machine cannot run real-etcd scenarios at all, or undefined when it can. */
+function machineProblem(): string | undefined {
+  if (process.platform !== 'linux') return 'needs Linux (private mount namespaces)';
+  if (process.getuid?.() !== 0) return 'needs root (private mount namespaces, running etcd as the pod user)';
   for (const tool of REQUIRED_TOOLS) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
-      return { ok: false, reason: `${tool} is not installed (apt-get install -y etcd-server etcd-client)` };
-    }
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
   }
-  const out = spawnSync('etcd', ['--version'], { encoding: 'utf8' }).stdout ?? '';
-  const version = /etcd Version: (\d+\.\d+\.\d+)/.exec(out)?.[1];
-  if (!version) return { ok: false, reason: `cannot read the etcd version from: ${out.trim()}` };
-  return { ok: true, etcdVersion: version };
+  return undefined;
 }
 
 /**
- * `describe` for real-etcd scenarios: runs them when etcd can run here, otherwise prints one
- * skip line. With CI=true a missing etcd is a failure, not a skip.
+ * The lines a test file runs on: the one its Jest project selects (`ETCD_LINE`, see jest.config.js),
+ * or every line when the file runs outside a project.
  */
-export function describeWithEtcd(name: string, body: (etcdVersion: string) => void): void {
-  const env = detectEnvironment();
-  if (env.ok) {
-    describe(name, () => body(env.etcdVersion!));
-  } else if (process.env.CI === 'true') {
-    describe(name, () => test('real etcd is available', () => {
-      throw new Error(`the e2e scenarios need real etcd: ${env.reason}`);
-    }));
-  } else {
-    process.stdout.write(`SKIP e2e "${name}": ${env.reason}\n`);
-    describe.skip(name, () => body('0.0.0'));
+function selectedLines(): EtcdLine[] {
+  const selected = (globalThis as { ETCD_LINE?: string }).ETCD_LINE;
+  const lines = etcdLines().filter((l) => selected === undefined || l.line === selected);
+  if (lines.length === 0) throw new Error(`harness: no etcd line ${selected} (known: ${etcdLines().map((l) => l.line).join(', ')})`);
+  return lines;
+}
+
+/**
+ * `describe` for real-etcd scenarios, once per etcd line, titled with the exact release. A line
+ * whose binaries are missing prints one skip line; with CI=true it is a failure instead.
+ */
+export function describeEachLine(name: string, body: (line: EtcdLine) => void): void {
+  const machine = machineProblem();
+  for (const line of selectedLines()) {
+    const title = `${name} [etcd ${line.version}]`;
+    const reason = machine ?? line.missing;
+    if (reason === undefined) {
+      describe(title, () => body(line));
+    } else if (process.env.CI === 'true') {
+      describe(title, () => test(`etcd ${line.version} is available`, () => {
+        throw new Error(`the e2e scenarios need etcd ${line.version} from ${line.source}: ${reason}`);
+      }));
+    } else {
+      process.stdout.write(`SKIP e2e "${title}": ${reason}\n`);
+      describe.skip(title, () => body(line));
+    }
   }
+}
+
+/** `127.<line octet>.<n>`: the loopback /24 a scenario uses on a line, distinct for every line and scenario. */
+export function ipPrefix(line: EtcdLine, n: number): string {
+  return `127.${line.octet}.${n}`;
 }

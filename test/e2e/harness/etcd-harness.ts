@@ -21,6 +21,9 @@ export interface EtcdctlResult {
   readonly stderr: string;
 }
 
+/** A container probe, by its field name. */
+export type ProbeKind = 'livenessProbe' | 'readinessProbe' | 'startupProbe';
+
 export interface HarnessOptions {
   /** First three octets of the members' loopback addresses, e.g. `127.0.3`; members get .11, .12, ... */
   readonly ipPrefix: string;
@@ -119,11 +122,11 @@ export class EtcdHarness {
     const log = fs.openSync(m.logFile, 'a');
     const inner = [
       'mount --bind "$HOSTS" /etc/hosts',
-      `exec setpriv --reuid=${m.uid} --regid=${m.gid} ${m.supplementaryGroups.length ? `--groups=${m.supplementaryGroups.join(',')}` : '--clear-groups'} etcd "$@"`,
+      `exec setpriv --reuid=${m.uid} --regid=${m.gid} ${m.supplementaryGroups.length ? `--groups=${m.supplementaryGroups.join(',')}` : '--clear-groups'} "$MEMBER_BINARY" "$@"`,
     ].join(' && ');
     // unshare and sh exec in turn, so the child's pid is etcd's own.
     const child = spawn('unshare', ['-m', 'sh', '-c', inner, 'etcd', ...m.args], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTS: this.hostsFile },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTS: this.hostsFile, MEMBER_BINARY: m.binaries.etcd },
       stdio: ['ignore', log, log],
     });
     fs.closeSync(log);
@@ -186,9 +189,10 @@ export class EtcdHarness {
       ...(identity.cert ? [`--cert=${identity.cert}`] : []),
       ...(identity.key ? [`--key=${identity.key}`] : []),
     ];
-    const result = spawnSync('unshare', ['-m', 'sh', '-c', 'mount --bind "$HOSTS" /etc/hosts && exec etcdctl "$@"', 'etcdctl',
+    // The cluster's own release of etcdctl: the first member's image names it.
+    const result = spawnSync('unshare', ['-m', 'sh', '-c', 'mount --bind "$HOSTS" /etc/hosts && exec "$CLIENT_BINARY" "$@"', 'etcdctl',
       `--endpoints=${endpoints.join(',')}`, '--dial-timeout=2s', `--command-timeout=${options.commandTimeout ?? '5s'}`, ...tlsArgs, ...args], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTS: this.hostsFile, ETCDCTL_API: '3' },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTS: this.hostsFile, CLIENT_BINARY: this.member(0).binaries.etcdctl },
       encoding: 'utf8',
       timeout: options.timeoutMs ?? 15000,
     });
@@ -221,7 +225,7 @@ export class EtcdHarness {
    * Evaluate a container probe the way the kubelet does: httpGet (2xx/3xx) or tcpSocket,
    * against `host` or the pod IP, on a numbered or named container port.
    */
-  public async probe(index: number, kind: 'livenessProbe' | 'readinessProbe' | 'startupProbe'): Promise<boolean> {
+  public async probe(index: number, kind: ProbeKind): Promise<boolean> {
     const m = this.member(index);
     const probe = m.container[kind];
     if (!probe) throw new Error(`${kind} is not declared`);
@@ -247,11 +251,20 @@ export class EtcdHarness {
     });
   }
 
+  /** Poll a probe once a second until it passes; fails with the member's log after `timeoutMs`. */
+  public async waitForProbe(index: number, kind: ProbeKind, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await this.probe(index, kind))) {
+      if (Date.now() > deadline) throw new Error(`${this.podName(index)}: ${kind} did not pass within ${timeoutMs}ms\n${this.tail(index)}`);
+      await sleep(1000);
+    }
+  }
+
   /** Every member's every probe: one row per member and kind, with whether it passed. */
   public async probeAll(): Promise<{ member: string; kind: string; ok: boolean }[]> {
     const rows = [];
     for (let i = 0; i < this.size; i++) {
-      for (const kind of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
+      for (const kind of ['livenessProbe', 'readinessProbe', 'startupProbe'] as ProbeKind[]) {
         rows.push({ member: this.podName(i), kind, ok: await this.probe(i, kind) });
       }
     }

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Manifest, etcdContainer } from '../../support/synth';
 import { SecretFiles } from './certificates';
+import { EtcdBinaries, binariesForImage } from './etcd-lines';
 
 /** How one etcd container runs on this machine. */
 export interface MemberProcess {
@@ -10,6 +11,8 @@ export interface MemberProcess {
   readonly loopbackIp: string;
   /** etcd's arguments after `$(VAR)` expansion and the translations below. */
   readonly args: string[];
+  /** The binaries of exactly the release the container's image names. */
+  readonly binaries: EtcdBinaries;
   readonly uid: number;
   readonly gid: number;
   readonly supplementaryGroups: number[];
@@ -64,7 +67,8 @@ export function expandKubernetesVars(value: string, env: Map<string, string>): s
  * - paths under a mount path are mapped to that directory (longest mount path first);
  * - listeners on 0.0.0.0 (every interface of the pod) bind the pod IP, and the pod's (or node's) own
  *   127.0.0.1 is a loopback address of its own, since the members share one host;
- * - hostPath volumes hold the files the node has under that path (`nodeFiles`).
+ * - hostPath volumes hold the files the node has under that path (`nodeFiles`);
+ * - the image's tag chooses the etcd binaries: exactly that release, or the plan fails.
  * Nothing else is changed: a wrong flag, path or name fails here as it would in a cluster.
  */
 export function planPod(workload: Manifest, ctx: PodContext): MemberProcess {
@@ -148,6 +152,7 @@ export function planPod(workload: Manifest, ctx: PodContext): MemberProcess {
     podIp: ctx.podIp,
     loopbackIp: ctx.loopbackIp,
     args,
+    binaries: binariesForImage(container.image),
     uid,
     gid,
     supplementaryGroups: fsGroup !== undefined ? [fsGroup] : [],
