@@ -26,6 +26,18 @@ describeEachLine('the real-etcd harness rejects broken manifests', (line) => {
     await expectNoCluster(manifests, etcd.clientSecretName, ipPrefix(line, 7), /did not become healthy[\s\S]*(certificate is valid for|x509)/);
   }, FAIL_WITHIN_MS + 20000);
 
+  test('an image of a release whose binaries are not here: the plan fails, no other binary stands in', () => {
+    const { etcd, manifests } = synthesizeForHarness(line.version, 3);
+    const container = only(manifests, 'StatefulSet').spec.template.spec.containers[0];
+    const [major, minor, patch] = line.version.split('.').map(Number);
+    container.image = `gcr.io/etcd-development/etcd:v${major}.${minor}.${patch + 1}`;
+    expect(() => EtcdHarness.forStatefulSet(manifests, { ipPrefix: ipPrefix(line, 7), clientSecretName: etcd.clientSecretName }))
+      .toThrow(`the image ${container.image} runs etcd ${major}.${minor}.${patch + 1}, but this machine has no etcd ${major}.${minor}.${patch + 1} binaries`);
+    container.image = 'gcr.io/etcd-development/etcd:latest';
+    expect(() => EtcdHarness.forStatefulSet(manifests, { ipPrefix: ipPrefix(line, 7), clientSecretName: etcd.clientSecretName }))
+      .toThrow('does not name an etcd release');
+  });
+
   test('a wrong --initial-cluster entry', async () => {
     const { etcd, manifests } = synthesizeForHarness(line.version, 3);
     const container = only(manifests, 'StatefulSet').spec.template.spec.containers[0];

@@ -80,8 +80,12 @@ describeEachLine('replacing a static-pod member on real etcd (Kubernetes guide p
       expect(afterStartup.filter((r) => r.kind !== 'readinessProbe' && !r.ok)).toEqual([]);
       expect(afterStartup.filter((r) => r.kind === 'livenessProbe').length).toBeGreaterThanOrEqual(LEARNER_HOLD_MS / 2000);
       if (EtcdVersion.of(line.version).readyzRefusesLearners) {
-        // /readyz's non_learner check: a learner serves no clients, so it is never ready.
+        // /readyz's non_learner check: a learner serves no clients, so it is never ready. etcd does honour
+        // `?exclude=non_learner` (the learner passes every other check), but startup must also survive a
+        // quorum loss, so it uses /livez instead.
         expect(afterStartup.filter((r) => r.kind === 'readinessProbe' && r.ok)).toEqual([]);
+        expect(await h.httpStatus(2, 'readinessProbe', '/readyz?exclude=non_learner')).toBe(200);
+        expect(await h.httpStatus(2, 'readinessProbe', '/readyz')).toBe(503);
       }
 
       // 4. Promote once the learner has caught up (etcd refuses until then).

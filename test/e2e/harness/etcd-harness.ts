@@ -226,28 +226,45 @@ export class EtcdHarness {
    * against `host` or the pod IP, on a numbered or named container port.
    */
   public async probe(index: number, kind: ProbeKind): Promise<boolean> {
+    const { probe, host, port } = this.probeTarget(index, kind);
+    if (probe.httpGet) {
+      const status = await this.get(host, port, probe.httpGet.path, probe.timeoutSeconds);
+      return status !== undefined && status >= 200 && status < 400;
+    }
+    return new Promise((resolve) => {
+      const socket = net.connect({ host, port, timeout: (probe.timeoutSeconds ?? 1) * 1000 }, () => { socket.destroy(); resolve(true); });
+      socket.on('error', () => resolve(false));
+      socket.on('timeout', () => { socket.destroy(); resolve(false); });
+    });
+  }
+
+  /** The HTTP status of another path on the host and port a probe targets (undefined when nothing answers). */
+  public async httpStatus(index: number, kind: ProbeKind, path: string): Promise<number | undefined> {
+    const { probe, host, port } = this.probeTarget(index, kind);
+    return this.get(host, port, path, probe.timeoutSeconds);
+  }
+
+  /** Where the kubelet sends a probe: the given host (a node's 127.0.0.1 is its loopback stand-in) or the pod IP. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private probeTarget(index: number, kind: ProbeKind): { probe: any; host: string; port: number } {
     const m = this.member(index);
     const probe = m.container[kind];
     if (!probe) throw new Error(`${kind} is not declared`);
     const action = probe.httpGet ?? probe.tcpSocket;
     const port = typeof action.port === 'number' ? action.port : m.ports.get(action.port);
     if (port === undefined) throw new Error(`${kind} names port ${action.port}, which the container does not declare`);
-    // The kubelet probes the pod IP, or the given host on the node; a node's 127.0.0.1 is its loopback stand-in.
     const host = action.host === undefined ? m.podIp : action.host === '127.0.0.1' ? m.loopbackIp : action.host;
-    if (probe.httpGet) {
-      return new Promise((resolve) => {
-        const req = http.get({ host, port, path: probe.httpGet.path, timeout: (probe.timeoutSeconds ?? 1) * 1000 }, (res) => {
-          res.resume();
-          resolve(res.statusCode! >= 200 && res.statusCode! < 400);
-        });
-        req.on('error', () => resolve(false));
-        req.on('timeout', () => { req.destroy(); resolve(false); });
-      });
-    }
+    return { probe, host, port };
+  }
+
+  private get(host: string, port: number, urlPath: string, timeoutSeconds = 1): Promise<number | undefined> {
     return new Promise((resolve) => {
-      const socket = net.connect({ host, port, timeout: (probe.timeoutSeconds ?? 1) * 1000 }, () => { socket.destroy(); resolve(true); });
-      socket.on('error', () => resolve(false));
-      socket.on('timeout', () => { socket.destroy(); resolve(false); });
+      const req = http.get({ host, port, path: urlPath, timeout: timeoutSeconds * 1000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      });
+      req.on('error', () => resolve(undefined));
+      req.on('timeout', () => { req.destroy(); resolve(undefined); });
     });
   }
 
