@@ -1,28 +1,22 @@
-import { Chart, Lazy, Size } from 'cdk8s';
+import { Chart, Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { checkObjectCollisions } from './app-checks';
 import { renderEtcdFlags } from './flags';
 import { resolveImage } from './image';
 import { CLIENT_PORT, ClusterModel, METRICS_PORT, MemberModel, PEER_PORT, TlsFiles, dnsMember } from './model';
 import { EtcdNetworkPeer } from './network-peer';
+import { renderNetworkPolicy } from './network-policy';
 import { renderProbes } from './probes';
 import { EtcdResources } from './resources';
+import { EtcdPodAntiAffinity, renderScheduling } from './scheduling';
 import { apiServerFlags, clusterToken, validateAbsolutePath, warnAboutVersion } from './shared';
 import { EtcdTls, TlsSecrets } from './tls';
 import { EtcdTuning, bytesOf, resolveTuning } from './tuning';
+import { EtcdUpdateStrategy } from './update-strategy';
 import { validateDnsLabel, validateDnsSubdomain, validateMemberCount, validateServiceName } from './validate';
 import { EtcdVersion } from './version';
 import { addWarning } from './warnings';
-
-/** How strongly members are kept off the same node. */
-export enum EtcdPodAntiAffinity {
-  /** Never two members on one node: a node failure costs at most one member. Pods stay Pending without enough nodes. */
-  REQUIRED = 'REQUIRED',
-  /** Spread over nodes when possible, co-locate when not. */
-  PREFERRED = 'PREFERRED',
-  /** No anti-affinity. */
-  NONE = 'NONE',
-}
 
 /** Properties of an {@link EtcdCluster}. */
 export interface EtcdClusterProps {
@@ -69,10 +63,25 @@ export interface EtcdClusterProps {
   readonly imageTag?: string;
 
   /**
-   * The Kubernetes cluster's DNS domain, used in member addresses.
+   * The Kubernetes cluster's DNS domain, used in member addresses: the part after `.svc.` in a
+   * Service's FQDN, so it never contains a `svc` label.
    * @default 'cluster.local'
    */
   readonly clusterDomain?: string;
+
+  /**
+   * `--initial-cluster-token`, which keeps members of different clusters from joining each other
+   * while they bootstrap. Changing it changes the pod template and so restarts every member.
+   * @default - derived from the namespace and name: stable when the construct moves in code
+   */
+  readonly initialClusterToken?: string;
+
+  /**
+   * How a changed pod template reaches the members. The default replaces one member at a time
+   * without checking the others' health first; see EtcdUpdateStrategy for a manual roll.
+   * @default EtcdUpdateStrategy.rollingUpdate()
+   */
+  readonly updateStrategy?: EtcdUpdateStrategy;
 
   /**
    * Size of each member's data volume. Unless `tuning.quotaBackendBytes` is given, the backend
@@ -139,7 +148,8 @@ export interface EtcdClusterProps {
 
   /**
    * Create a NetworkPolicy that admits peer traffic only from members, client traffic only
-   * from `clients` and metrics scrapes only from `monitoring`.
+   * from `clients` and metrics scrapes only from `monitoring`. Without it, `clients` and
+   * `monitoring` cannot be given.
    * @default true
    */
   readonly networkPolicy?: boolean;
@@ -168,6 +178,8 @@ const POD_NAME_REF = '$(POD_NAME)';
 const TLS_DIR = '/etc/etcd/tls';
 /** Secret volumes are owned by the fsGroup; owner and group may read, nobody else. */
 const SECRET_MODE = 0o440;
+/** A replaced member must stay ready this long (caught up with the leader) before the rollout moves on. */
+const MIN_READY_SECONDS = 10;
 
 /**
  * A production etcd cluster running as a StatefulSet.
@@ -228,19 +240,30 @@ export class EtcdCluster extends Construct {
 
   public constructor(scope: Construct, id: string, props: EtcdClusterProps = {}) {
     super(scope, id);
+    const chart = this.node.scopes.find((s): s is Chart => Chart.isChart(s));
+    if (!chart) {
+      throw new Error(`EtcdCluster '${id}' must be created inside a Chart, not directly under the App: its objects are written by a chart, e.g. new EtcdCluster(new Chart(app, 'etcd', { namespace: 'etcd' }), '${id}')`);
+    }
+    checkObjectCollisions(this);
 
     this.name = props.name ?? id.toLowerCase();
     validateServiceName(props.name === undefined ? `name (derived from the construct id '${id}'; set name explicitly)` : 'name', this.name, 52);
-    this.namespace = props.namespace ?? Chart.of(this).namespace ?? 'default';
+    this.namespace = props.namespace ?? chart.namespace ?? 'default';
     validateDnsLabel('namespace', this.namespace);
     this.members = props.members ?? 3;
     validateMemberCount('members', this.members);
     const clusterDomain = props.clusterDomain ?? 'cluster.local';
     validateDnsSubdomain('clusterDomain', clusterDomain);
+    if (clusterDomain.split('.').includes('svc')) {
+      throw new Error(`clusterDomain must be the domain after '.svc.' in a Service name, such as 'cluster.local' (got '${clusterDomain}'): member names would end in '.svc.${clusterDomain}'`);
+    }
+    const networkPolicy = props.networkPolicy ?? true;
+    if (!networkPolicy && (props.clients?.length || props.monitoring?.length)) {
+      throw new Error(`clients and monitoring need the NetworkPolicy, but networkPolicy is false (got ${[...(props.clients ?? []), ...(props.monitoring ?? [])].map((p) => p.description).join(', ')}): without it every source reaches etcd; remove them, or drop networkPolicy: false`);
+    }
     this.version = props.version ?? EtcdVersion.DEFAULT;
     this.image = resolveImage(this, this.version, props.imageRepository, props.imageTag);
     if (props.storageClassName !== undefined) validateDnsSubdomain('storageClassName', props.storageClassName);
-    if (props.priorityClassName !== undefined) validateDnsSubdomain('priorityClassName', props.priorityClassName);
     const storageSize = props.storageSize ?? Size.gibibytes(8);
 
     this.peerServiceName = `${this.name}-peer`;
@@ -288,7 +311,7 @@ export class EtcdCluster extends Construct {
     this._model = {
       version: this.version,
       members,
-      initialClusterToken: clusterToken(this, this.name, this.namespace),
+      initialClusterToken: clusterToken(this.name, this.namespace, props.initialClusterToken),
       dataDir: DATA_DIR,
       tuning: resolveTuning(props.tuning ?? {}, bytesOf(storageSize), (w) => addWarning(this, w)),
       tls: tlsFiles,
@@ -305,8 +328,8 @@ export class EtcdCluster extends Construct {
     this.clientService = this.renderClientService();
     this.statefulSet = this.renderStatefulSet(props, memberNamed(POD_NAME_REF), storageSize, secrets);
     this.podDisruptionBudget = this.renderPodDisruptionBudget();
-    if (props.networkPolicy ?? true) {
-      this.networkPolicy = this.renderNetworkPolicy();
+    if (networkPolicy) {
+      this.networkPolicy = renderNetworkPolicy(this, this.metadata(this.name), this.selectorLabels, () => this.clients, () => this.monitoring);
       addWarning(this, 'no clients are declared, so the NetworkPolicy admits nobody to the client port: pass clients or call allowClient()',
         () => this.clients.length === 0);
     }
@@ -331,12 +354,20 @@ export class EtcdCluster extends Construct {
 
   /** Admit another source to the client port. */
   public allowClient(peer: EtcdNetworkPeer): void {
+    this.requireNetworkPolicy('allowClient', peer);
     this.clients.push(peer);
   }
 
   /** Admit another source to the metrics port. */
   public allowMonitoring(peer: EtcdNetworkPeer): void {
+    this.requireNetworkPolicy('allowMonitoring', peer);
     this.monitoring.push(peer);
+  }
+
+  private requireNetworkPolicy(method: string, peer: EtcdNetworkPeer): void {
+    if (!this.networkPolicy) {
+      throw new Error(`${method}(${peer.description}) needs the NetworkPolicy, but networkPolicy is false: without it every source already reaches etcd`);
+    }
   }
 
   private get labels(): { [key: string]: string } {
@@ -405,13 +436,14 @@ export class EtcdCluster extends Construct {
       { name: 'tls-peer', mountPath: `${TLS_DIR}/peer`, readOnly: true },
     ] : [];
     const probes = renderProbes(this.version, { port: k8s.IntOrString.fromString('metrics') });
+    const resources = props.resources ?? EtcdResources.minimal();
     const container: k8s.Container = {
       name: 'etcd',
       image: this.image,
       imagePullPolicy: 'IfNotPresent',
       command: ['/usr/local/bin/etcd'],
       args: renderEtcdFlags(this._model, templateMember),
-      env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+      env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, ...resources._goMemLimitEnv()],
       ports: [
         { name: 'client', containerPort: CLIENT_PORT, protocol: 'TCP' },
         { name: 'peer', containerPort: PEER_PORT, protocol: 'TCP' },
@@ -421,7 +453,7 @@ export class EtcdCluster extends Construct {
       livenessProbe: probes.liveness,
       readinessProbe: probes.readiness,
       startupProbe: probes.startup,
-      resources: (props.resources ?? EtcdResources.minimal())._toKube(),
+      resources: resources._toKube(),
       securityContext: {
         allowPrivilegeEscalation: false,
         capabilities: { drop: ['ALL'] },
@@ -438,7 +470,8 @@ export class EtcdCluster extends Construct {
         replicas: this.members,
         // All members must start together to form the cluster; updates still roll one at a time.
         podManagementPolicy: 'Parallel',
-        updateStrategy: { type: 'RollingUpdate' },
+        updateStrategy: (props.updateStrategy ?? EtcdUpdateStrategy.rollingUpdate())._toKube(this.members),
+        minReadySeconds: MIN_READY_SECONDS,
         // Deleting or scaling the StatefulSet must never delete etcd data.
         persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
         selector: { matchLabels: this.selectorLabels },
@@ -456,16 +489,7 @@ export class EtcdCluster extends Construct {
               fsGroupChangePolicy: 'OnRootMismatch',
               seccompProfile: { type: 'RuntimeDefault' },
             },
-            affinity: this.renderAffinity(props.podAntiAffinity ?? EtcdPodAntiAffinity.REQUIRED),
-            topologySpreadConstraints: props.spreadAcrossZones ? [{
-              maxSkew: 1,
-              topologyKey: 'topology.kubernetes.io/zone',
-              whenUnsatisfiable: 'DoNotSchedule',
-              labelSelector: { matchLabels: this.selectorLabels },
-            }] : undefined,
-            nodeSelector: props.nodeSelector,
-            tolerations: props.tolerations,
-            priorityClassName: props.priorityClassName,
+            ...renderScheduling(props, this.members, this.selectorLabels),
             containers: [container],
             volumes: secretVolumes.length > 0 ? secretVolumes : undefined,
           },
@@ -482,21 +506,13 @@ export class EtcdCluster extends Construct {
     });
   }
 
-  private renderAffinity(antiAffinity: EtcdPodAntiAffinity): k8s.Affinity | undefined {
-    if (this.members === 1 || antiAffinity === EtcdPodAntiAffinity.NONE) return undefined;
-    const term: k8s.PodAffinityTerm = {
-      labelSelector: { matchLabels: this.selectorLabels },
-      topologyKey: 'kubernetes.io/hostname',
-    };
-    return antiAffinity === EtcdPodAntiAffinity.REQUIRED
-      ? { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } }
-      : { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] } };
-  }
-
   /**
    * At most one member voluntarily down at a time. With 3 or more members that always
    * leaves a quorum (and counts already-broken members against the budget); a single
    * member cannot be evicted at all without an outage, so its budget allows none.
+   * Members that are not ready may always be evicted, so a broken member never blocks a drain;
+   * while quorum is lost every member is not ready, and evicting one loses nothing more (its
+   * volume is kept).
    */
   private renderPodDisruptionBudget(): k8s.KubePodDisruptionBudget {
     return new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
@@ -504,29 +520,8 @@ export class EtcdCluster extends Construct {
       spec: {
         maxUnavailable: k8s.IntOrString.fromNumber(this.members === 1 ? 0 : 1),
         selector: { matchLabels: this.selectorLabels },
-      },
-    });
-  }
-
-  private renderNetworkPolicy(): k8s.KubeNetworkPolicy {
-    const port = (n: number): k8s.NetworkPolicyPort => ({ port: k8s.IntOrString.fromNumber(n), protocol: 'TCP' });
-    const rule = (peers: EtcdNetworkPeer[], n: number): k8s.NetworkPolicyIngressRule[] => {
-      if (peers.length === 0) return [];
-      if (peers.some((p) => p.isAnywhere)) return [{ ports: [port(n)] }];
-      return [{ from: peers.map((p) => p._toKube()!), ports: [port(n)] }];
-    };
-    return new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
-      metadata: this.metadata(this.name),
-      spec: {
-        podSelector: { matchLabels: this.selectorLabels },
-        policyTypes: ['Ingress'],
-        ingress: Lazy.any({
-          produce: () => [
-            { from: [{ podSelector: { matchLabels: this.selectorLabels } }], ports: [port(PEER_PORT)] },
-            ...rule(this.clients, CLIENT_PORT),
-            ...rule(this.monitoring, METRICS_PORT),
-          ],
-        }) as unknown as k8s.NetworkPolicyIngressRule[],
+        // A member that is already broken must not block node drains: evicting it costs nothing more.
+        unhealthyPodEvictionPolicy: 'AlwaysAllow',
       },
     });
   }

@@ -60,16 +60,27 @@ export class EtcdKubeadmPki {
   /**
    * Write every node's files under `directory/<node>/<absolute path>` (keys mode 0600,
    * certificates 0644), ready to copy to each node's root. Returns the paths written.
+   *
+   * It never replaces a certificate or key that is already there: a new CA would break trust with
+   * every running member and client. Files identical to the existing ones are left alone; if any
+   * existing file differs, nothing is written and it throws. To add nodes to an existing PKI, pass
+   * the existing CA (`caCertificatePem`, `caPrivateKeyPem`) to `generatePki()` and write to a new directory.
    */
   public writeTo(directory: string): string[] {
+    const targets = [...this.files].flatMap(([node, files]) => [...files].map(([file, content]) => ({ file, content, target: path.join(directory, node, file) })));
+    const differing = targets.filter((t) => fs.existsSync(t.target) && fs.readFileSync(t.target, 'utf8') !== t.content);
+    if (differing.length > 0) {
+      const ca = differing.find((t) => t.file.endsWith('/ca.crt'));
+      const keep = ca ? ` To sign with the existing CA, pass generatePki({ caCertificatePem, caPrivateKeyPem }) the contents of ${ca.target} and ${ca.target.replace(/\.crt$/, '.key')}.` : '';
+      throw new Error(`writeTo would replace ${differing.length} existing file(s) under ${directory}, such as ${differing[0].target}: it never overwrites certificates or keys. `
+        + `Write to a new directory, or remove the old files yourself if you mean to start a new PKI.${keep}`);
+    }
     const written: string[] = [];
-    for (const [node, files] of this.files) {
-      for (const [file, content] of files) {
-        const target = path.join(directory, node, file);
-        fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
-        fs.writeFileSync(target, content, { mode: file.endsWith('.key') ? 0o600 : 0o644 });
-        written.push(target);
-      }
+    for (const { file, content, target } of targets) {
+      if (fs.existsSync(target)) continue;
+      fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
+      fs.writeFileSync(target, content, { mode: file.endsWith('.key') ? 0o600 : 0o644, flag: 'wx' });
+      written.push(target);
     }
     return written;
   }
@@ -81,7 +92,7 @@ export class EtcdKubeadmPki {
  * `etcd/healthcheck-client` and `apiserver-etcd-client` (clientAuth).
  */
 export function generateKubeadmPki(nodes: PkiNode[], pkiDir: string, apiServerPkiDir: string, options: EtcdKubeadmPkiOptions): EtcdKubeadmPki {
-  const signing = resolveSigning('pki', options);
+  const signing = resolveSigning('generatePki options', options);
   const validityDays = signing.validityDays;
   const ca: PemPair = signing.ca ?? createCa('etcd-ca', 3650);
 

@@ -63,10 +63,10 @@ export function resolveSigning(property: string, options: SigningOptions): { val
   const validity = options.validity ?? Duration.days(365);
   const validityDays = validity.toDays({ integral: false });
   if (!Number.isInteger(validityDays) || validityDays < 1) {
-    throw new Error(`${property} validity must be a whole number of days, at least 1 (got ${validity.toHumanString()})`);
+    throw new Error(`${property}.validity must be a whole number of days, at least 1 (got ${validity.toHumanString()})`);
   }
   if ((options.caCertificatePem === undefined) !== (options.caPrivateKeyPem === undefined)) {
-    throw new Error(`${property} caCertificatePem and caPrivateKeyPem must be given together (got only one)`);
+    throw new Error(`${property}.caCertificatePem and ${property}.caPrivateKeyPem must be given together (got only one)`);
   }
   const ca = options.caCertificatePem !== undefined ? loadCa(property, options.caCertificatePem, options.caPrivateKeyPem!) : undefined;
   return { validityDays, ca };

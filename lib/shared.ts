@@ -3,12 +3,21 @@ import { IConstruct } from 'constructs';
 import { EtcdVersion, KNOWN_LINES, NEWEST_KNOWN_LINE } from './version';
 import { addWarning } from './warnings';
 
+const TOKEN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
 /**
- * `--initial-cluster-token`: stable across syntheses, different for every cluster
- * (name, namespace and construct path), readable in logs.
+ * `--initial-cluster-token`: the one given, or one derived from what identifies the cluster
+ * (namespace and name), so it is stable across syntheses and when the construct moves in code,
+ * and different for every cluster.
  */
-export function clusterToken(scope: IConstruct, name: string, namespace: string): string {
-  const digest = createHash('sha256').update(`${namespace}/${name}/${scope.node.path}`).digest('hex');
+export function clusterToken(name: string, namespace: string, given?: string): string {
+  if (given !== undefined) {
+    if (typeof given !== 'string' || !TOKEN.test(given)) {
+      throw new Error(`initialClusterToken must be up to 128 letters, digits, '.', '_' and '-', starting with a letter or digit (got '${given}')`);
+    }
+    return given;
+  }
+  const digest = createHash('sha256').update(`${namespace}/${name}`).digest('hex');
   return `${name}-${namespace}-${digest.slice(0, 10)}`;
 }
 

@@ -1,7 +1,8 @@
-import { isIPv4, isIPv6 } from 'net';
+import { isIPv6 } from 'net';
 import { App, Chart, Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
+import { checkObjectCollisions, markNodeLocal } from './app-checks';
 import { renderEtcdFlags } from './flags';
 import { resolveImage } from './image';
 import { EtcdKubeadmPki, EtcdKubeadmPkiOptions, generateKubeadmPki } from './kubeadm-pki';
@@ -10,7 +11,8 @@ import { renderProbes } from './probes';
 import { EtcdResources } from './resources';
 import { apiServerFlags, clusterToken, validateAbsolutePath, warnAboutVersion } from './shared';
 import { EtcdTuning, resolveTuning } from './tuning';
-import { validateDnsLabel, validateDnsSubdomain, validateMemberCount } from './validate';
+import { manifestLabel, validateDataDir, validateNodes } from './static-pod-validation';
+import { validateDnsLabel, validateDnsSubdomain } from './validate';
 import { EtcdVersion } from './version';
 import { addWarning } from './warnings';
 
@@ -98,7 +100,17 @@ export interface EtcdStaticPodClusterProps {
    * @default 'system-node-critical'
    */
   readonly priorityClassName?: string;
+
+  /**
+   * `--initial-cluster-token`. Changing it changes every manifest, and the kubelet restarts a static
+   * pod whose manifest changes.
+   * @default - derived from the namespace and the construct id: stable when the construct moves in code
+   */
+  readonly initialClusterToken?: string;
 }
+
+/** Which cluster made each node's chart, for the message when two clusters claim a node. */
+const NODE_CHART_OWNERS = new WeakMap<IConstruct, string>();
 
 /** kubeadm's labels on the etcd static pod. */
 const KUBEADM_LABELS = { component: 'etcd', 'tier': 'control-plane' };
@@ -148,6 +160,7 @@ export class EtcdStaticPodCluster extends Construct {
     validateAbsolutePath('pkiDir', this.pkiDir);
     this.apiServerPkiDir = props.apiServerPkiDir ?? '/etc/kubernetes/pki';
     validateAbsolutePath('apiServerPkiDir', this.apiServerPkiDir);
+    validateDataDir(dataDir, { pkiDir: this.pkiDir, apiServerPkiDir: this.apiServerPkiDir });
     const priorityClassName = props.priorityClassName ?? 'system-node-critical';
     validateDnsSubdomain('priorityClassName', priorityClassName);
 
@@ -163,7 +176,7 @@ export class EtcdStaticPodCluster extends Construct {
     this._model = {
       version: this.version,
       members,
-      initialClusterToken: clusterToken(this, id.toLowerCase(), namespace),
+      initialClusterToken: clusterToken(id.toLowerCase(), namespace, props.initialClusterToken),
       dataDir,
       tuning: resolveTuning(props.tuning ?? {}, undefined, (w) => addWarning(this, w)),
       tls,
@@ -175,10 +188,19 @@ export class EtcdStaticPodCluster extends Construct {
       addWarning(this, `nodes has ${this.nodes.length} entries while one joins: an even member count adds no failure tolerance, so add the next node soon`);
     }
 
-    const resources = (props.resources ?? EtcdResources.custom({ cpuRequestMillis: 100, memoryRequest: Size.mebibytes(100) }))._toKube();
+    const resources = props.resources ?? EtcdResources.custom({ cpuRequestMillis: 100, memoryRequest: Size.mebibytes(100) });
     const app = App.of(this);
+    checkObjectCollisions(this);
     this.nodes.forEach((node, i) => {
-      const chart = new Chart(app, manifestLabel(node.name));
+      const label = manifestLabel(node.name);
+      const taken = app.node.tryFindChild(label);
+      if (taken) {
+        const owner = NODE_CHART_OWNERS.get(taken) ?? taken.node.path;
+        throw new Error(`node '${node.name}' already has a manifest in this App (${label}.k8s.yaml, from '${owner}'): a control-plane node runs one etcd, so two EtcdStaticPodClusters cannot share a node name`);
+      }
+      const chart = new Chart(app, label);
+      NODE_CHART_OWNERS.set(chart, this.node.path);
+      markNodeLocal(chart);
       const pod = this.renderPod(chart, members[i], node, namespace, dataDir, priorityClassName, resources);
       this.charts.set(node.name, chart);
       this.pods.set(node.name, pod);
@@ -231,7 +253,7 @@ export class EtcdStaticPodCluster extends Construct {
   }
 
   private renderPod(chart: Chart, member: MemberModel, node: EtcdStaticPodNode, namespace: string, dataDir: string,
-    priorityClassName: string, resources: k8s.ResourceRequirements): k8s.KubePod {
+    priorityClassName: string, resources: EtcdResources): k8s.KubePod {
     const probes = renderProbes(this.version, {
       port: k8s.IntOrString.fromNumber(METRICS_PORT),
       host: isIPv6(node.ip) ? '::1' : '127.0.0.1',
@@ -252,7 +274,8 @@ export class EtcdStaticPodCluster extends Construct {
           image: this.image,
           imagePullPolicy: 'IfNotPresent',
           command: ['etcd', ...renderEtcdFlags(this._model, member)],
-          resources,
+          env: resources._goMemLimitEnv().length > 0 ? resources._goMemLimitEnv() : undefined,
+          resources: resources._toKube(),
           livenessProbe: probes.liveness,
           readinessProbe: probes.readiness,
           startupProbe: probes.startup,
@@ -269,44 +292,3 @@ export class EtcdStaticPodCluster extends Construct {
     });
   }
 }
-
-/** The chart id, and so the file name, of a node's manifest: `etcd-<node>` with '.' as '-'. */
-function manifestLabel(nodeName: string): string {
-  return `etcd-${nodeName.replace(/\./g, '-')}`;
-}
-
-function validateNodes(nodes: EtcdStaticPodNode[]): EtcdStaticPodNode[] {
-  if (!Array.isArray(nodes) || nodes.length === 0) {
-    throw new Error('nodes must list 1, 3, 5 or 7 control-plane nodes (got none)');
-  }
-  const joining = nodes.filter((n) => n.joinExisting);
-  if (joining.length > 1) {
-    throw new Error(`nodes may have at most one node with joinExisting (got ${joining.map((n) => n.name).join(', ')}): etcd changes membership one member at a time`);
-  }
-  if (joining.length === 1 && nodes.length === 1) {
-    throw new Error(`nodes must include the running members that ${joining[0].name} joins (got only ${joining[0].name})`);
-  }
-  // Growing passes through an even size (3 -> 4 -> 5), one joining node at a time.
-  const growing = joining.length === 1 && nodes.length % 2 === 0 && nodes.length <= 8;
-  if (!growing) validateMemberCount('nodes', nodes.length);
-  const names = new Set<string>();
-  const ips = new Map<string, string>();
-  const labels = new Map<string, string>();
-  for (const node of nodes) {
-    validateDnsSubdomain(`node name`, node.name);
-    if (names.has(node.name)) throw new Error(`node names must be unique (got '${node.name}' twice)`);
-    names.add(node.name);
-    const label = manifestLabel(node.name);
-    if (label.length > 63) throw new Error(`node name '${node.name}' is too long: its manifest name '${label}' must be at most 63 characters`);
-    if (labels.has(label)) throw new Error(`node names '${labels.get(label)}' and '${node.name}' would share the manifest file ${label}.k8s.yaml`);
-    labels.set(label, node.name);
-    if (typeof node.ip !== 'string' || !(isIPv4(node.ip) || isIPv6(node.ip))) {
-      throw new Error(`node ip must be an IPv4 or IPv6 address (got '${node.ip}' for node '${node.name}')`);
-    }
-    const canonical = isIPv6(node.ip) ? new URL(`http://[${node.ip}]/`).hostname : node.ip;
-    if (ips.has(canonical)) throw new Error(`node ips must be unique (got ${node.ip} for both '${ips.get(canonical)}' and '${node.name}')`);
-    ips.set(canonical, node.name);
-  }
-  return nodes;
-}
-

@@ -120,20 +120,20 @@ export class EtcdTls {
     const duration = options.duration ?? Duration.days(90);
     const renewBefore = options.renewBefore ?? Duration.days(30);
     const caDuration = options.caDuration ?? Duration.days(3650);
-    validateLifetime('tls duration', 'tls renewBefore', duration, renewBefore);
+    validateLifetime('tls.duration', 'tls.renewBefore', duration, renewBefore);
     if (options.issuer) {
       validateIssuer(options.issuer);
     } else if (!(caDuration.toSeconds({ integral: false }) > duration.toSeconds({ integral: false }))) {
-      throw new Error(`tls caDuration must be longer than tls duration (${duration.toHumanString()}): a certificate cannot outlive the CA that signed it (got ${caDuration.toHumanString()})`);
+      throw new Error(`tls.caDuration must be longer than tls.duration (${duration.toHumanString()}): a certificate cannot outlive the CA that signed it (got ${caDuration.toHumanString()})`);
     }
     return new EtcdTls(true, (scope, ctx) => issueWithCertManager(scope, ctx, options.issuer, duration, renewBefore, caDuration));
   }
 
   /** Certificates from Secrets you manage yourself. */
   public static fromSecrets(options: EtcdTlsSecretsOptions): EtcdTls {
-    validateDnsSubdomain('tls serverSecretName', options.serverSecretName);
-    validateDnsSubdomain('tls peerSecretName', options.peerSecretName);
-    if (options.clientSecretName !== undefined) validateDnsSubdomain('tls clientSecretName', options.clientSecretName);
+    validateDnsSubdomain('tls.serverSecretName', options.serverSecretName);
+    validateDnsSubdomain('tls.peerSecretName', options.peerSecretName);
+    if (options.clientSecretName !== undefined) validateDnsSubdomain('tls.clientSecretName', options.clientSecretName);
     return new EtcdTls(true, () => ({ server: options.serverSecretName, peer: options.peerSecretName, client: options.clientSecretName }));
   }
 
@@ -182,15 +182,15 @@ function validateLifetime(durationName: string, renewName: string, duration: Dur
 }
 
 function validateIssuer(issuer: EtcdCertManagerIssuer): void {
-  validateDnsSubdomain('tls issuer name', issuer.name);
+  validateDnsSubdomain('tls.issuer.name', issuer.name);
   if (issuer.group === undefined || issuer.group === 'cert-manager.io') {
     const kind = issuer.kind ?? 'Issuer';
     if (kind !== 'Issuer' && kind !== 'ClusterIssuer') {
-      throw new Error(`tls issuer kind must be 'Issuer' or 'ClusterIssuer' for cert-manager.io issuers (got '${kind}')`);
+      throw new Error(`tls.issuer.kind must be 'Issuer' or 'ClusterIssuer' for cert-manager.io issuers (got '${kind}')`);
     }
   } else {
-    validateDnsSubdomain('tls issuer group', issuer.group);
-    if (!issuer.kind) throw new Error(`tls issuer kind is required for the external issuer group '${issuer.group}'`);
+    validateDnsSubdomain('tls.issuer.group', issuer.group);
+    if (!issuer.kind) throw new Error(`tls.issuer.kind is required for the external issuer group '${issuer.group}'`);
   }
 }
 
@@ -253,11 +253,12 @@ function issueWithCertManager(
     return secretName;
   };
   // etcd's server and peer listeners also act as clients (peers dial each other; the gateway dials the server).
-  const bothWays = ['digital signature', 'key encipherment', 'server auth', 'client auth'];
+  // ECDSA keys only sign: 'key encipherment' is an RSA key-exchange usage (RFC 5480 forbids it for EC keys).
+  const bothWays = ['digital signature', 'server auth', 'client auth'];
   return {
     server: certificate('ServerCertificate', 'server', bothWays, true),
     peer: certificate('PeerCertificate', 'peer', bothWays, true),
-    client: certificate('ClientCertificate', 'client', ['digital signature', 'key encipherment', 'client auth'], false),
+    client: certificate('ClientCertificate', 'client', ['digital signature', 'client auth'], false),
   };
 }
 

@@ -62,6 +62,8 @@ export interface ResolvedTuning {
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
+/** etcd's own `--quota-backend-bytes` default. */
+const ETCD_DEFAULT_QUOTA_BYTES = 2 * GIB;
 /** etcd's suggested maximum for `--quota-backend-bytes`. */
 export const SUGGESTED_MAX_QUOTA_BYTES = 8 * GIB;
 /** Room kept on the volume for WAL segments (5 × 64 MiB) and snapshot files. */
@@ -75,8 +77,8 @@ export function bytesOf(size: Size): number {
 
 /** Human-readable bytes for messages, e.g. `8 GiB`. */
 export function formatBytes(bytes: number): string {
-  if (bytes % GIB === 0) return `${bytes / GIB} GiB`;
-  if (bytes % MIB === 0) return `${bytes / MIB} MiB`;
+  if (bytes !== 0 && bytes % GIB === 0) return `${bytes / GIB} GiB`;
+  if (bytes !== 0 && bytes % MIB === 0) return `${bytes / MIB} MiB`;
   return `${bytes} bytes`;
 }
 
@@ -120,6 +122,10 @@ function resolveQuota(quota: Size | undefined, volumeBytes: number | undefined, 
     const derived = quotaForVolume(volumeBytes);
     if (derived < 64 * MIB) {
       throw new Error(`storageSize must be at least 640 MiB to hold the WAL reserve (${formatBytes(WAL_RESERVE_BYTES)}) and a useful database (got ${formatBytes(volumeBytes)})`);
+    }
+    if (derived < ETCD_DEFAULT_QUOTA_BYTES) {
+      warn(`storageSize ${formatBytes(volumeBytes)} gives a backend quota of ${formatBytes(derived)}, below etcd's 2 GiB default: the cluster raises NOSPACE and stops taking writes that early. `
+        + `A storageSize of ${formatBytes(2 * ETCD_DEFAULT_QUOTA_BYTES + WAL_RESERVE_BYTES)} or more gives at least the default`);
     }
     return derived;
   }

@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { isStrict } from './app-checks';
 
 /** Metadata type under which warnings are recorded on the construct tree. */
 export const WARNING_METADATA = 'cdk8s-etcd:warning';
@@ -6,6 +7,7 @@ export const WARNING_METADATA = 'cdk8s-etcd:warning';
 /**
  * Warn, once, when the app is synthesized: the warning is recorded as construct metadata
  * (so tests and tools can read it) and printed with console.warn (so `cdk8s synth` shows it).
+ * In strict mode (see `isStrict`) it fails synthesis instead.
  *
  * @param when checked at synthesis, so state that `add*()` calls change is judged last
  */
@@ -14,6 +16,7 @@ export function addWarning(scope: IConstruct, message: string, when: () => boole
   scope.node.addValidation({
     validate: () => {
       if (!emitted && when()) {
+        if (isStrict(scope)) return [`${message} (strict mode: cdk8s-etcd warnings fail synthesis)`];
         emitted = true;
         scope.node.addMetadata(WARNING_METADATA, message);
         console.warn(`[cdk8s-etcd] WARNING ${scope.node.path}: ${message}`);

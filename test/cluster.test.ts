@@ -297,8 +297,15 @@ describe('scheduling', () => {
   test('zone spread', () => {
     expect(cluster().sts.spec.template.spec.topologySpreadConstraints).toBeUndefined();
     expect(cluster({ spreadAcrossZones: true }).sts.spec.template.spec.topologySpreadConstraints).toEqual([{
-      maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: hostnameTerm.labelSelector,
+      maxSkew: 1, minDomains: 3, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: hostnameTerm.labelSelector,
     }]);
+  });
+
+  // With max skew 1, the scheduler counts zones missing below minDomains as empty: 5 members in 2 zones
+  // cannot go 3/2 (losing the zone with 3 loses quorum); they need a third zone.
+  test.each([[1, undefined], [3, 3], [5, 3], [7, 3]])('zone spread for %d members needs %p zones', (members, minDomains) => {
+    const spread = cluster({ members, spreadAcrossZones: true }).sts.spec.template.spec.topologySpreadConstraints;
+    expect(spread?.[0].minDomains).toBe(minDomains);
   });
 
   test('node selector, tolerations and priority class', () => {

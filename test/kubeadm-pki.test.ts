@@ -101,9 +101,9 @@ describe('PKI options', () => {
   });
 
   test.each([
-    [{ caCertificatePem: ca.certPem }, 'pki caCertificatePem and caPrivateKeyPem must be given together (got only one)'],
-    [{ validity: Duration.hours(12) }, 'pki validity must be a whole number of days, at least 1 (got 12 hours)'],
-    [{ caCertificatePem: 'x', caPrivateKeyPem: ca.keyPem }, 'pki.caCertificatePem must be a PEM certificate'],
+    [{ caCertificatePem: ca.certPem }, 'generatePki options.caCertificatePem and generatePki options.caPrivateKeyPem must be given together (got only one)'],
+    [{ validity: Duration.hours(12) }, 'generatePki options.validity must be a whole number of days, at least 1 (got 12 hours)'],
+    [{ caCertificatePem: 'x', caPrivateKeyPem: ca.keyPem }, 'generatePki options.caCertificatePem must be a PEM certificate'],
   ])('refuses %#', (options, message) => {
     const etcd = new EtcdStaticPodCluster(Testing.app(), 'etcd', { nodes: nodes.slice(0, 1) });
     expect(() => etcd.generatePki(options)).toThrow(message);

@@ -32,7 +32,7 @@ describe('EtcdResources', () => {
 
   test.each([
     [{ cpuRequestMillis: 0, memoryRequest: Size.gibibytes(1) }, 'resources.cpuRequestMillis must be a whole number at least 1 (got 0)'],
-    [{ cpuRequestMillis: 500, cpuLimitMillis: 250, memoryRequest: Size.gibibytes(1) }, 'resources.cpuLimitMillis must be a whole number at least 500 (got 250)'],
+    [{ cpuRequestMillis: 500, cpuLimitMillis: 250, memoryRequest: Size.gibibytes(1) }, 'resources.cpuLimitMillis must be a whole number of millicores, at least resources.cpuRequestMillis (500) (got 250): Kubernetes rejects a limit below the request'],
     [{ cpuRequestMillis: 500, memoryRequest: Size.gibibytes(2), memoryLimit: Size.gibibytes(1) }, 'resources.memoryLimit must not be below resources.memoryRequest (2Gi) (got 1Gi)'],
   ])('refuses %p', (props, message) => {
     expect(() => EtcdResources.custom(props)).toThrow(message);

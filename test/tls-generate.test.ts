@@ -127,11 +127,11 @@ describe('EtcdTls.generate with a supplied CA', () => {
   });
 
   test.each([
-    [() => EtcdTls.generate({ caCertificatePem: ca.certPem }), 'tls caCertificatePem and caPrivateKeyPem must be given together (got only one)'],
+    [() => EtcdTls.generate({ caCertificatePem: ca.certPem }), 'tls.caCertificatePem and tls.caPrivateKeyPem must be given together (got only one)'],
     [() => EtcdTls.generate({ caCertificatePem: 'nope', caPrivateKeyPem: ca.keyPem }), 'tls.caCertificatePem must be a PEM certificate'],
     [() => EtcdTls.generate({ caCertificatePem: ca.certPem, caPrivateKeyPem: 'nope' }), 'tls.caPrivateKeyPem must be an unencrypted PEM private key'],
     [() => EtcdTls.generate({ caCertificatePem: ca.certPem, caPrivateKeyPem: createCa('other', 1).keyPem }), "tls.caPrivateKeyPem must be the private key of caCertificatePem (subject 'CN=corp-etcd-ca')"],
-    [() => EtcdTls.generate({ validity: Duration.hours(36) }), 'tls validity must be a whole number of days, at least 1 (got 1 day 12 hours)'],
+    [() => EtcdTls.generate({ validity: Duration.hours(36) }), 'tls.validity must be a whole number of days, at least 1 (got 1 day 12 hours)'],
   ])('refuses %#', (make, message) => {
     expect(make).toThrow(message);
   });

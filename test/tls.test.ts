@@ -221,17 +221,17 @@ describe('kube-apiserver wiring', () => {
 
 describe('bad TLS input', () => {
   test.each([
-    [() => EtcdTls.fromSecrets({ serverSecretName: '', peerSecretName: 'p' }), "tls serverSecretName must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (got '')"],
-    [() => EtcdTls.fromSecrets({ serverSecretName: 's', peerSecretName: 'Peer_Secret' }), "tls peerSecretName must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (got 'Peer_Secret')"],
-    [() => EtcdTls.fromSecrets({ serverSecretName: 's', peerSecretName: 'p', clientSecretName: ' ' }), "tls clientSecretName must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (got ' ')"],
-    [() => EtcdTls.certManager({ duration: Duration.days(30), renewBefore: Duration.days(30) }), 'tls renewBefore must be at least 5 minutes and shorter than tls duration (30 days), or certificates expire before they are renewed (got 30 days)'],
-    [() => EtcdTls.certManager({ renewBefore: Duration.days(100) }), 'tls renewBefore must be at least 5 minutes and shorter than tls duration (90 days)'],
-    [() => EtcdTls.certManager({ renewBefore: Duration.minutes(1) }), 'tls renewBefore must be at least 5 minutes'],
-    [() => EtcdTls.certManager({ duration: Duration.minutes(30), renewBefore: Duration.minutes(10) }), "tls duration must be at least 1 hour, cert-manager's minimum (got 30 minutes)"],
-    [() => EtcdTls.certManager({ caDuration: Duration.days(60) }), 'tls caDuration must be longer than tls duration (90 days): a certificate cannot outlive the CA that signed it (got 60 days)'],
-    [() => EtcdTls.certManager({ issuer: { name: 'x', kind: 'Vault' } }), "tls issuer kind must be 'Issuer' or 'ClusterIssuer' for cert-manager.io issuers (got 'Vault')"],
-    [() => EtcdTls.certManager({ issuer: { name: '' } }), "tls issuer name must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (got '')"],
-    [() => EtcdTls.certManager({ issuer: { name: 'v', group: 'vault.example.com' } }), "tls issuer kind is required for the external issuer group 'vault.example.com'"],
+    [() => EtcdTls.fromSecrets({ serverSecretName: '', peerSecretName: 'p' }), "tls.serverSecretName must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (got '')"],
+    [() => EtcdTls.fromSecrets({ serverSecretName: 's', peerSecretName: 'Peer_Secret' }), "tls.peerSecretName must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (got 'Peer_Secret')"],
+    [() => EtcdTls.fromSecrets({ serverSecretName: 's', peerSecretName: 'p', clientSecretName: ' ' }), "tls.clientSecretName must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (got ' ')"],
+    [() => EtcdTls.certManager({ duration: Duration.days(30), renewBefore: Duration.days(30) }), 'tls.renewBefore must be at least 5 minutes and shorter than tls.duration (30 days), or certificates expire before they are renewed (got 30 days)'],
+    [() => EtcdTls.certManager({ renewBefore: Duration.days(100) }), 'tls.renewBefore must be at least 5 minutes and shorter than tls.duration (90 days)'],
+    [() => EtcdTls.certManager({ renewBefore: Duration.minutes(1) }), 'tls.renewBefore must be at least 5 minutes'],
+    [() => EtcdTls.certManager({ duration: Duration.minutes(30), renewBefore: Duration.minutes(10) }), "tls.duration must be at least 1 hour, cert-manager's minimum (got 30 minutes)"],
+    [() => EtcdTls.certManager({ caDuration: Duration.days(60) }), 'tls.caDuration must be longer than tls.duration (90 days): a certificate cannot outlive the CA that signed it (got 60 days)'],
+    [() => EtcdTls.certManager({ issuer: { name: 'x', kind: 'Vault' } }), "tls.issuer.kind must be 'Issuer' or 'ClusterIssuer' for cert-manager.io issuers (got 'Vault')"],
+    [() => EtcdTls.certManager({ issuer: { name: '' } }), "tls.issuer.name must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (got '')"],
+    [() => EtcdTls.certManager({ issuer: { name: 'v', group: 'vault.example.com' } }), "tls.issuer.kind is required for the external issuer group 'vault.example.com'"],
   ])('refuses %#', (make, message) => {
     expect(make).toThrow(message);
   });
