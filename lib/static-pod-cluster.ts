@@ -148,7 +148,7 @@ export class EtcdStaticPodCluster extends Construct {
 
   public constructor(scope: Construct, id: string, props: EtcdStaticPodClusterProps) {
     super(scope, id);
-    this.nodes = validateNodes(props.nodes);
+    this.nodes = validateNodes(props.nodes, (w) => addWarning(this, w));
     this.nodeNames = this.nodes.map((n) => n.name);
     const namespace = props.namespace ?? 'kube-system';
     validateDnsLabel('namespace', namespace);

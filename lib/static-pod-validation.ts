@@ -16,12 +16,10 @@ export function manifestLabel(nodeName: string): string {
 /** Address ranges no peer can be reached on, with the reason. */
 const UNUSABLE_RANGES: { cidr: string; family: 'ipv4' | 'ipv6'; why: string }[] = [
   { cidr: '0.0.0.0/8', family: 'ipv4', why: 'unspecified ("this host"), not an address peers can dial' },
-  { cidr: '127.0.0.0/8', family: 'ipv4', why: 'loopback: other nodes would dial themselves' },
   { cidr: '169.254.0.0/16', family: 'ipv4', why: 'link-local: not routed between nodes, and not stable' },
   { cidr: '224.0.0.0/4', family: 'ipv4', why: 'multicast' },
   { cidr: '240.0.0.0/4', family: 'ipv4', why: 'reserved, or the broadcast address' },
   { cidr: '::/128', family: 'ipv6', why: 'unspecified, not an address peers can dial' },
-  { cidr: '::1/128', family: 'ipv6', why: 'loopback: other nodes would dial themselves' },
   { cidr: 'fe80::/10', family: 'ipv6', why: 'link-local: needs a zone, which a URL peers share cannot carry' },
   { cidr: 'ff00::/8', family: 'ipv6', why: 'multicast' },
 ];
@@ -33,8 +31,15 @@ const unusable = UNUSABLE_RANGES.map((r) => {
   return { ...r, list };
 });
 
-/** Throw unless `ip` is a unicast address another node can dial: not loopback, unspecified, link-local or multicast. */
-function validateNodeIp(property: string, ip: string, nodeName: string): void {
+const loopback = new BlockList();
+loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+loopback.addAddress('::1', 'ipv6');
+
+/**
+ * Throw unless `ip` is a unicast address another node can dial: not unspecified, link-local or multicast.
+ * Loopback only warns: members on one host (a development or test cluster) do reach each other there.
+ */
+function validateNodeIp(property: string, ip: string, nodeName: string, warn: (message: string) => void): void {
   if (typeof ip !== 'string' || ip.includes('%') || !(isIPv4(ip) || isIPv6(ip))) {
     throw new Error(`${property} must be an IPv4 or IPv6 address without a zone (got '${ip}' for node '${nodeName}')`);
   }
@@ -43,14 +48,17 @@ function validateNodeIp(property: string, ip: string, nodeName: string): void {
   if (hit) {
     throw new Error(`${property} must be an address other nodes can reach (got '${ip}' for node '${nodeName}'): it is in ${hit.cidr}, ${hit.why}`);
   }
+  if (loopback.check(ip, family)) {
+    warn(`${property} '${ip}' of node '${nodeName}' is a loopback address: only members on the same host can reach it, so this is a single-host development or test cluster, never real control-plane nodes`);
+  }
 }
 
 /**
  * Nodes as etcd needs them: 1, 3, 5 or 7 (or one more while exactly one joins), unique DNS names and
- * unique reachable IPs, manifest files that do not collide, and a joining node listed after the
+ * unique IPs peers can dial (loopback warns), manifest files that do not collide, and a joining node listed after the
  * members of the running cluster it joins (they exist first; it is added last).
  */
-export function validateNodes<T extends NodeInput>(nodes: T[]): T[] {
+export function validateNodes<T extends NodeInput>(nodes: T[], warn: (message: string) => void): T[] {
   if (!Array.isArray(nodes) || nodes.length === 0) {
     throw new Error('nodes must list 1, 3, 5 or 7 control-plane nodes (got none)');
   }
@@ -78,7 +86,7 @@ export function validateNodes<T extends NodeInput>(nodes: T[]): T[] {
     if (label.length > 63) throw new Error(`nodes[${i}].name '${node.name}' is too long: its manifest name '${label}' must be at most 63 characters`);
     if (labels.has(label)) throw new Error(`nodes[${i}].name: '${labels.get(label)}' and '${node.name}' would share the manifest file ${label}.k8s.yaml`);
     labels.set(label, node.name);
-    validateNodeIp(`nodes[${i}].ip`, node.ip, node.name);
+    validateNodeIp(`nodes[${i}].ip`, node.ip, node.name, warn);
     const canonical = isIPv6(node.ip) ? new URL(`http://[${node.ip}]/`).hostname : node.ip;
     if (ips.has(canonical)) throw new Error(`nodes[${i}].ip must be unique (got ${node.ip} for both '${ips.get(canonical)}' and '${node.name}')`);
     ips.set(canonical, node.name);

@@ -119,8 +119,6 @@ describe('bad input is refused at synth time with a message that names the prop,
   const staticPods = (props: Partial<EtcdStaticPodClusterProps>) => () => new EtcdStaticPodCluster(Testing.app(), 'etcd', { nodes: nodes3, ...props });
   const withIp = (ip: string) => [{ name: 'cp-1', ip }, nodes3[1], nodes3[2]];
   test.each<[string, Partial<EtcdStaticPodClusterProps>, string]>([
-    ['a loopback IP', { nodes: withIp('127.0.0.1') }, "nodes[0].ip must be an address other nodes can reach (got '127.0.0.1' for node 'cp-1'): it is in 127.0.0.0/8, loopback: other nodes would dial themselves"],
-    ['an IPv6 loopback IP', { nodes: withIp('::1') }, "nodes[0].ip must be an address other nodes can reach (got '::1' for node 'cp-1'): it is in ::1/128, loopback"],
     ['the unspecified IPv4 address', { nodes: withIp('0.0.0.0') }, "nodes[0].ip must be an address other nodes can reach (got '0.0.0.0' for node 'cp-1'): it is in 0.0.0.0/8, unspecified"],
     ['the unspecified IPv6 address', { nodes: withIp('::') }, "nodes[0].ip must be an address other nodes can reach (got '::' for node 'cp-1'): it is in ::/128, unspecified"],
     ['a link-local IPv6 address with a zone', { nodes: withIp('fe80::1%eth0') }, "nodes[0].ip must be an IPv4 or IPv6 address without a zone (got 'fe80::1%eth0' for node 'cp-1')"],
@@ -164,6 +162,12 @@ describe('bad input is refused at synth time with a message that names the prop,
 });
 
 describe('warnings', () => {
+  test.each(['127.0.0.1', '127.1.2.3', '::1'])('a loopback node IP %s: only a single-host cluster can use it', (ip) => {
+    const etcd = new EtcdStaticPodCluster(Testing.app(), 'etcd', { nodes: [{ name: 'cp-1', ip }, nodes3[1], nodes3[2]] });
+    synth(etcd.chartFor('cp-1'));
+    expect(warningsOf(etcd)).toContain(`nodes[0].ip '${ip}' of node 'cp-1' is a loopback address: only members on the same host can reach it, so this is a single-host development or test cluster, never real control-plane nodes`);
+  });
+
   test('a volume whose derived quota is below etcd\'s 2 GiB default, saying which size gives the default', () => {
     const { etcd } = cluster({ storageSize: Size.gibibytes(1) });
     expect(warningsOf(etcd)).toContain("storageSize 1 GiB gives a backend quota of 256 MiB, below etcd's 2 GiB default: the cluster raises NOSPACE and stops taking writes that early. A storageSize of 4608 MiB or more gives at least the default");

@@ -126,7 +126,7 @@ export class EtcdHarness {
     ].join(' && ');
     // unshare and sh exec in turn, so the child's pid is etcd's own.
     const child = spawn('unshare', ['-m', 'sh', '-c', inner, 'etcd', ...m.args], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTS: this.hostsFile, MEMBER_BINARY: m.binaries.etcd },
+      env: { ...m.env, PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTS: this.hostsFile, MEMBER_BINARY: m.binaries.etcd },
       stdio: ['ignore', log, log],
     });
     fs.closeSync(log);

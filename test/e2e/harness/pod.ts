@@ -13,6 +13,8 @@ export interface MemberProcess {
   readonly args: string[];
   /** The binaries of exactly the release the container's image names. */
   readonly binaries: EtcdBinaries;
+  /** The container's environment after expansion, as the process gets it. */
+  readonly env: { [name: string]: string };
   readonly uid: number;
   readonly gid: number;
   readonly supplementaryGroups: number[];
@@ -153,6 +155,7 @@ export function planPod(workload: Manifest, ctx: PodContext): MemberProcess {
     loopbackIp: ctx.loopbackIp,
     args,
     binaries: binariesForImage(container.image),
+    env: Object.fromEntries(env),
     uid,
     gid,
     supplementaryGroups: fsGroup !== undefined ? [fsGroup] : [],
