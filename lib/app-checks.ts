@@ -2,7 +2,7 @@ import { ApiObject, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 
 /** Context key (or `CDK8S_ETCD_STRICT=true`) that turns this library's warnings into synthesis errors. */
-export const STRICT_CONTEXT_KEY = 'cdk8s-etcd:strict';
+const STRICT_CONTEXT_KEY = 'cdk8s-etcd:strict';
 
 /**
  * Whether warnings fail synthesis: `app.node.setContext('cdk8s-etcd:strict', true)`, or the environment

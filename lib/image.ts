@@ -3,7 +3,7 @@ import { EtcdVersion } from './version';
 import { addWarning } from './warnings';
 
 /** etcd's release images, published by etcd's release process for every release as `v<version>`. */
-export const DEFAULT_IMAGE_REPOSITORY = 'gcr.io/etcd-development/etcd';
+const DEFAULT_IMAGE_REPOSITORY = 'gcr.io/etcd-development/etcd';
 
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const REPOSITORY = /^[a-z0-9]+([._-]+[a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*$/;

@@ -84,7 +84,7 @@ export function etcdLines(): EtcdLine[] {
 }
 
 /** An image tag's etcd release: `v3.6.16`, `3.6.16-0` and `3.6.16` name 3.6.16. */
-export function imageVersion(image: string): string | undefined {
+function imageVersion(image: string): string | undefined {
   return /:v?(\d+\.\d+\.\d+)(?:[-_.+][^/:]*)?$/.exec(image)?.[1];
 }
 
