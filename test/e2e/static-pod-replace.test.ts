@@ -17,6 +17,21 @@ function members(h: EtcdHarness, endpoints: string[]): string[][] {
 }
 
 /**
+ * A membership change, retried as an operator would until etcd accepts it or `timeoutMs` passes. etcd
+ * refuses changes while they are unsafe: `member add` until the leader has been connected to a quorum for
+ * 5 s (HealthInterval, e.g. right after an election), `member promote` until the learner has caught up.
+ */
+async function untilAccepted(h: EtcdHarness, args: string[], endpoints: string[], timeoutMs = 60000) {
+  const deadline = Date.now() + timeoutMs;
+  let result = h.etcdctl(args, { endpoints });
+  while (result.status !== 0 && Date.now() < deadline) {
+    await sleep(500);
+    result = h.etcdctl(args, { endpoints });
+  }
+  return result;
+}
+
+/**
  * Probe a member once a second, as the kubelet does, until `until` resolves. Returns every result:
  * a liveness or startup failure after startup first passed is what would restart the container.
  */
@@ -59,7 +74,7 @@ describeEachLine('replacing a static-pod member on real etcd (Kubernetes guide p
 
       const add = replacement.etcd.memberAddCommand('cp-4').split(' ');
       expect(add.slice(0, 3)).toEqual(['etcdctl', 'member', 'add']);
-      expect(h.etcdctl(add.slice(1), { endpoints: survivors }).status).toBe(0);
+      expect((await untilAccepted(h, add.slice(1), survivors)).stderr).toBe('');
       // Until it starts, an added member is listed without a name: find it by its peer URL.
       const learner = members(h, survivors).find((m) => m[3] === joinFlags.get('initial-advertise-peer-urls'))!;
       expect([learner[1], learner[5]]).toEqual(['unstarted', 'true']);
@@ -89,13 +104,7 @@ describeEachLine('replacing a static-pod member on real etcd (Kubernetes guide p
       }
 
       // 4. Promote once the learner has caught up (etcd refuses until then).
-      const deadline = Date.now() + 60000;
-      let promoted = h.etcdctl(['member', 'promote', learner[0]], { endpoints: survivors });
-      while (promoted.status !== 0 && Date.now() < deadline) {
-        await sleep(500);
-        promoted = h.etcdctl(['member', 'promote', learner[0]], { endpoints: survivors });
-      }
-      expect(promoted.stderr).toBe('');
+      expect((await untilAccepted(h, ['member', 'promote', learner[0]], survivors)).stderr).toBe('');
       await h.waitForProbe(2, 'readinessProbe', 30000);
       await h.waitHealthy([0, 1, 2], 60000);
 
