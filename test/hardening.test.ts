@@ -105,6 +105,9 @@ describe('bad input is refused at synth time with a message that names the prop,
     ['ipBlock() prefix too long', () => EtcdNetworkPeer.ipBlock('10.0.0.0/33'), "EtcdNetworkPeer.ipBlock() cidr must be an IPv4 or IPv6 range"],
     ['ipBlock() host bits', () => EtcdNetworkPeer.ipBlock('10.0.0.1/24'), "EtcdNetworkPeer.ipBlock() cidr must not set host bits after the prefix (got '10.0.0.1/24'): Kubernetes rejects it"],
     ['ipBlock() except outside', () => EtcdNetworkPeer.ipBlock('10.0.0.0/24', ['10.0.1.0/28']), "EtcdNetworkPeer.ipBlock() exceptCidrs must be ranges strictly inside 10.0.0.0/24 (got '10.0.1.0/28')"],
+    ['ipBlock() IPv6 host bits', () => EtcdNetworkPeer.ipBlock('fd00::1/64'), "EtcdNetworkPeer.ipBlock() cidr must not set host bits after the prefix (got 'fd00::1/64')"],
+    ['ipBlock() IPv6 with an embedded IPv4 tail', () => EtcdNetworkPeer.ipBlock('::ffff:10.0.0.0/104'), 'EtcdNetworkPeer.ipBlock() cidr must be an IPv4 or IPv6 range'],
+    ['ipBlock() IPv6 except outside', () => EtcdNetworkPeer.ipBlock('fd00:1::/32', ['fd00:2::/48']), "EtcdNetworkPeer.ipBlock() exceptCidrs must be ranges strictly inside fd00:1::/32 (got 'fd00:2::/48')"],
     ['ipBlock() except of another family', () => EtcdNetworkPeer.ipBlock('10.0.0.0/24', ['fd00::/64']), 'EtcdNetworkPeer.ipBlock() exceptCidrs must be ranges strictly inside 10.0.0.0/24'],
     ['a memory request too small for etcd to start', () => EtcdResources.custom({ cpuRequestMillis: 100, memoryRequest: Size.mebibytes(32) }),
       'resources.memoryRequest must be a whole number of bytes, at least 64 MiB (got 32Mi): an empty etcd member already uses about 30 MiB, and it grows with the data'],
@@ -234,9 +237,9 @@ describe('safer defaults', () => {
   });
 
   test('EtcdNetworkPeer.ipBlock admits host-network clients by address', () => {
-    const { manifests } = cluster({ clients: [EtcdNetworkPeer.ipBlock('10.0.0.0/24', ['10.0.0.128/25']), EtcdNetworkPeer.ipBlock('fd00::/64')] });
+    const { manifests } = cluster({ clients: [EtcdNetworkPeer.ipBlock('10.0.0.0/24', ['10.0.0.128/25']), EtcdNetworkPeer.ipBlock('fd00:1::/32', ['fd00:1:2::/48'])] });
     const rule = only(manifests, 'NetworkPolicy').spec.ingress.find((r: { ports: { port: number }[] }) => r.ports[0].port === 2379);
-    expect(rule.from).toEqual([{ ipBlock: { cidr: '10.0.0.0/24', except: ['10.0.0.128/25'] } }, { ipBlock: { cidr: 'fd00::/64' } }]);
+    expect(rule.from).toEqual([{ ipBlock: { cidr: '10.0.0.0/24', except: ['10.0.0.128/25'] } }, { ipBlock: { cidr: 'fd00:1::/32', except: ['fd00:1:2::/48'] } }]);
   });
 
   test('the cluster token comes from namespace and name: moving the construct keeps it, another name changes it', () => {

@@ -171,6 +171,14 @@ export class EtcdHarness {
     await Promise.all([...this.running.keys()].map((i) => this.stop(i, graceMs)));
   }
 
+  /** The environment a running member's etcd process really has (from /proc). */
+  public processEnv(index: number): { [name: string]: string } {
+    const child = this.running.get(index);
+    if (!child) throw new Error(`${this.podName(index)} is not running`);
+    const entries = fs.readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0').filter(Boolean);
+    return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  }
+
   public isRunning(index: number): boolean {
     return this.running.has(index);
   }
