@@ -1,6 +1,6 @@
 import { Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
-import { bytesOf } from './tuning';
+import { MIB, bytesOf } from './tuning';
 import { validateInteger, validateNumber } from './validate';
 
 /** Options for the hardware-guide presets. */
@@ -132,7 +132,6 @@ export class EtcdResources {
   }
 }
 
-const MIB = 1024 * 1024;
 /** The share of the memory limit given to the Go runtime; the rest covers memory Go does not manage. */
 const GO_MEMORY_LIMIT_SHARE = 0.9;
 /** An empty etcd member peaks at about 30 MiB (measured on 3.5.35, 3.6.16 and 3.7.3); below this it cannot run. */

@@ -254,6 +254,7 @@ export class EtcdStaticPodCluster extends Construct {
 
   private renderPod(chart: Chart, member: MemberModel, node: EtcdStaticPodNode, namespace: string, dataDir: string,
     priorityClassName: string, resources: EtcdResources): k8s.KubePod {
+    const goMemLimit = resources._goMemLimitEnv();
     const probes = renderProbes(this.version, {
       port: k8s.IntOrString.fromNumber(METRICS_PORT),
       host: isIPv6(node.ip) ? '::1' : '127.0.0.1',
@@ -274,7 +275,7 @@ export class EtcdStaticPodCluster extends Construct {
           image: this.image,
           imagePullPolicy: 'IfNotPresent',
           command: ['etcd', ...renderEtcdFlags(this._model, member)],
-          env: resources._goMemLimitEnv().length > 0 ? resources._goMemLimitEnv() : undefined,
+          env: goMemLimit.length > 0 ? goMemLimit : undefined,
           resources: resources._toKube(),
           livenessProbe: probes.liveness,
           readinessProbe: probes.readiness,

@@ -8,49 +8,45 @@ interface NodeInput {
   readonly joinExisting?: boolean;
 }
 
+const LOOPBACK = 'a loopback address: only members on the same host can reach it, so this is a single-host development or test cluster, never real control-plane nodes';
+
 /** The chart id, and so the file name, of a node's manifest: `etcd-<node>` with '.' as '-'. */
 export function manifestLabel(nodeName: string): string {
   return `etcd-${nodeName.replace(/\./g, '-')}`;
 }
 
-/** Address ranges no peer can be reached on, with the reason. */
-const UNUSABLE_RANGES: { cidr: string; family: 'ipv4' | 'ipv6'; why: string }[] = [
-  { cidr: '0.0.0.0/8', family: 'ipv4', why: 'unspecified ("this host"), not an address peers can dial' },
-  { cidr: '169.254.0.0/16', family: 'ipv4', why: 'link-local: not routed between nodes, and not stable' },
-  { cidr: '224.0.0.0/4', family: 'ipv4', why: 'multicast' },
-  { cidr: '240.0.0.0/4', family: 'ipv4', why: 'reserved, or the broadcast address' },
-  { cidr: '::/128', family: 'ipv6', why: 'unspecified, not an address peers can dial' },
-  { cidr: 'fe80::/10', family: 'ipv6', why: 'link-local: needs a zone, which a URL peers share cannot carry' },
-  { cidr: 'ff00::/8', family: 'ipv6', why: 'multicast' },
-];
-
-const unusable = UNUSABLE_RANGES.map((r) => {
+/**
+ * Address ranges peers cannot (or, for loopback, can only on one host) reach, with the reason. Loopback
+ * only warns: members on one host (a development or test cluster) do reach each other there.
+ */
+const SPECIAL_RANGES = ([
+  { cidr: '0.0.0.0/8', family: 'ipv4', why: 'unspecified ("this host"), not an address peers can dial', refuse: true },
+  { cidr: '127.0.0.0/8', family: 'ipv4', why: LOOPBACK, refuse: false },
+  { cidr: '169.254.0.0/16', family: 'ipv4', why: 'link-local: not routed between nodes, and not stable', refuse: true },
+  { cidr: '224.0.0.0/4', family: 'ipv4', why: 'multicast', refuse: true },
+  { cidr: '240.0.0.0/4', family: 'ipv4', why: 'reserved, or the broadcast address', refuse: true },
+  { cidr: '::/128', family: 'ipv6', why: 'unspecified, not an address peers can dial', refuse: true },
+  { cidr: '::1/128', family: 'ipv6', why: LOOPBACK, refuse: false },
+  { cidr: 'fe80::/10', family: 'ipv6', why: 'link-local: needs a zone, which a URL peers share cannot carry', refuse: true },
+  { cidr: 'ff00::/8', family: 'ipv6', why: 'multicast', refuse: true },
+] as const).map((r) => {
   const list = new BlockList();
   const [address, prefix] = r.cidr.split('/');
   list.addSubnet(address, Number(prefix), r.family);
   return { ...r, list };
 });
 
-const loopback = new BlockList();
-loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-loopback.addAddress('::1', 'ipv6');
-
-/**
- * Throw unless `ip` is a unicast address another node can dial: not unspecified, link-local or multicast.
- * Loopback only warns: members on one host (a development or test cluster) do reach each other there.
- */
+/** Throw unless `ip` is a unicast address another node can dial: not unspecified, link-local or multicast (loopback warns). */
 function validateNodeIp(property: string, ip: string, nodeName: string, warn: (message: string) => void): void {
   if (typeof ip !== 'string' || ip.includes('%') || !(isIPv4(ip) || isIPv6(ip))) {
     throw new Error(`${property} must be an IPv4 or IPv6 address without a zone (got '${ip}' for node '${nodeName}')`);
   }
   const family = isIPv4(ip) ? 'ipv4' : 'ipv6';
-  const hit = unusable.find((r) => r.family === family && r.list.check(ip, family));
-  if (hit) {
+  const hit = SPECIAL_RANGES.find((r) => r.family === family && r.list.check(ip, family));
+  if (hit?.refuse) {
     throw new Error(`${property} must be an address other nodes can reach (got '${ip}' for node '${nodeName}'): it is in ${hit.cidr}, ${hit.why}`);
   }
-  if (loopback.check(ip, family)) {
-    warn(`${property} '${ip}' of node '${nodeName}' is a loopback address: only members on the same host can reach it, so this is a single-host development or test cluster, never real control-plane nodes`);
-  }
+  if (hit) warn(`${property} '${ip}' of node '${nodeName}' is ${hit.why}`);
 }
 
 /**

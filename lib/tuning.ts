@@ -60,7 +60,7 @@ export interface ResolvedTuning {
   readonly initialCorruptCheck: boolean;
 }
 
-const MIB = 1024 * 1024;
+export const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
 /** etcd's own `--quota-backend-bytes` default. */
 const ETCD_DEFAULT_QUOTA_BYTES = 2 * GIB;

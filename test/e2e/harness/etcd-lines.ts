@@ -25,7 +25,7 @@ const LINES_DIR = path.join(REPO, 'test/e2e/etcd-lines');
 const DEBIAN_BIN = '/usr/bin';
 
 /** Same rule as scripts/build-etcd-lines.sh. */
-export function etcdCacheDir(): string {
+function etcdCacheDir(): string {
   return path.join(process.env.CDK8S_ETCD_CACHE ?? path.join(os.homedir(), '.cache/cdk8s-etcd'), 'etcd');
 }
 
@@ -93,8 +93,6 @@ export interface EtcdBinaries {
   readonly version: string;
   readonly etcd: string;
   readonly etcdctl: string;
-  /** Absent on 3.4, which has no etcdutl. */
-  readonly etcdutl?: string;
 }
 
 /**
@@ -109,12 +107,10 @@ export function binariesForImage(image: string): EtcdBinaries {
     const have = etcdLines().filter((l) => l.binDir).map((l) => l.version).join(', ') || 'none';
     throw new Error(`harness: the image ${image} runs etcd ${version}, but this machine has no etcd ${version} binaries (it has: ${have})`);
   }
-  const etcdutl = path.join(line.binDir!, 'etcdutl');
   return {
     version,
     etcd: stageForPodUsers(path.join(line.binDir!, 'etcd'), version),
     etcdctl: path.join(line.binDir!, 'etcdctl'),
-    etcdutl: fs.existsSync(etcdutl) ? stageForPodUsers(etcdutl, version) : undefined,
   };
 }
 
