@@ -1,7 +1,9 @@
 import { Chart, Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { accessOf, registerStatefulSetAccess } from './access';
 import { checkObjectCollisions } from './app-checks';
+import { IEtcdCluster } from './cluster-interface';
 import { renderEtcdFlags } from './flags';
 import { resolveImage } from './image';
 import { CLIENT_PORT, ClusterModel, METRICS_PORT, MemberModel, PEER_PORT, TlsFiles, dnsMember } from './model';
@@ -15,6 +17,8 @@ import { EtcdTls, TlsSecrets } from './tls';
 import { EtcdTuning, bytesOf, resolveTuning } from './tuning';
 import { EtcdUpdateStrategy } from './update-strategy';
 import { validateDnsLabel, validateDnsSubdomain, validateMemberCount, validateServiceName } from './validate';
+import { EtcdBackup } from './jobs/backup';
+import { EtcdBackupOptions } from './jobs/backup-options';
 import { EtcdVersion } from './version';
 import { addWarning } from './warnings';
 
@@ -187,7 +191,7 @@ const MIN_READY_SECONDS = 10;
  * Creates a headless peer Service, a client Service, the StatefulSet, a PodDisruptionBudget
  * that never lets an eviction break quorum, and a NetworkPolicy.
  */
-export class EtcdCluster extends Construct {
+export class EtcdCluster extends Construct implements IEtcdCluster {
   /** Base name of the objects. */
   public readonly name: string;
   /** Namespace of the objects. */
@@ -333,6 +337,12 @@ export class EtcdCluster extends Construct {
       addWarning(this, 'no clients are declared, so the NetworkPolicy admits nobody to the client port: pass clients or call allowClient()',
         () => this.clients.length === 0);
     }
+    registerStatefulSetAccess(this, clusterDomain);
+  }
+
+  /** Add a scheduled, verified backup of this cluster (see EtcdBackup); its pods are admitted as clients. */
+  public addBackup(id: string, options: EtcdBackupOptions): EtcdBackup {
+    return new EtcdBackup(accessOf(this).jobScope(), id, { ...options, cluster: this });
   }
 
   /**

@@ -2,7 +2,9 @@ import { isIPv6 } from 'net';
 import { App, Chart, Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
+import { accessOf, registerStaticPodAccess } from './access';
 import { checkObjectCollisions, markNodeLocal } from './app-checks';
+import { IEtcdCluster } from './cluster-interface';
 import { renderEtcdFlags } from './flags';
 import { resolveImage } from './image';
 import { EtcdKubeadmPki, EtcdKubeadmPkiOptions, generateKubeadmPki } from './kubeadm-pki';
@@ -13,6 +15,8 @@ import { apiServerFlags, clusterToken, validateAbsolutePath, warnAboutVersion } 
 import { EtcdTuning, resolveTuning } from './tuning';
 import { manifestLabel, validateDataDir, validateNodes } from './static-pod-validation';
 import { validateDnsLabel, validateDnsSubdomain } from './validate';
+import { EtcdBackup } from './jobs/backup';
+import { EtcdBackupOptions } from './jobs/backup-options';
 import { EtcdVersion } from './version';
 import { addWarning } from './warnings';
 
@@ -124,7 +128,7 @@ const ADVERTISE_ANNOTATION = 'kubeadm.kubernetes.io/etcd.advertise-client-urls';
  * so `cdk8s synth` writes `dist/etcd-<node>.k8s.yaml`: copy it to the node's
  * `/etc/kubernetes/manifests/etcd.yaml`.
  */
-export class EtcdStaticPodCluster extends Construct {
+export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
   /** etcd release. */
   public readonly version: EtcdVersion;
   /** Container image. */
@@ -205,6 +209,15 @@ export class EtcdStaticPodCluster extends Construct {
       this.charts.set(node.name, chart);
       this.pods.set(node.name, pod);
     });
+    registerStaticPodAccess(this, namespace, this.nodes.every((n) => isIPv6(n.ip)) ? '::1' : '127.0.0.1');
+  }
+
+  /**
+   * Add a scheduled, verified backup (see EtcdBackup). It runs on a node of this cluster, against that
+   * node's member. Unless this construct is inside a Chart, it goes into a chart of its own, `<id>-jobs`.
+   */
+  public addBackup(id: string, options: EtcdBackupOptions): EtcdBackup {
+    return new EtcdBackup(accessOf(this).jobScope(), id, { ...options, cluster: this });
   }
 
   /** The chart holding a node's manifest (its file is `<chart id>.k8s.yaml`). */

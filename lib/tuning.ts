@@ -63,7 +63,7 @@ export interface ResolvedTuning {
 export const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
 /** etcd's own `--quota-backend-bytes` default. */
-const ETCD_DEFAULT_QUOTA_BYTES = 2 * GIB;
+export const ETCD_DEFAULT_QUOTA_BYTES = 2 * GIB;
 /** etcd's suggested maximum for `--quota-backend-bytes`. */
 export const SUGGESTED_MAX_QUOTA_BYTES = 8 * GIB;
 /** Room kept on the volume for WAL segments (5 × 64 MiB) and snapshot files. */

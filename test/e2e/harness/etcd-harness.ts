@@ -179,6 +179,11 @@ export class EtcdHarness {
     return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   }
 
+  /** The Secrets the members' manifests provide (and cert-manager would issue), by name. */
+  public secretFiles(): Map<string, SecretFiles> {
+    return new Map(this.secrets);
+  }
+
   public isRunning(index: number): boolean {
     return this.running.has(index);
   }
@@ -189,7 +194,7 @@ export class EtcdHarness {
   }
 
   /** Run etcdctl inside a namespace that resolves the pod names, with the given identity. */
-  public etcdctl(args: string[], options: { endpoints?: string[]; identity?: ClientIdentity; timeoutMs?: number; commandTimeout?: string } = {}): EtcdctlResult {
+  public etcdctl(args: string[], options: { endpoints?: string[]; identity?: ClientIdentity; timeoutMs?: number; commandTimeout?: string; input?: string } = {}): EtcdctlResult {
     const identity = options.identity ?? this.clientIdentity;
     const endpoints = options.endpoints ?? [...Array(this.size).keys()].map((i) => this.clientUrl(i));
     const tlsArgs = [
@@ -202,6 +207,7 @@ export class EtcdHarness {
       `--endpoints=${endpoints.join(',')}`, '--dial-timeout=2s', `--command-timeout=${options.commandTimeout ?? '5s'}`, ...tlsArgs, ...args], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTS: this.hostsFile, CLIENT_BINARY: this.member(0).binaries.etcdctl },
       encoding: 'utf8',
+      input: options.input,
       timeout: options.timeoutMs ?? 15000,
     });
     return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };

@@ -93,6 +93,8 @@ export interface EtcdBinaries {
   readonly version: string;
   readonly etcd: string;
   readonly etcdctl: string;
+  /** etcdutl, from 3.5 (3.4 has none). */
+  readonly etcdutl?: string;
 }
 
 /**
@@ -111,6 +113,7 @@ export function binariesForImage(image: string): EtcdBinaries {
     version,
     etcd: stageForPodUsers(path.join(line.binDir!, 'etcd'), version),
     etcdctl: path.join(line.binDir!, 'etcdctl'),
+    etcdutl: fs.existsSync(path.join(line.binDir!, 'etcdutl')) ? path.join(line.binDir!, 'etcdutl') : undefined,
   };
 }
 

@@ -1,0 +1,213 @@
+import { Cron, Duration, Size } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { EtcdAccess, accessOf } from '../access';
+import { EtcdResources } from '../resources';
+import { MIB } from '../tuning';
+import { validateInteger, validateServiceName } from '../validate';
+import { addWarning } from '../warnings';
+import { BoundDestination } from './backup-destination';
+import { EtcdBackupProps } from './backup-options';
+import { SCRATCH_DIR, SNAPSHOT_FILE, StoreTarget, TOOLS_DIR, WORK_DIR, prepareTools, storeSnapshot, verifySnapshot } from './backup-scripts';
+import { renderCronJob } from './cron-job';
+import { DEFAULT_IMAGES, validatePinnedImage } from './images';
+import { validateSchedule, validateTimeZone, wholeSeconds } from './schedule';
+
+const DEFAULT_KEEP_LAST = 7;
+/** A CronJob's Jobs are named `<name>-<minutes since epoch>` (11 more characters) and must stay DNS labels. */
+const MAX_NAME_LENGTH = 52;
+
+/**
+ * Scheduled, verified, optionally encrypted snapshots of an etcd cluster, for `EtcdCluster` and
+ * `EtcdStaticPodCluster` alike.
+ *
+ * Each run takes one snapshot with `etcdctl snapshot save` from one member, verifies it (etcd's
+ * embedded sha256, `snapshot status`, optionally a trial restore), records revision, key count,
+ * size and sha256 beside it, stores it in every destination, checks each copy, and only then
+ * applies retention. A run that fails any step stores nothing as good and fails its Job.
+ */
+export class EtcdBackup extends Construct {
+  /** Name of the CronJob. */
+  public readonly name: string;
+  /** The CronJob. */
+  public readonly cronJob: k8s.KubeCronJob;
+  /** Where snapshots go: `persistentvolumeclaim/<claim>[/<dir>]` and `s3://<bucket>/<prefix>/`. */
+  public readonly destinationNames: string[];
+  /** Run a backup now, outside the schedule. */
+  public readonly onDemandCommand: string;
+  /** Snapshots are `<snapshotPrefix><UTC time, 20261121T020000Z>.db` (plus `.rclone` when encrypted) and `.json`. */
+  public readonly snapshotPrefix: string;
+
+  public constructor(scope: Construct, id: string, props: EtcdBackupProps) {
+    super(scope, id);
+    if (!this.node.scopes.some((s) => Chart.isChart(s))) {
+      throw new Error(`EtcdBackup '${id}' must be created inside a Chart, so its objects are written: use cluster.addBackup(), or new EtcdBackup(chart, '${id}', ...)`);
+    }
+    const access = accessOf(props.cluster);
+    this.name = props.name ?? `${access.clusterName}-${id.toLowerCase()}`;
+    validateServiceName(props.name === undefined ? `name (derived from the cluster name and the id '${id}'; set name explicitly)` : 'name', this.name, MAX_NAME_LENGTH);
+    const schedule = validateSchedule('schedule', props.schedule ?? Cron.hourly());
+    if (props.timeZone !== undefined) validateTimeZone('timeZone', props.timeZone);
+    const retention = resolveRetention(props.keepLast, props.keepWithin);
+    const busyboxImage = validatePinnedImage('busyboxImage', props.busyboxImage ?? DEFAULT_IMAGES.busybox, DEFAULT_IMAGES.busybox);
+    const rcloneImage = validatePinnedImage('rcloneImage', props.rcloneImage ?? DEFAULT_IMAGES.rclone, DEFAULT_IMAGES.rclone);
+    const backoffLimit = props.backoffLimit ?? 1;
+    validateInteger('backoffLimit', backoffLimit, 0, 6);
+    if (!props.encryption) {
+      throw new Error('encryption must be given: EtcdBackupEncryption.rcloneCrypt({ secretName }) or, deliberately, EtcdBackupEncryption.none(), because a snapshot holds every Kubernetes Secret in plain text');
+    }
+    if (!Array.isArray(props.destinations) || props.destinations.length === 0) {
+      throw new Error(`destinations must name at least one place to store snapshots: EtcdBackupDestination.volume() or objectStore() (got ${JSON.stringify(props.destinations)})`);
+    }
+    const identity = access.clientIdentity(props.clientSecretName);
+
+    const labels = {
+      'app.kubernetes.io/name': 'etcd-backup',
+      'app.kubernetes.io/instance': this.name,
+      'app.kubernetes.io/part-of': access.clusterName,
+      'app.kubernetes.io/managed-by': 'cdk8s-etcd',
+    };
+    const destinations = props.destinations.map((d, i) => d._bind({
+      scope: this,
+      backupName: this.name,
+      namespace: access.namespace,
+      labels,
+      index: i + 1,
+      quotaBytes: access.quotaBytes,
+      keepLast: retention.keepLast,
+    }));
+    this.destinationNames = destinations.map((d) => d.name);
+    this.snapshotPrefix = `${access.clusterName}-`;
+    this.onDemandCommand = `kubectl --namespace ${access.namespace} create job --from=cronjob/${this.name} ${this.name}-$(date +%s)`;
+    const encrypted = props.encryption.enabled;
+    if (!encrypted && destinations.some((d) => d.isObjectStore)) {
+      addWarning(this, `encryption is none and ${destinations.filter((d) => d.isObjectStore).map((d) => d.name).join(', ')} is object storage: every snapshot holds every Kubernetes Secret in plain text; use EtcdBackupEncryption.rcloneCrypt()`);
+    }
+    for (const d of destinations.filter((x) => x.plainHttp)) {
+      addWarning(this, `the endpoint of ${d.name} is plain http: requests, including ${encrypted ? 'snapshot metadata' : 'the unencrypted snapshots'}, travel unprotected; use https`);
+    }
+    access.admitClients(labels);
+
+    const resources = (props.resources ?? EtcdResources.custom({ cpuRequestMillis: 100, memoryRequest: Size.mebibytes(128), memoryLimit: Size.gibibytes(1) }))._toKube();
+    const workLimit = k8s.Quantity.fromString(`${Math.ceil((access.quotaBytes * 1.25) / MIB)}Mi`);
+    const tools: k8s.VolumeMount = { name: 'tools', mountPath: TOOLS_DIR };
+    const work: k8s.VolumeMount = { name: 'work', mountPath: WORK_DIR };
+    const scratch: k8s.VolumeMount = { name: 'scratch', mountPath: SCRATCH_DIR };
+    const trialRestore = props.trialRestore ?? true;
+
+    this.cronJob = renderCronJob(this, 'Resource', {
+      name: this.name,
+      namespace: access.namespace,
+      labels,
+      schedule,
+      timeZone: props.timeZone,
+      suspend: props.suspend,
+      startingDeadlineSeconds: wholeSeconds('startingDeadline', props.startingDeadline ?? Duration.minutes(10), 10,
+        'the CronJob controller checks schedules every 10 seconds, so a shorter deadline can skip every run'),
+      activeDeadlineSeconds: wholeSeconds('activeDeadline', props.activeDeadline ?? Duration.hours(1), 60,
+        'a snapshot, its verification and its upload take at least that long'),
+      backoffLimit,
+      placement: access.placement,
+      initContainers: [
+        { name: 'tools', image: busyboxImage, command: ['/bin/busybox', 'sh', '-c', prepareTools()], volumeMounts: [tools, work], resources },
+        {
+          name: 'snapshot',
+          image: access.image,
+          command: snapshotCommand(access, identity),
+          volumeMounts: [work, ...(identity ? [identity.mount] : [])],
+          resources,
+        },
+        {
+          name: 'verify',
+          image: access.image,
+          command: [`${TOOLS_DIR}/sh`, '-c', verifySnapshot(access.model.version, trialRestore)],
+          env: [
+            { name: 'PATH', value: `/usr/local/bin:${TOOLS_DIR}` },
+            { name: 'CLUSTER', value: access.clusterName },
+            { name: 'NAMESPACE', value: access.namespace },
+            { name: 'ETCD_VERSION', value: access.model.version.toString() },
+            { name: 'ENCRYPTION', value: encrypted ? 'rclone-crypt' : 'none' },
+            { name: 'SNAPSHOT_SUFFIX', value: encrypted ? '.rclone' : '' },
+          ],
+          volumeMounts: [tools, work, ...(trialRestore ? [scratch] : [])],
+          resources,
+        },
+      ],
+      containers: [{
+        name: 'store',
+        image: rcloneImage,
+        command: ['/bin/sh', '-c', storeSnapshot(storeTargets(destinations, encrypted))],
+        env: [
+          { name: 'CLUSTER', value: access.clusterName },
+          { name: 'KEEP_LAST', value: retention.keepLast === undefined ? '' : String(retention.keepLast) },
+          { name: 'KEEP_WITHIN_SECONDS', value: retention.keepWithinSeconds === undefined ? '' : String(retention.keepWithinSeconds) },
+          // No rclone.conf: every remote is defined by environment variables.
+          { name: 'RCLONE_CONFIG', value: '/dev/null' },
+          { name: 'HOME', value: WORK_DIR },
+          ...(encrypted ? [{ name: 'BACKUP_PASSPHRASE', valueFrom: { secretKeyRef: { name: props.encryption._secretName!, key: props.encryption._key! } } }] : []),
+          ...destinations.flatMap((d) => d.env),
+          ...(encrypted ? destinations.flatMap((d, i) => cryptEnv(i + 1, d)) : []),
+        ],
+        volumeMounts: [work, ...destinations.flatMap((d) => (d.mount ? [d.mount] : []))],
+        resources,
+      }],
+      volumes: [
+        { name: 'tools', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } },
+        { name: 'work', emptyDir: { sizeLimit: workLimit } },
+        ...(trialRestore ? [{ name: 'scratch', emptyDir: { sizeLimit: workLimit } }] : []),
+        ...(identity ? [identity.volume] : []),
+        ...destinations.flatMap((d) => (d.volume ? [d.volume] : [])),
+      ],
+    });
+  }
+}
+
+/** `etcdctl snapshot save` from exactly one member; no command timeout (the Job's deadline bounds it). */
+function snapshotCommand(access: EtcdAccess, identity: ReturnType<EtcdAccess['clientIdentity']>): string[] {
+  return [
+    '/usr/local/bin/etcdctl',
+    'snapshot', 'save', SNAPSHOT_FILE,
+    `--endpoints=${access.snapshotEndpoint}`,
+    ...(identity ? [`--cacert=${identity.caFile}`, `--cert=${identity.certFile}`, `--key=${identity.keyFile}`] : []),
+    '--dial-timeout=10s',
+  ];
+}
+
+function cryptRemoteName(index: number): string {
+  return `sealed${index}`;
+}
+
+function storeTargets(destinations: BoundDestination[], encrypted: boolean): StoreTarget[] {
+  return destinations.map((d, i) => ({
+    directory: d.remote,
+    snapshotPath: encrypted ? `${cryptRemoteName(i + 1)}:` : d.remote,
+    cryptRemote: encrypted ? cryptRemoteName(i + 1) : undefined,
+  }));
+}
+
+/** An rclone crypt remote over a destination: file names stay readable, contents are encrypted. */
+function cryptEnv(index: number, destination: BoundDestination): k8s.EnvVar[] {
+  const prefix = `RCLONE_CONFIG_${cryptRemoteName(index).toUpperCase()}_`;
+  return [
+    { name: `${prefix}TYPE`, value: 'crypt' },
+    { name: `${prefix}REMOTE`, value: destination.remote },
+    { name: `${prefix}FILENAME_ENCRYPTION`, value: 'off' },
+    { name: `${prefix}DIRECTORY_NAME_ENCRYPTION`, value: 'false' },
+    { name: `${prefix}SUFFIX`, value: '.rclone' },
+  ];
+}
+
+interface Retention {
+  readonly keepLast?: number;
+  readonly keepWithinSeconds?: number;
+}
+
+function resolveRetention(keepLast: number | undefined, keepWithin: Duration | undefined): Retention {
+  if (keepLast !== undefined) {
+    validateInteger('keepLast', keepLast, 1, 10000);
+  }
+  const keepWithinSeconds = keepWithin === undefined ? undefined
+    : wholeSeconds('keepWithin', keepWithin, 3600, 'retention below an hour would delete snapshots of the same day between runs');
+  return { keepLast: keepLast ?? (keepWithin === undefined ? DEFAULT_KEEP_LAST : undefined), keepWithinSeconds };
+}

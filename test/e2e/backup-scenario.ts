@@ -1,0 +1,276 @@
+import { spawnSync } from 'child_process';
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Duration } from 'cdk8s';
+import { EtcdBackupDestination, EtcdBackupEncryption, EtcdBackupOptions } from '../../lib';
+import { DEFAULT_IMAGES } from '../../lib/jobs/images';
+import { Manifest } from '../support/synth';
+import { SecretFiles } from './harness/certificates';
+import { EtcdLine } from './harness/etcd-lines';
+import { EtcdHarness } from './harness/etcd-harness';
+import { JobPodContext, JobPodResult, runJobPod } from './harness/job-pod';
+import { S3Server } from './harness/s3-server';
+import { backupToolsProblem, toolBinary } from './harness/tools';
+
+export const RCLONE_VERSION = DEFAULT_IMAGES.rclone.split(':')[1];
+export const BUCKET = 'etcd-backups';
+export const PREFIX = 'prod';
+export const CLAIM = 'etcd-backup';
+/** A trailing newline, as `kubectl create secret --from-file` keeps it: the job must ignore it, as `$(cat file)` does. */
+export const PASSPHRASE = 'correct horse battery staple\n';
+const KEYS = 300;
+const DAY = 86400;
+
+/** Why the backup scenarios cannot run here, or undefined. */
+export function backupSkipReason(): string | undefined {
+  return backupToolsProblem(RCLONE_VERSION);
+}
+
+/** The backup under test: a volume and a bucket, encrypted, keeping the newest 2 and everything from the last 2 days. */
+export function backupOptions(s3Endpoint: string): EtcdBackupOptions {
+  return {
+    destinations: [
+      EtcdBackupDestination.volume({ claimName: CLAIM }),
+      EtcdBackupDestination.objectStore({ endpoint: s3Endpoint, bucket: BUCKET, prefix: PREFIX, credentialsSecretName: 's3-credentials' }),
+    ],
+    encryption: EtcdBackupEncryption.rcloneCrypt({ secretName: 'backup-key' }),
+    keepLast: 2,
+    keepWithin: Duration.days(2),
+  };
+}
+
+/** `<cluster>-<UTC stamp>` for a time `secondsAgo` before now. */
+function stem(cluster: string, secondsAgo: number): string {
+  return `${cluster}-${new Date(Date.now() - secondsAgo * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+}
+
+/** Everything a backup run needs around it: members, the S3 server, the claim's directory, Secrets. */
+export class BackupWorld {
+  public readonly claimDir: string;
+  public readonly seeded: { kept: string[]; expired: string[]; foreign: string[] };
+
+  public constructor(
+    public readonly line: EtcdLine,
+    public readonly h: EtcdHarness,
+    public readonly s3: S3Server,
+    public readonly cronJob: Manifest,
+    public readonly cluster: string,
+    private readonly node?: { ip: string; files: { [file: string]: string } },
+  ) {
+    this.claimDir = path.join(h.workDir, 'claims', CLAIM);
+    fs.mkdirSync(this.claimDir, { recursive: true });
+    // A provisioned volume as the kubelet mounts it for a pod with an fsGroup.
+    const fsGroup = cronJob.spec.jobTemplate.spec.template.spec.securityContext?.fsGroup;
+    if (fsGroup !== undefined) fs.chownSync(this.claimDir, 0, fsGroup);
+    fs.chmodSync(this.claimDir, 0o2770);
+    const made = this.rclone(['mkdir', `store:${BUCKET}`], { RCLONE_CONFIG_STORE_NO_CHECK_BUCKET: 'false' });
+    if (made.status !== 0) throw new Error(`creating the bucket failed: ${made.stderr}`);
+    // Older snapshots already in both destinations: retention must keep the newest 2 and those younger than
+    // 2 days, delete the rest, and never touch what is not this cluster's.
+    this.seeded = {
+      kept: [stem(cluster, 3600), stem(cluster, DAY)],
+      expired: [stem(cluster, 3 * DAY), stem(cluster, 10 * DAY)],
+      foreign: [`${cluster}-other-20200101T000000Z.json`, 'notes.txt'],
+    };
+    for (const s of [...this.seeded.kept, ...this.seeded.expired]) {
+      this.seed(`${s}.db.rclone`, 'old snapshot');
+      this.seed(`${s}.json`, '{}');
+    }
+    for (const f of this.seeded.foreign) this.seed(f, 'not ours');
+  }
+
+  /** Write a file into both destinations, as an earlier run would have. */
+  private seed(name: string, content: string): void {
+    fs.writeFileSync(path.join(this.claimDir, name), content);
+    const local = path.join(this.h.workDir, 'seed');
+    fs.mkdirSync(local, { recursive: true });
+    fs.writeFileSync(path.join(local, name), content);
+    const r = this.rclone(['copyto', path.join(local, name), `store:${BUCKET}/${PREFIX}/${name}`]);
+    if (r.status !== 0) throw new Error(`seeding ${name} failed: ${r.stderr}`);
+  }
+
+  /** Host rclone with an S3 remote `store:` defined by env, as the README does. */
+  public rclone(args: string[], env: { [k: string]: string } = {}): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync(toolBinary('rclone', RCLONE_VERSION).binary!, args, {
+      env: { PATH: process.env.PATH, ...this.storeEnv(), ...env },
+      encoding: 'utf8',
+      timeout: 60000,
+    });
+    return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  }
+
+  public storeEnv(): { [k: string]: string } {
+    return {
+      RCLONE_CONFIG: '/dev/null',
+      RCLONE_CONFIG_STORE_TYPE: 's3',
+      RCLONE_CONFIG_STORE_PROVIDER: 'Other',
+      RCLONE_CONFIG_STORE_ENDPOINT: this.s3.endpoint,
+      RCLONE_CONFIG_STORE_REGION: 'us-east-1',
+      RCLONE_CONFIG_STORE_FORCE_PATH_STYLE: 'true',
+      RCLONE_CONFIG_STORE_ACCESS_KEY_ID: this.s3.credentials.accessKeyId,
+      RCLONE_CONFIG_STORE_SECRET_ACCESS_KEY: this.s3.credentials.secretAccessKey,
+      // Seeding writes into the existing bucket; the server refuses to create it twice.
+      RCLONE_CONFIG_STORE_NO_CHECK_BUCKET: 'true',
+    };
+  }
+
+  /** Write `count` keys `/e2e/backup/<n>` in transactions of 100 puts. */
+  public writeKeys(count = KEYS): void {
+    for (let start = 0; start < count; start += 100) {
+      const puts = [...Array(Math.min(100, count - start)).keys()].map((i) => `put /e2e/backup/${start + i} value-${start + i}`);
+      const r = this.h.etcdctl(['txn'], { input: `\n${puts.join('\n')}\n\n\n` });
+      if (r.status !== 0 || !r.stdout.startsWith('SUCCESS')) throw new Error(`txn failed: ${r.stderr}${r.stdout}`);
+    }
+  }
+
+  public run(afterContainer?: JobPodContext['afterContainer']): JobPodResult {
+    const runDir = fs.mkdtempSync(path.join(this.h.workDir, 'job-'));
+    fs.chmodSync(runDir, 0o755);
+    const secrets = new Map<string, SecretFiles>([
+      ...this.h.secretFiles(),
+      ['backup-key', { passphrase: PASSPHRASE }],
+      ['s3-credentials', { AWS_ACCESS_KEY_ID: this.s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: this.s3.credentials.secretAccessKey }],
+    ]);
+    return runJobPod(this.cronJob, {
+      runDir,
+      hostsFile: this.h.hostsFile,
+      secrets,
+      claims: new Map([[CLAIM, this.claimDir]]),
+      nodeFiles: this.node?.files,
+      nodeIp: this.node?.ip,
+      afterContainer,
+    });
+  }
+
+  /** The volume's and the bucket's files. */
+  public listing(): { volume: string[]; bucket: string[] } {
+    return { volume: fs.readdirSync(this.claimDir).sort(), bucket: this.s3.list(BUCKET, PREFIX) };
+  }
+}
+
+/** The README's decryption block, run as written, with its variables set. */
+export function runReadmeDecryption(world: BackupWorld, snapshot: string, passphrase: string): { status: number | null; output: string; file: string } {
+  const readme = fs.readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+  const block = /<!-- decrypt:start -->\s*```sh\n([\s\S]*?)```\s*<!-- decrypt:end -->/.exec(readme)?.[1];
+  if (!block) throw new Error('README.md has no decrypt block');
+  const dir = fs.mkdtempSync(path.join(world.h.workDir, 'decrypt-'));
+  fs.writeFileSync(path.join(dir, 'passphrase.txt'), passphrase);
+  const rclone = toolBinary('rclone', RCLONE_VERSION).binary!;
+  const r = spawnSync('sh', ['-ec', block], {
+    cwd: dir,
+    env: {
+      PATH: `${path.dirname(rclone)}:${process.env.PATH}`,
+      S3_ENDPOINT: world.s3.endpoint,
+      AWS_ACCESS_KEY_ID: world.s3.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: world.s3.credentials.secretAccessKey,
+      BUCKET,
+      PREFIX,
+      PASSPHRASE_FILE: path.join(dir, 'passphrase.txt'),
+      SNAPSHOT: snapshot,
+    },
+    encoding: 'utf8',
+    timeout: 60000,
+  });
+  return { status: r.status, output: `${r.stdout}${r.stderr}`, file: path.join(dir, `${snapshot}.db`) };
+}
+
+export function sha256(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+/** `snapshot status` of a file with the line's own tool (etcdutl, or etcdctl on 3.4). */
+export function snapshotStatus(h: EtcdHarness, file: string): { revision: number; totalKey: number } | undefined {
+  const b = h.member(0).binaries;
+  const r = spawnSync(b.etcdutl ?? b.etcdctl, ['snapshot', 'status', file, '--write-out=json'], { encoding: 'utf8' });
+  return r.status === 0 ? JSON.parse(r.stdout) : undefined;
+}
+
+/** The tests both cluster kinds share, once `world()` is set up by the caller's beforeAll. */
+export function backupTests(world: () => BackupWorld): void {
+  let first: JobPodResult;
+  let record: { [k: string]: unknown };
+  let name: string;
+
+  test('a run stores one verified, encrypted snapshot and its record in the volume and the bucket', () => {
+    const w = world();
+    w.writeKeys();
+    first = w.run();
+    expect(first.log).toContain('backup: done');
+    expect(first.succeeded).toBe(true);
+    const created = w.listing().volume.filter((f) => /^.*-\d{8}T\d{6}Z\.json$/.test(f) && !Object.values(w.seeded).flat().some((s) => f.startsWith(s)));
+    expect(created).toHaveLength(1);
+    name = created[0].replace(/\.json$/, '');
+    expect(name.startsWith(`${w.cluster}-`)).toBe(true);
+    record = JSON.parse(fs.readFileSync(path.join(w.claimDir, `${name}.json`), 'utf8'));
+    expect(record).toMatchObject({
+      cluster: w.cluster,
+      snapshot: `${name}.db.rclone`,
+      etcdVersion: w.line.version,
+      encryption: 'rclone-crypt',
+      trialRestore: true,
+    });
+    expect(record.totalKeys as number).toBeGreaterThanOrEqual(KEYS);
+    // Nothing was written since: the snapshot holds the cluster's current revision.
+    const current = JSON.parse(w.h.etcdctl(['get', '/e2e/backup/0', '--write-out=json']).stdout).header.revision;
+    expect(record.revision).toBe(current);
+    expect(record.sha256).toMatch(/^[0-9a-f]{64}$/);
+    for (const listing of [w.listing().volume, w.listing().bucket]) {
+      expect(listing).toEqual(expect.arrayContaining([`${name}.db.rclone`, `${name}.json`]));
+      expect(listing).not.toContain(`${name}.db`);
+    }
+    // Encrypted at rest: rclone's crypt header, and not a bbolt database.
+    for (const stored of [fs.readFileSync(path.join(w.claimDir, `${name}.db.rclone`)), w.s3.read(BUCKET, `${PREFIX}/${name}.db.rclone`)]) {
+      expect(stored.subarray(0, 8).toString('latin1')).toBe('RCLONE\u0000\u0000');
+    }
+  }, 180000);
+
+  test('retention deleted exactly the expired snapshots, and nothing that is not this cluster\'s', () => {
+    const w = world();
+    const expected = [
+      `${name}.db.rclone`, `${name}.json`,
+      ...w.seeded.kept.flatMap((s) => [`${s}.db.rclone`, `${s}.json`]),
+      ...w.seeded.foreign,
+    ].sort();
+    expect(w.listing()).toEqual({ volume: expected, bucket: expected });
+    for (const s of w.seeded.expired) expect(first.log).toContain(`retention removed ${s}`);
+  });
+
+  test('the README\'s command decrypts the snapshot to the recorded sha256, and etcd accepts it with the keys written', () => {
+    const w = world();
+    const out = runReadmeDecryption(w, name, PASSPHRASE.trim());
+    expect(out.output).toContain(`"sha256":"${record.sha256}"`);
+    expect(out.status).toBe(0);
+    expect(sha256(out.file)).toBe(record.sha256);
+    const status = snapshotStatus(w.h, out.file);
+    expect(status).toMatchObject({ revision: record.revision, totalKey: record.totalKeys });
+  }, 60000);
+
+  test('the S3 server checks SigV4 signatures: a wrong secret key is refused', () => {
+    const r = world().rclone(['lsf', `store:${BUCKET}/${PREFIX}`], { RCLONE_CONFIG_STORE_SECRET_ACCESS_KEY: 'wrong' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('SignatureDoesNotMatch');
+  }, 60000);
+
+  test('the wrong passphrase decrypts nothing', () => {
+    const out = runReadmeDecryption(world(), name, 'not the passphrase');
+    expect(out.status).not.toBe(0);
+    expect(out.output).toMatch(/failed to authenticate decrypted block|bad password/i);
+  }, 60000);
+
+  test('a snapshot corrupted before verification fails the Job, and nothing is stored', () => {
+    const w = world();
+    const before = w.listing();
+    const result = w.run((container, volumes) => {
+      if (container !== 'snapshot') return;
+      const file = path.join(volumes.get('work')!, 'snapshot.db');
+      const bytes = fs.readFileSync(file);
+      for (let i = 0; i < 16; i++) bytes[Math.floor(bytes.length / 2) + i] ^= 0xff;
+      fs.writeFileSync(file, bytes);
+    });
+    expect(result.succeeded).toBe(false);
+    expect(result.runs.map((r) => r.name)).toEqual(['tools', 'snapshot', 'verify']);
+    expect(result.runs[2].output).toContain('it is corrupt');
+    expect(w.listing()).toEqual(before);
+  }, 120000);
+}

@@ -1,0 +1,196 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Manifest } from '../../support/synth';
+import { SecretFiles } from './certificates';
+import { expandKubernetesVars } from './pod';
+import { imageContents } from './tools';
+
+/** Where a Job's pod runs here, and what the cluster around it provides. */
+export interface JobPodContext {
+  /** A fresh directory for this run: volumes and root filesystems. */
+  readonly runDir: string;
+  /** /etc/hosts inside the containers (resolves the members and the client Service). */
+  readonly hostsFile: string;
+  /** Secrets by name, for volumes and `secretKeyRef`s. */
+  readonly secrets: Map<string, SecretFiles>;
+  /** PersistentVolumeClaims by name: the directory that is the volume (kept across runs). */
+  readonly claims: Map<string, string>;
+  /** Files on the node, by absolute path (hostPath volumes). */
+  readonly nodeFiles?: { [file: string]: string };
+  /**
+   * Host-network pods: the address that answers for the node's own 127.0.0.1. Members share one host, so
+   * the harness maps a node's loopback URLs to its IP, which its certificate names (as it names 127.0.0.1).
+   */
+  readonly nodeIp?: string;
+  /** Called after each container that succeeds, with the volume directories: the place to tamper with files. */
+  readonly afterContainer?: (container: string, volumes: Map<string, string>) => void;
+  readonly timeoutMs?: number;
+}
+
+export interface ContainerRun {
+  readonly name: string;
+  readonly exitCode: number | null;
+  readonly output: string;
+}
+
+export interface JobPodResult {
+  /** Every init container and then the container succeeded. */
+  readonly succeeded: boolean;
+  readonly runs: ContainerRun[];
+  /** Every container's output, labelled, for failure messages. */
+  readonly log: string;
+}
+
+/**
+ * Run a CronJob's pod as the kubelet would, on this host: init containers in order, then the container;
+ * each in a private mount namespace, chrooted into a read-only root filesystem that holds exactly what its
+ * image holds, with the pod's volumes mounted at their paths, as the pod's user, with the container's env
+ * (values and secretKeyRefs) and command. The first failing container fails the pod.
+ */
+export function runJobPod(cronJob: Manifest, ctx: JobPodContext): JobPodResult {
+  const pod = cronJob.spec.jobTemplate.spec.template.spec;
+  const security = pod.securityContext ?? {};
+  const uid: number = security.runAsUser ?? 0;
+  const gid: number = security.runAsGroup ?? 0;
+  const fsGroup: number | undefined = security.fsGroup;
+  const volumes = materializePodVolumes(pod.volumes ?? [], ctx, fsGroup);
+  const runs: ContainerRun[] = [];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  for (const container of [...(pod.initContainers ?? []), ...pod.containers] as any[]) {
+    const run = runContainer(container, volumes, { ...ctx, uid, gid, fsGroup, hostNetwork: pod.hostNetwork === true });
+    runs.push(run);
+    if (run.exitCode !== 0) break;
+    ctx.afterContainer?.(container.name, volumes);
+  }
+  const expected = (pod.initContainers ?? []).length + pod.containers.length;
+  return {
+    succeeded: runs.length === expected && runs.every((r) => r.exitCode === 0),
+    runs,
+    log: runs.map((r) => `--- ${r.name} (exit ${r.exitCode})\n${r.output}`).join('\n'),
+  };
+}
+
+/** Each pod volume as a host directory: emptyDirs fresh, claims as given, Secrets and hostPaths written. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function materializePodVolumes(specs: any[], ctx: JobPodContext, fsGroup: number | undefined): Map<string, string> {
+  const dirs = new Map<string, string>();
+  for (const v of specs) {
+    const dir = path.join(ctx.runDir, 'volumes', v.name);
+    if (v.emptyDir) {
+      fs.mkdirSync(dir, { recursive: true });
+      fs.chmodSync(dir, 0o777);
+      dirs.set(v.name, dir);
+    } else if (v.persistentVolumeClaim) {
+      const claim = ctx.claims.get(v.persistentVolumeClaim.claimName);
+      if (!claim) throw new Error(`harness: no volume for the claim ${v.persistentVolumeClaim.claimName}`);
+      dirs.set(v.name, claim);
+    } else if (v.secret) {
+      const files = ctx.secrets.get(v.secret.secretName);
+      if (!files) throw new Error(`harness: Secret ${v.secret.secretName} is mounted but nothing provides it`);
+      fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+      for (const [key, content] of Object.entries(files)) {
+        const file = path.join(dir, key);
+        fs.writeFileSync(file, content);
+        fs.chmodSync(file, v.secret.defaultMode ?? 0o644);
+        if (fsGroup !== undefined) fs.chownSync(file, 0, fsGroup);
+      }
+      dirs.set(v.name, dir);
+    } else if (v.hostPath) {
+      const prefix = `${v.hostPath.path.replace(/\/+$/, '')}/`;
+      const files = Object.entries(ctx.nodeFiles ?? {}).filter(([file]) => file.startsWith(prefix));
+      if (v.hostPath.type === 'Directory' && files.length === 0) throw new Error(`harness: hostPath ${v.hostPath.path} does not exist on the node`);
+      for (const [file, content] of files) {
+        const target = path.join(dir, file.slice(prefix.length));
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        fs.writeFileSync(target, content, { mode: file.endsWith('.key') ? 0o600 : 0o644 });
+      }
+      dirs.set(v.name, dir);
+    } else {
+      throw new Error(`harness: unsupported volume ${JSON.stringify(v)}`);
+    }
+  }
+  return dirs;
+}
+
+interface RunContext extends JobPodContext {
+  readonly uid: number;
+  readonly gid: number;
+  readonly fsGroup?: number;
+  readonly hostNetwork: boolean;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function runContainer(container: any, volumes: Map<string, string>, ctx: RunContext): ContainerRun {
+  const image = imageContents(container.image);
+  const root = path.join(ctx.runDir, 'rootfs', container.name);
+  fs.mkdirSync(root, { recursive: true });
+  fs.chmodSync(root, 0o755);
+  const binds: [string, string, boolean][] = [];
+  const mountPoint = (inImage: string, isDir: boolean) => {
+    const target = path.join(root, inImage);
+    fs.mkdirSync(isDir ? target : path.dirname(target), { recursive: true, mode: 0o755 });
+    if (!isDir && !fs.existsSync(target)) fs.writeFileSync(target, '');
+  };
+  for (const [inImage, host] of image.files) {
+    mountPoint(inImage, false);
+    binds.push([host, inImage, true]);
+  }
+  for (const [link, target] of image.symlinks) {
+    mountPoint(link, false);
+    fs.rmSync(path.join(root, link));
+    fs.symlinkSync(target, path.join(root, link));
+  }
+  for (const dir of ['/dev', '/proc', '/tmp']) mountPoint(dir, true);
+  mountPoint('/etc/hosts', false);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  for (const m of (container.volumeMounts ?? []) as any[]) {
+    const host = volumes.get(m.name);
+    if (!host) throw new Error(`harness: ${container.name} mounts ${m.name}, which the pod does not declare`);
+    mountPoint(m.mountPath, true);
+    binds.push([host, m.mountPath, m.readOnly === true]);
+  }
+
+  const env = new Map<string, string>();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  for (const e of (container.env ?? []) as any[]) {
+    if (e.value !== undefined) env.set(e.name, expandKubernetesVars(e.value, env));
+    else if (e.valueFrom?.secretKeyRef) {
+      const ref = e.valueFrom.secretKeyRef;
+      const value = ctx.secrets.get(ref.name)?.[ref.key];
+      if (value === undefined) throw new Error(`harness: ${container.name} reads ${ref.name}/${ref.key}, which no Secret provides`);
+      env.set(e.name, value);
+    } else throw new Error(`harness: unsupported env source for ${e.name}`);
+  }
+  if (!env.has('PATH')) env.set('PATH', image.path);
+  const toNode = (value: string) => (ctx.hostNetwork && ctx.nodeIp ? value.split('://127.0.0.1:').join(`://${ctx.nodeIp}:`) : value);
+  const argv: string[] = [...(container.command ?? []), ...(container.args ?? [])].map((a: string) => toNode(expandKubernetesVars(a, env)));
+
+  const script = [
+    'set -e',
+    'mount --bind "$ROOT" "$ROOT"',
+    ...(container.securityContext?.readOnlyRootFilesystem ? ['mount -o remount,bind,ro "$ROOT"'] : []),
+    'mount --rbind /dev "$ROOT/dev"',
+    'mount --bind /proc "$ROOT/proc"',
+    'mount --bind "$HOSTS" "$ROOT/etc/hosts"',
+    ...binds.flatMap(([, inImage, ro], i) => {
+      const lines = [`mount --bind "$BIND_${i}" "$ROOT${inImage}"`];
+      if (ro) lines.push(`mount -o remount,bind,ro "$ROOT${inImage}"`);
+      return lines;
+    }),
+    // The container gets exactly its own env: `env -i` with its assignments, then chroot.
+    'exec env -i "$@"',
+  ].join('\n');
+  const hostEnv: { [k: string]: string } = { PATH: process.env.PATH ?? '/usr/bin:/bin', ROOT: root, HOSTS: ctx.hostsFile };
+  binds.forEach(([host], i) => { hostEnv[`BIND_${i}`] = host; });
+  const chroot = [CHROOT, `--userspec=${ctx.uid}:${ctx.gid}`, ...(ctx.fsGroup !== undefined ? [`--groups=${ctx.fsGroup}`] : []), root];
+  const result = spawnSync('unshare', ['-m', 'sh', '-c', script, 'pod', ...[...env].map(([k, v]) => `${k}=${v}`), ...chroot, ...argv], {
+    env: hostEnv,
+    encoding: 'utf8',
+    timeout: ctx.timeoutMs ?? 120000,
+  });
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? `\nharness: ${result.error.message}` : ''}`;
+  return { name: container.name, exitCode: result.status, output };
+}
+
+const CHROOT = spawnSync('sh', ['-c', 'command -v chroot'], { encoding: 'utf8' }).stdout.trim() || '/usr/sbin/chroot';
