@@ -1,6 +1,6 @@
 import { App, Chart, Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
-import { EtcdCluster, EtcdNetworkPeer, EtcdResources } from '../lib';
+import { EtcdBackupDestination, EtcdBackupEncryption, EtcdCluster, EtcdNetworkPeer, EtcdResources } from '../lib';
 
 const API_SERVER_LABELS = { app: 'kube-apiserver' };
 const ETCD_CLIENT_CERT_DIR = '/etc/kubernetes/pki/etcd-client';
@@ -21,6 +21,13 @@ export function buildApp(app: App): Chart {
     priorityClassName: 'system-cluster-critical',
     clients: [EtcdNetworkPeer.pods({ labels: API_SERVER_LABELS })],
     monitoring: [EtcdNetworkPeer.namespace('monitoring')],
+  });
+
+  // Hourly snapshots, verified and encrypted, on a volume of their own; the passphrase Secret is yours to create.
+  etcd.addBackup('backup', {
+    destinations: [EtcdBackupDestination.volume({ storageClassName: 'fast-ssd' })],
+    encryption: EtcdBackupEncryption.rcloneCrypt({ secretName: 'etcd-backup-key' }),
+    keepLast: 48,
   });
 
   // The kube-apiserver side of the wiring: mount the client identity where the flags point.

@@ -7,6 +7,7 @@ import { EtcdBackupDestination, EtcdBackupEncryption, EtcdBackupOptions } from '
 import { DEFAULT_IMAGES } from '../../lib/jobs/images';
 import { Manifest } from '../support/synth';
 import { SecretFiles } from './harness/certificates';
+import { describeEachLine, ipPrefix } from './harness/environment';
 import { EtcdLine } from './harness/etcd-lines';
 import { EtcdHarness } from './harness/etcd-harness';
 import { JobPodContext, JobPodResult, runJobPod } from './harness/job-pod';
@@ -22,9 +23,47 @@ export const PASSPHRASE = 'correct horse battery staple\n';
 const KEYS = 300;
 const DAY = 86400;
 
-/** Why the backup scenarios cannot run here, or undefined. */
-export function backupSkipReason(): string | undefined {
-  return backupToolsProblem(RCLONE_VERSION);
+/** What a scenario builds for one line: the cluster's harness and the backup's CronJob. */
+export interface BackupTarget {
+  readonly h: EtcdHarness;
+  readonly cronJob: Manifest;
+  readonly cluster: string;
+  /** Host-network jobs: the node the job runs on (its IP and its files). */
+  readonly node?: { ip: string; files: { [file: string]: string } };
+}
+
+/**
+ * The backup scenario on every line: members and an S3 server on `127.<line>.<subnet>.x`, then `backupTests`.
+ * Without the tools it skips, or fails with CI=true.
+ */
+export function describeBackup(title: string, subnet: number, build: (line: EtcdLine, ipPrefix: string, s3Endpoint: string) => BackupTarget): void {
+  describeEachLine(title, (line) => {
+    const skip = backupToolsProblem(RCLONE_VERSION);
+    if (skip) {
+      if (process.env.CI === 'true') test('the backup tools are available', () => { throw new Error(skip); });
+      else test.skip(`backup tools missing: ${skip}`, () => undefined);
+      return;
+    }
+    let world: BackupWorld;
+    let target: BackupTarget | undefined;
+    let s3: S3Server | undefined;
+
+    beforeAll(async () => {
+      const prefix = ipPrefix(line, subnet);
+      const s3Host = `${prefix}.250`;
+      target = build(line, prefix, `http://${s3Host}:7070`);
+      s3 = await S3Server.start(`${target.h.workDir}/s3`, s3Host);
+      world = new BackupWorld(line, target.h, s3, target.cronJob, target.cluster, target.node);
+      await target.h.startAllAndWait(60000);
+    }, 90000);
+
+    afterAll(async () => {
+      await s3?.stop();
+      await target?.h.dispose();
+    }, 30000);
+
+    backupTests(() => world);
+  });
 }
 
 /** The backup under test: a volume and a bucket, encrypted, keeping the newest 2 and everything from the last 2 days. */
@@ -187,7 +226,7 @@ export function snapshotStatus(h: EtcdHarness, file: string): { revision: number
 }
 
 /** The tests both cluster kinds share, once `world()` is set up by the caller's beforeAll. */
-export function backupTests(world: () => BackupWorld): void {
+function backupTests(world: () => BackupWorld): void {
   let first: JobPodResult;
   let record: { [k: string]: unknown };
   let name: string;
