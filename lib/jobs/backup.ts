@@ -1,8 +1,7 @@
-import { Cron, Duration, Size } from 'cdk8s';
+import { Chart, Cron, Duration, Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
-import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { EtcdAccess, accessOf } from '../access';
+import { ClientIdentity, EtcdAccess, accessOf } from '../access';
 import { EtcdResources } from '../resources';
 import { MIB } from '../tuning';
 import { validateInteger, validateServiceName } from '../validate';
@@ -164,7 +163,7 @@ export class EtcdBackup extends Construct {
 }
 
 /** `etcdctl snapshot save` from exactly one member; no command timeout (the Job's deadline bounds it). */
-function snapshotCommand(access: EtcdAccess, identity: ReturnType<EtcdAccess['clientIdentity']>): string[] {
+function snapshotCommand(access: EtcdAccess, identity: ClientIdentity | undefined): string[] {
   return [
     '/usr/local/bin/etcdctl',
     'snapshot', 'save', SNAPSHOT_FILE,
