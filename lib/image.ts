@@ -5,15 +5,18 @@ import { addWarning } from './warnings';
 /** etcd's release images, published by etcd's release process for every release as `v<version>`. */
 const DEFAULT_IMAGE_REPOSITORY = 'gcr.io/etcd-development/etcd';
 
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const REPOSITORY = /^[a-z0-9]+([._-]+[a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*$/;
+/** The OCI reference grammar's tag and repository (registry host, optional port, path), unanchored. */
+export const TAG_PATTERN = '[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}';
+export const REPOSITORY_PATTERN = '[a-z0-9]+([._-]+[a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]+[a-z0-9]+)*)*';
+const TAG = new RegExp(`^${TAG_PATTERN}$`);
+const REPOSITORY = new RegExp(`^${REPOSITORY_PATTERN}$`);
 /**
  * A tag that names an etcd release: etcd's `v3.6.16`, kubeadm's `3.6.16-0`, or a mirror's `3.6.16`.
  * Anything after the patch number is a packaging suffix.
  */
 const VERSION_TAG = /^v?(\d+)\.(\d+)\.(\d+)(?:[-_.+].*)?$/;
 /** Tags that move from release to release. */
-const MUTABLE_TAGS = new Set(['latest', 'stable', 'main', 'master', 'edge', 'nightly', 'canary']);
+export const MUTABLE_TAGS = new Set(['latest', 'stable', 'main', 'master', 'edge', 'nightly', 'canary']);
 
 /**
  * `repository:tag` for the etcd image, after checking both parts are well-formed and that the tag

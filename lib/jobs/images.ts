@@ -1,3 +1,5 @@
+import { MUTABLE_TAGS, REPOSITORY_PATTERN, TAG_PATTERN } from '../image';
+
 /**
  * The small, pinned images the jobs use beside the cluster's own etcd image (which brings etcdctl
  * and etcdutl of the cluster's release, and nothing else: it is distroless).
@@ -9,14 +11,15 @@ export const DEFAULT_IMAGES = {
   rclone: 'rclone/rclone:1.76.0',
 };
 
-const IMAGE = /^[a-z0-9]+([._-]+[a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
-const MUTABLE_TAGS = new Set(['latest', 'stable', 'main', 'master', 'edge', 'nightly', 'canary', 'beta']);
+const IMAGE = new RegExp(`^${REPOSITORY_PATTERN}(:${TAG_PATTERN})?(@sha256:[a-f0-9]{64})?$`);
+/** rclone also publishes a moving `beta` tag. */
+const MOVING_TAGS = new Set([...MUTABLE_TAGS, 'beta']);
 
 /** Throw unless `image` is pinned: a tag that names a release, or a digest. */
 export function validatePinnedImage(property: string, image: string, example: string): string {
   const tag = typeof image === 'string' ? /:([^/:@]+)(@|$)/.exec(image)?.[1] : undefined;
   const digest = typeof image === 'string' && image.includes('@sha256:');
-  if (typeof image !== 'string' || !IMAGE.test(image) || (!digest && (tag === undefined || MUTABLE_TAGS.has(tag.toLowerCase())))) {
+  if (typeof image !== 'string' || !IMAGE.test(image) || (!digest && (tag === undefined || MOVING_TAGS.has(tag.toLowerCase())))) {
     throw new Error(`${property} must be an image pinned by a version tag or digest, e.g. '${example}' (got '${image}'): the job's commands are written for that image's contents`);
   }
   return image;
