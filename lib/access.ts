@@ -5,6 +5,7 @@ import type { EtcdCluster } from './cluster';
 import { CLIENT_PORT, ClusterModel } from './model';
 import { EtcdNetworkPeer } from './network-peer';
 import type { EtcdStaticPodCluster } from './static-pod-cluster';
+import { SECRET_FILE_MODE } from './shared';
 import { ETCD_DEFAULT_QUOTA_BYTES } from './tuning';
 import { formatUrl } from './url';
 import { validateDnsSubdomain } from './validate';
@@ -75,8 +76,6 @@ export function accessOf(cluster: IConstruct): EtcdAccess {
 }
 
 const CLIENT_IDENTITY_DIR = '/etc/etcd/client';
-/** Owner and group (the pod's fsGroup) may read the key; nobody else. */
-const SECRET_MODE = 0o440;
 
 /** A StatefulSet cluster: the pod network, the client Service, the client Secret. */
 export function registerStatefulSetAccess(cluster: EtcdCluster, clusterDomain: string): void {
@@ -108,7 +107,7 @@ export function registerStatefulSetAccess(cluster: EtcdCluster, clusterDomain: s
         caFile: `${CLIENT_IDENTITY_DIR}/ca.crt`,
         certFile: `${CLIENT_IDENTITY_DIR}/tls.crt`,
         keyFile: `${CLIENT_IDENTITY_DIR}/tls.key`,
-        volume: { name: 'etcd-client', secret: { secretName: name, defaultMode: SECRET_MODE } },
+        volume: { name: 'etcd-client', secret: { secretName: name, defaultMode: SECRET_FILE_MODE } },
         mount: { name: 'etcd-client', mountPath: CLIENT_IDENTITY_DIR, readOnly: true },
       };
     },

@@ -12,7 +12,7 @@ import { renderNetworkPolicy } from './network-policy';
 import { renderProbes } from './probes';
 import { EtcdResources } from './resources';
 import { EtcdPodAntiAffinity, renderScheduling } from './scheduling';
-import { apiServerFlags, clusterToken, validateAbsolutePath, warnAboutVersion } from './shared';
+import { SECRET_FILE_MODE, apiServerFlags, clusterToken, validateAbsolutePath, warnAboutVersion } from './shared';
 import { EtcdTls, TlsSecrets } from './tls';
 import { EtcdTuning, bytesOf, resolveTuning } from './tuning';
 import { EtcdUpdateStrategy } from './update-strategy';
@@ -180,8 +180,6 @@ const DATA_VOLUME = 'data';
 const RUN_AS_ID = 65532;
 const POD_NAME_REF = '$(POD_NAME)';
 const TLS_DIR = '/etc/etcd/tls';
-/** Secret volumes are owned by the fsGroup; owner and group may read, nobody else. */
-const SECRET_MODE = 0o440;
 /** A replaced member must stay ready this long (caught up with the leader) before the rollout moves on. */
 const MIN_READY_SECONDS = 10;
 
@@ -438,8 +436,8 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
 
   private renderStatefulSet(props: EtcdClusterProps, templateMember: MemberModel, storageSize: Size, secrets: TlsSecrets | undefined): k8s.KubeStatefulSet {
     const secretVolumes: k8s.Volume[] = secrets ? [
-      { name: 'tls-server', secret: { secretName: secrets.server, defaultMode: SECRET_MODE } },
-      { name: 'tls-peer', secret: { secretName: secrets.peer, defaultMode: SECRET_MODE } },
+      { name: 'tls-server', secret: { secretName: secrets.server, defaultMode: SECRET_FILE_MODE } },
+      { name: 'tls-peer', secret: { secretName: secrets.peer, defaultMode: SECRET_FILE_MODE } },
     ] : [];
     const secretMounts: k8s.VolumeMount[] = secrets ? [
       { name: 'tls-server', mountPath: `${TLS_DIR}/server`, readOnly: true },

@@ -3,6 +3,9 @@ import { IConstruct } from 'constructs';
 import { EtcdVersion, KNOWN_LINES, NEWEST_KNOWN_LINE } from './version';
 import { addWarning } from './warnings';
 
+/** Mode of files in Secret volumes: owner and group (the pod's fsGroup) may read them, nobody else. */
+export const SECRET_FILE_MODE = 0o440;
+
 const TOKEN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /**
