@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Manifest } from '../../support/synth';
 import { SecretFiles } from './certificates';
-import { expandKubernetesVars } from './pod';
+import { containerEnv, expandKubernetesVars, nodeFilesUnder, writeNodeFiles, writeSecretFiles } from './pod';
 import { imageContents } from './tools';
 
 /** Where a Job's pod runs here, and what the cluster around it provides. */
@@ -88,23 +88,13 @@ function materializePodVolumes(specs: any[], ctx: JobPodContext, fsGroup: number
     } else if (v.secret) {
       const files = ctx.secrets.get(v.secret.secretName);
       if (!files) throw new Error(`harness: Secret ${v.secret.secretName} is mounted but nothing provides it`);
-      fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
-      for (const [key, content] of Object.entries(files)) {
-        const file = path.join(dir, key);
-        fs.writeFileSync(file, content);
-        fs.chmodSync(file, v.secret.defaultMode ?? 0o644);
-        if (fsGroup !== undefined) fs.chownSync(file, 0, fsGroup);
-      }
+      writeSecretFiles(dir, files, v.secret.defaultMode ?? 0o644, fsGroup);
       dirs.set(v.name, dir);
     } else if (v.hostPath) {
-      const prefix = `${v.hostPath.path.replace(/\/+$/, '')}/`;
-      const files = Object.entries(ctx.nodeFiles ?? {}).filter(([file]) => file.startsWith(prefix));
-      if (v.hostPath.type === 'Directory' && files.length === 0) throw new Error(`harness: hostPath ${v.hostPath.path} does not exist on the node`);
-      for (const [file, content] of files) {
-        const target = path.join(dir, file.slice(prefix.length));
-        fs.mkdirSync(path.dirname(target), { recursive: true });
-        fs.writeFileSync(target, content, { mode: file.endsWith('.key') ? 0o600 : 0o644 });
-      }
+      const files = nodeFilesUnder(ctx.nodeFiles, v.hostPath.path);
+      if (v.hostPath.type === 'Directory' && Object.keys(files).length === 0) throw new Error(`harness: hostPath ${v.hostPath.path} does not exist on the node`);
+      fs.mkdirSync(dir, { recursive: true });
+      writeNodeFiles(dir, files);
       dirs.set(v.name, dir);
     } else {
       throw new Error(`harness: unsupported volume ${JSON.stringify(v)}`);
@@ -151,17 +141,7 @@ function runContainer(container: any, volumes: Map<string, string>, ctx: RunCont
     binds.push([host, m.mountPath, m.readOnly === true]);
   }
 
-  const env = new Map<string, string>();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  for (const e of (container.env ?? []) as any[]) {
-    if (e.value !== undefined) env.set(e.name, expandKubernetesVars(e.value, env));
-    else if (e.valueFrom?.secretKeyRef) {
-      const ref = e.valueFrom.secretKeyRef;
-      const value = ctx.secrets.get(ref.name)?.[ref.key];
-      if (value === undefined) throw new Error(`harness: ${container.name} reads ${ref.name}/${ref.key}, which no Secret provides`);
-      env.set(e.name, value);
-    } else throw new Error(`harness: unsupported env source for ${e.name}`);
-  }
+  const env = containerEnv(container, { secrets: ctx.secrets });
   if (!env.has('PATH')) env.set('PATH', image.path);
   const toNode = (value: string) => (ctx.hostNetwork && ctx.nodeIp ? value.split('://127.0.0.1:').join(`://${ctx.nodeIp}:`) : value);
   const argv: string[] = [...(container.command ?? []), ...(container.args ?? [])].map((a: string) => toNode(expandKubernetesVars(a, env)));

@@ -85,19 +85,9 @@ export function planPod(workload: Manifest, ctx: PodContext): MemberProcess {
   // kubeadm puts the flags in command, the StatefulSet in args; the kubelet runs command + args.
   const flags: string[] = [...command.slice(1), ...(container.args ?? [])];
 
-  const env = new Map<string, string>();
-  for (const e of container.env ?? []) {
-    if (e.value !== undefined) {
-      env.set(e.name, expandKubernetesVars(e.value, env));
-    } else if (e.valueFrom?.fieldRef) {
-      const field = e.valueFrom.fieldRef.fieldPath;
-      const value = { 'metadata.name': ctx.podName, 'metadata.namespace': namespace, 'status.podIP': ctx.podIp }[field as string];
-      if (value === undefined) throw new Error(`harness: unsupported fieldRef ${field}`);
-      env.set(e.name, value);
-    } else {
-      throw new Error(`harness: unsupported env source for ${e.name}`);
-    }
-  }
+  const env = containerEnv(container, {
+    fields: { 'metadata.name': ctx.podName, 'metadata.namespace': namespace, 'status.podIP': ctx.podIp },
+  });
 
   const podSecurity = podSpec.securityContext ?? {};
   const containerSecurity = container.securityContext ?? {};
@@ -121,12 +111,7 @@ export function planPod(workload: Manifest, ctx: PodContext): MemberProcess {
       planned.push({ hostDir, mode: 0o2770, fsGroup });
     } else if (volume.hostPath) {
       // The node's files under the hostPath, e.g. the PKI a provisioning tool put there.
-      const prefix = `${volume.hostPath.path.replace(/\/+$/, '')}/`;
-      const files: SecretFiles = {};
-      for (const [file, content] of Object.entries(ctx.nodeFiles ?? {})) {
-        if (file.startsWith(prefix)) files[file.slice(prefix.length)] = content;
-      }
-      planned.push({ hostDir, mode: 0o755, hostFiles: files });
+      planned.push({ hostDir, mode: 0o755, hostFiles: nodeFilesUnder(ctx.nodeFiles, volume.hostPath.path) });
     } else if (volume.secret) {
       const files = ctx.secrets.get(volume.secret.secretName);
       if (!files) throw new Error(`harness: Secret ${volume.secret.secretName} is mounted but nothing provides it`);
@@ -179,20 +164,70 @@ export function materializeVolumes(pod: MemberProcess): void {
         fs.chownSync(v.hostDir, 0, v.fsGroup);
         fs.chmodSync(v.hostDir, v.mode);
       }
-      for (const [file, content] of Object.entries(v.hostFiles ?? {})) {
-        const target = path.join(v.hostDir, file);
-        fs.mkdirSync(path.dirname(target), { recursive: true });
-        fs.writeFileSync(target, content, { mode: file.endsWith('.key') ? 0o600 : 0o644 });
-      }
+      writeNodeFiles(v.hostDir, v.hostFiles ?? {});
     } else {
       fs.rmSync(v.hostDir, { recursive: true, force: true });
-      fs.mkdirSync(v.hostDir, { recursive: true, mode: 0o755 });
-      for (const [key, content] of Object.entries(v.files)) {
-        const file = path.join(v.hostDir, key);
-        fs.writeFileSync(file, content);
-        fs.chmodSync(file, v.mode);
-        if (v.fsGroup !== undefined) fs.chownSync(file, 0, v.fsGroup);
-      }
+      writeSecretFiles(v.hostDir, v.files, v.mode, v.fsGroup);
     }
+  }
+}
+
+/** Where an env value may come from: the pod's fields (fieldRef) and Secrets (secretKeyRef). */
+export interface EnvSources {
+  readonly fields?: { [fieldPath: string]: string };
+  readonly secrets?: Map<string, SecretFiles>;
+}
+
+/** A container's environment as the kubelet builds it: values with `$(VAR)` expansion, fieldRefs, secretKeyRefs. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function containerEnv(container: any, sources: EnvSources): Map<string, string> {
+  const env = new Map<string, string>();
+  for (const e of container.env ?? []) {
+    if (e.value !== undefined) {
+      env.set(e.name, expandKubernetesVars(e.value, env));
+    } else if (e.valueFrom?.fieldRef) {
+      const field = e.valueFrom.fieldRef.fieldPath;
+      const value = sources.fields?.[field];
+      if (value === undefined) throw new Error(`harness: unsupported fieldRef ${field}`);
+      env.set(e.name, value);
+    } else if (e.valueFrom?.secretKeyRef) {
+      const ref = e.valueFrom.secretKeyRef;
+      const value = sources.secrets?.get(ref.name)?.[ref.key];
+      if (value === undefined) throw new Error(`harness: ${container.name} reads ${ref.name}/${ref.key}, which no Secret provides`);
+      env.set(e.name, value);
+    } else {
+      throw new Error(`harness: unsupported env source for ${e.name}`);
+    }
+  }
+  return env;
+}
+
+/** The node's files under a hostPath, by path relative to it. */
+export function nodeFilesUnder(nodeFiles: { [file: string]: string } | undefined, hostPath: string): SecretFiles {
+  const prefix = `${hostPath.replace(/\/+$/, '')}/`;
+  const files: SecretFiles = {};
+  for (const [file, content] of Object.entries(nodeFiles ?? {})) {
+    if (file.startsWith(prefix)) files[file.slice(prefix.length)] = content;
+  }
+  return files;
+}
+
+/** Files a provisioning tool put on a node: private keys readable by root only, as kubeadm writes them. */
+export function writeNodeFiles(dir: string, files: SecretFiles): void {
+  for (const [file, content] of Object.entries(files)) {
+    const target = path.join(dir, file);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, content, { mode: file.endsWith('.key') ? 0o600 : 0o644 });
+  }
+}
+
+/** A Secret volume as the kubelet writes it: each key a file with the volume's defaultMode, group-owned by the fsGroup. */
+export function writeSecretFiles(dir: string, files: SecretFiles, mode: number, fsGroup: number | undefined): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  for (const [key, content] of Object.entries(files)) {
+    const file = path.join(dir, key);
+    fs.writeFileSync(file, content);
+    fs.chmodSync(file, mode);
+    if (fsGroup !== undefined) fs.chownSync(file, 0, fsGroup);
   }
 }

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
-import { toolBinary } from './tools';
+import { pinnedToolVersion, toolBinary } from './tools';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -12,7 +12,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export class S3Server {
   public static async start(dir: string, host: string, port = 7070): Promise<S3Server> {
-    const { binary, missing } = toolBinary('versitygw', '1.8.0');
+    const { binary, missing } = toolBinary('versitygw', pinnedToolVersion('versitygw'));
     if (!binary) throw new Error(`harness: ${missing}`);
     fs.mkdirSync(dir, { recursive: true });
     const credentials = { accessKeyId: 'e2e-backup', secretAccessKey: 'e2e-backup-secret-key-0123456789' };

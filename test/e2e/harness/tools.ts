@@ -12,6 +12,15 @@ function toolsCacheDir(): string {
 /** Debian's busybox-static: a statically linked busybox, as the official busybox image has. */
 const BUSYBOX = '/bin/busybox';
 
+const BUILD_SCRIPT = path.resolve(__dirname, '../../../scripts/build-e2e-tools.sh');
+
+/** A tool's release as scripts/build-e2e-tools.sh pins it (`"<name> v<version> <package>"`): the one place it is written. */
+export function pinnedToolVersion(name: string): string {
+  const version = new RegExp(`^\\s*"${name} v(\\d+\\.\\d+\\.\\d+) `, 'm').exec(fs.readFileSync(BUILD_SCRIPT, 'utf8'))?.[1];
+  if (!version) throw new Error(`harness: ${BUILD_SCRIPT} pins no version of ${name}`);
+  return version;
+}
+
 /** A tool built by scripts/build-e2e-tools.sh, or why it is missing. */
 export function toolBinary(name: string, version: string): { binary?: string; missing?: string } {
   const binary = path.join(toolsCacheDir(), `${name}-${version}`, name);
@@ -22,7 +31,7 @@ export function toolBinary(name: string, version: string): { binary?: string; mi
 /** Why the backup scenarios cannot run here (tools missing), or undefined. */
 export function backupToolsProblem(rcloneVersion: string): string | undefined {
   if (!isStaticBusybox()) return `${BUSYBOX} is missing or not statically linked (apt-get install -y busybox-static)`;
-  return toolBinary('rclone', rcloneVersion).missing ?? toolBinary('versitygw', '1.8.0').missing;
+  return toolBinary('rclone', rcloneVersion).missing ?? toolBinary('versitygw', pinnedToolVersion('versitygw')).missing;
 }
 
 function isStaticBusybox(): boolean {
