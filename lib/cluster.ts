@@ -14,11 +14,13 @@ import { EtcdResources } from './resources';
 import { EtcdPodAntiAffinity, renderScheduling } from './scheduling';
 import { SECRET_FILE_MODE, apiServerFlags, clusterToken, validateAbsolutePath, warnAboutVersion } from './shared';
 import { EtcdTls, TlsSecrets } from './tls';
-import { EtcdTuning, bytesOf, resolveTuning } from './tuning';
+import { ETCD_DEFAULT_QUOTA_BYTES, EtcdTuning, bytesOf, resolveTuning } from './tuning';
 import { EtcdUpdateStrategy } from './update-strategy';
 import { validateDnsLabel, validateDnsSubdomain, validateMemberCount, validateServiceName } from './validate';
 import { EtcdBackup } from './jobs/backup';
 import { EtcdBackupOptions } from './jobs/backup-options';
+import { prepareRestore, renderRestoreSteps } from './restore/restore-steps';
+import { EtcdSnapshotSource } from './restore/snapshot-source';
 import { EtcdVersion } from './version';
 import { addWarning } from './warnings';
 
@@ -170,6 +172,14 @@ export interface EtcdClusterProps {
    * @default - nobody
    */
   readonly monitoring?: EtcdNetworkPeer[];
+
+  /**
+   * Start from a snapshot an `EtcdBackup` wrote, instead of empty. Each member restores it once, while
+   * the cluster has never formed with it, and starts from its data ever after (see the README's
+   * restore runbook). The cluster should have a new name: the old cluster's volumes stay untouched.
+   * @default - the cluster starts empty
+   */
+  readonly restoreFrom?: EtcdSnapshotSource;
 }
 
 const DATA_MOUNT_PATH = '/var/lib/etcd';
@@ -179,6 +189,7 @@ const DATA_VOLUME = 'data';
 /** The distroless convention for an unprivileged user; etcd needs no passwd entry. */
 const RUN_AS_ID = 65532;
 const POD_NAME_REF = '$(POD_NAME)';
+const POD_NAME_ENV: k8s.EnvVar = { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } };
 const TLS_DIR = '/etc/etcd/tls';
 /** A replaced member must stay ready this long (caught up with the leader) before the rollout moves on. */
 const MIN_READY_SECONDS = 10;
@@ -331,6 +342,8 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
     this.statefulSet = this.renderStatefulSet(props, memberNamed(POD_NAME_REF), storageSize, secrets);
     this.podDisruptionBudget = this.renderPodDisruptionBudget();
     if (networkPolicy) {
+      // A member waiting to restore asks the others' client ports whether the cluster has formed.
+      if (props.restoreFrom) this.clients.push(EtcdNetworkPeer.pods({ labels: this.selectorLabels }));
       this.networkPolicy = renderNetworkPolicy(this, this.metadata(this.name), this.selectorLabels, () => this.clients, () => this.monitoring);
       addWarning(this, 'no clients are declared, so the NetworkPolicy admits nobody to the client port: pass clients or call allowClient()',
         () => this.clients.length === 0);
@@ -445,31 +458,45 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
     ] : [];
     const probes = renderProbes(this.version, { port: k8s.IntOrString.fromString('metrics') });
     const resources = props.resources ?? EtcdResources.minimal();
+    const dataMount: k8s.VolumeMount = { name: DATA_VOLUME, mountPath: DATA_MOUNT_PATH };
+    const containerSecurity: k8s.SecurityContext = {
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    };
+    const restore = props.restoreFrom && renderRestoreSteps(prepareRestore(this, props.restoreFrom, this._model,
+      { kind: 'EtcdCluster', reads: 'secrets', name: this.name, tokenGiven: props.initialClusterToken !== undefined }), {
+      member: templateMember,
+      image: this.image,
+      listenHost: '$(POD_IP)',
+      podEnv: [POD_NAME_ENV, { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+      mounts: [dataMount, ...secretMounts],
+      resources: resources._toKube(),
+      securityContext: containerSecurity,
+      quotaBytes: this._model.tuning.quotaBackendBytes ?? ETCD_DEFAULT_QUOTA_BYTES,
+    });
     const container: k8s.Container = {
       name: 'etcd',
       image: this.image,
       imagePullPolicy: 'IfNotPresent',
       command: ['/usr/local/bin/etcd'],
       args: renderEtcdFlags(this._model, templateMember),
-      env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, ...resources._goMemLimitEnv()],
+      env: [POD_NAME_ENV, ...resources._goMemLimitEnv()],
       ports: [
         { name: 'client', containerPort: CLIENT_PORT, protocol: 'TCP' },
         { name: 'peer', containerPort: PEER_PORT, protocol: 'TCP' },
         { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
       ],
-      volumeMounts: [{ name: DATA_VOLUME, mountPath: DATA_MOUNT_PATH }, ...secretMounts],
+      volumeMounts: [dataMount, ...secretMounts],
       livenessProbe: probes.liveness,
       readinessProbe: probes.readiness,
       startupProbe: probes.startup,
       resources: resources._toKube(),
-      securityContext: {
-        allowPrivilegeEscalation: false,
-        capabilities: { drop: ['ALL'] },
-        readOnlyRootFilesystem: true,
-        runAsNonRoot: true,
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
+      securityContext: containerSecurity,
     };
+    const volumes = [...secretVolumes, ...(restore?.volumes ?? [])];
 
     return new k8s.KubeStatefulSet(this, 'Resource', {
       metadata: this.metadata(this.name),
@@ -498,8 +525,9 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
               seccompProfile: { type: 'RuntimeDefault' },
             },
             ...renderScheduling(props, this.members, this.selectorLabels),
+            initContainers: restore?.initContainers,
             containers: [container],
-            volumes: secretVolumes.length > 0 ? secretVolumes : undefined,
+            volumes: volumes.length > 0 ? volumes : undefined,
           },
         },
         volumeClaimTemplates: [{

@@ -24,3 +24,5 @@ export { EtcdBackupDestination } from './jobs/backup-destination';
 export type { EtcdBackupVolumeOptions, EtcdBackupObjectStoreOptions } from './jobs/backup-destination';
 export { EtcdBackupEncryption } from './jobs/backup-encryption';
 export type { EtcdBackupRcloneCryptOptions } from './jobs/backup-encryption';
+export { EtcdSnapshotSource } from './restore/snapshot-source';
+export type { EtcdSnapshotRestoreOptions, EtcdSnapshotObjectStoreOptions, EtcdSnapshotVolumeOptions, EtcdSnapshotHostPathOptions } from './restore/snapshot-source';

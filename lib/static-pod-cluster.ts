@@ -12,11 +12,13 @@ import { ClusterModel, METRICS_PORT, MemberModel, TlsFiles, hostMember } from '.
 import { renderProbes } from './probes';
 import { EtcdResources } from './resources';
 import { apiServerFlags, clusterToken, validateAbsolutePath, warnAboutVersion } from './shared';
-import { EtcdTuning, resolveTuning } from './tuning';
+import { ETCD_DEFAULT_QUOTA_BYTES, EtcdTuning, resolveTuning } from './tuning';
 import { manifestLabel, validateDataDir, validateNodes } from './static-pod-validation';
 import { validateDnsLabel, validateDnsSubdomain } from './validate';
 import { EtcdBackup } from './jobs/backup';
 import { EtcdBackupOptions } from './jobs/backup-options';
+import { PreparedRestore, prepareRestore, renderRestoreSteps } from './restore/restore-steps';
+import { EtcdSnapshotSource } from './restore/snapshot-source';
 import { EtcdVersion } from './version';
 import { addWarning } from './warnings';
 
@@ -111,6 +113,14 @@ export interface EtcdStaticPodClusterProps {
    * @default - derived from the namespace and the construct id: stable when the construct moves in code
    */
   readonly initialClusterToken?: string;
+
+  /**
+   * Start from a snapshot instead of empty: each node's manifest restores it once into a new, empty
+   * `dataDir`, while the cluster has never formed with that member, and starts from its data ever after.
+   * Follow the README's runbook (stop the API servers first).
+   * @default - the cluster starts empty
+   */
+  readonly restoreFrom?: EtcdSnapshotSource;
 }
 
 /** Which cluster made each node's chart, for the message when two clusters claim a node. */
@@ -193,6 +203,9 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
     }
 
     const resources = props.resources ?? EtcdResources.custom({ cpuRequestMillis: 100, memoryRequest: Size.mebibytes(100) });
+    const restore = props.restoreFrom && prepareRestore(this, props.restoreFrom, this._model, {
+      kind: 'EtcdStaticPodCluster', reads: 'node', name: id.toLowerCase(), tokenGiven: props.initialClusterToken !== undefined, hostDataDir: dataDir,
+    });
     const app = App.of(this);
     checkObjectCollisions(this);
     this.nodes.forEach((node, i) => {
@@ -205,7 +218,7 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
       const chart = new Chart(app, label);
       NODE_CHART_OWNERS.set(chart, this.node.path);
       markNodeLocal(chart);
-      const pod = this.renderPod(chart, members[i], node, namespace, dataDir, priorityClassName, resources);
+      const pod = this.renderPod(chart, members[i], node, namespace, dataDir, priorityClassName, resources, restore);
       this.charts.set(node.name, chart);
       this.pods.set(node.name, pod);
     });
@@ -266,8 +279,21 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
   }
 
   private renderPod(chart: Chart, member: MemberModel, node: EtcdStaticPodNode, namespace: string, dataDir: string,
-    priorityClassName: string, resources: EtcdResources): k8s.KubePod {
+    priorityClassName: string, resources: EtcdResources, restore: PreparedRestore | undefined): k8s.KubePod {
     const goMemLimit = resources._goMemLimitEnv();
+    const mounts: k8s.VolumeMount[] = [
+      { name: 'etcd-data', mountPath: dataDir },
+      { name: 'etcd-certs', mountPath: this.pkiDir },
+    ];
+    const steps = restore && renderRestoreSteps(restore, {
+      member,
+      image: this.image,
+      listenHost: node.ip,
+      podEnv: [],
+      mounts,
+      resources: resources._toKube(),
+      quotaBytes: this._model.tuning.quotaBackendBytes ?? ETCD_DEFAULT_QUOTA_BYTES,
+    });
     const probes = renderProbes(this.version, {
       port: k8s.IntOrString.fromNumber(METRICS_PORT),
       host: isIPv6(node.ip) ? '::1' : '127.0.0.1',
@@ -283,6 +309,7 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
         hostNetwork: true,
         priorityClassName,
         securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+        initContainers: steps?.initContainers,
         containers: [{
           name: 'etcd',
           image: this.image,
@@ -293,14 +320,12 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
           livenessProbe: probes.liveness,
           readinessProbe: probes.readiness,
           startupProbe: probes.startup,
-          volumeMounts: [
-            { name: 'etcd-data', mountPath: dataDir },
-            { name: 'etcd-certs', mountPath: this.pkiDir },
-          ],
+          volumeMounts: mounts,
         }],
         volumes: [
           { name: 'etcd-certs', hostPath: { path: this.pkiDir, type: 'DirectoryOrCreate' } },
           { name: 'etcd-data', hostPath: { path: dataDir, type: 'DirectoryOrCreate' } },
+          ...(steps?.volumes ?? []),
         ],
       },
     });

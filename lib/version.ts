@@ -124,6 +124,32 @@ export class EtcdVersion {
     return this.minor >= 6;
   }
 
+  /**
+   * The offline snapshot tool: `etcdutl` from 3.5 (3.6 removed `etcdctl snapshot status|restore`);
+   * 3.4 has only `etcdctl`.
+   */
+  public get snapshotTool(): string {
+    return this.minor >= 5 ? 'etcdutl' : 'etcdctl';
+  }
+
+  /**
+   * Whether a restore can move the revision forward (`--bump-revision` with `--mark-compacted`):
+   * etcdctl 3.4.27+, etcdutl 3.5.10+, every 3.6 and 3.7 release.
+   */
+  public get restoreCanBumpRevision(): boolean {
+    if (this.minor === 4) return this.patch >= 27;
+    if (this.minor === 5) return this.patch >= 10;
+    return this.minor > 5;
+  }
+
+  /**
+   * Whether `etcdctl member list` can answer from the local member (`--consistency=s`, 3.6+). 3.5 always
+   * asks the leader, so it needs quorum; 3.4 always answers locally.
+   */
+  public get memberListTakesConsistency(): boolean {
+    return this.minor >= 6;
+  }
+
   /** Whether this library knows the minor line; newer lines are rendered with the newest known flags. */
   public get isKnownMinor(): boolean {
     return this.minor <= NEWEST_KNOWN_MINOR;

@@ -1,4 +1,5 @@
 import { EtcdVersion } from '../version';
+import { cryptPasswords } from './rclone';
 
 /**
  * The shell steps of a backup. Each runs in a named image under a named shell, and uses only what
@@ -30,8 +31,7 @@ export function prepareTools(): string {
  * 4. the sha256 of the whole file, recorded for the restore to check after decryption.
  */
 export function verifySnapshot(version: EtcdVersion, trialRestore: boolean): string {
-  // etcdutl from 3.5; 3.6 removed `etcdctl snapshot status|restore`; 3.4 has no etcdutl.
-  const tool = version.minor >= 5 ? 'etcdutl' : 'etcdctl';
+  const tool = version.snapshotTool;
   const trial = trialRestore ? `
 ${tool} snapshot restore "$snap" --data-dir=${SCRATCH_DIR}/trial --name=trial \\
   --initial-cluster=trial=http://127.0.0.1:2380 --initial-advertise-peer-urls=http://127.0.0.1:2380 \\
@@ -72,8 +72,8 @@ export interface StoreTarget {
   readonly directory: string;
   /** rclone path the snapshot is written through: a crypt remote over `directory`, or `directory`. */
   readonly snapshotPath: string;
-  /** The crypt remote's name, whose password the script sets from the passphrase. */
-  readonly cryptRemote?: string;
+  /** The crypt remote's number (`sealed<n>`), whose password the script sets from the passphrase. */
+  readonly cryptIndex?: number;
 }
 
 /**
@@ -81,12 +81,7 @@ export interface StoreTarget {
  * snapshot without a record is never taken as good), and only then apply retention.
  */
 export function storeSnapshot(targets: StoreTarget[]): string {
-  const crypt = targets.filter((t) => t.cryptRemote !== undefined);
-  const passwords = crypt.length === 0 ? '' : `
-passphrase=$(printf '%s' "$BACKUP_PASSPHRASE")
-[ -n "$passphrase" ] || fail "the encryption passphrase is empty"
-obscured=$(printf '%s' "$passphrase" | rclone obscure -)
-${crypt.map((t) => `export RCLONE_CONFIG_${t.cryptRemote!.toUpperCase()}_PASSWORD="$obscured"`).join('\n')}`;
+  const passwords = cryptPasswords(targets.flatMap((t) => (t.cryptIndex === undefined ? [] : [t.cryptIndex])));
   return `set -eu
 fail() { echo "backup: FAILED: $*" >&2; exit 1; }
 cd ${OUT_DIR}

@@ -11,6 +11,7 @@ import { EtcdBackupProps } from './backup-options';
 import { SCRATCH_DIR, SNAPSHOT_FILE, StoreTarget, TOOLS_DIR, WORK_DIR, prepareTools, storeSnapshot, verifySnapshot } from './backup-scripts';
 import { renderCronJob } from './cron-job';
 import { DEFAULT_IMAGES, validatePinnedImage } from './images';
+import { cryptEnv, cryptRemoteName, passphraseEnv, rcloneBaseEnv } from './rclone';
 import { validateSchedule, validateTimeZone, wholeSeconds } from './schedule';
 
 const DEFAULT_KEEP_LAST = 7;
@@ -141,12 +142,10 @@ export class EtcdBackup extends Construct {
           { name: 'CLUSTER', value: access.clusterName },
           { name: 'KEEP_LAST', value: retention.keepLast === undefined ? '' : String(retention.keepLast) },
           { name: 'KEEP_WITHIN_SECONDS', value: retention.keepWithinSeconds === undefined ? '' : String(retention.keepWithinSeconds) },
-          // No rclone.conf: every remote is defined by environment variables.
-          { name: 'RCLONE_CONFIG', value: '/dev/null' },
-          { name: 'HOME', value: WORK_DIR },
-          ...(encrypted ? [{ name: 'BACKUP_PASSPHRASE', valueFrom: { secretKeyRef: { name: props.encryption._secretName!, key: props.encryption._key! } } }] : []),
+          ...rcloneBaseEnv(WORK_DIR),
+          ...passphraseEnv(props.encryption),
           ...destinations.flatMap((d) => d.env),
-          ...(encrypted ? destinations.flatMap((d, i) => cryptEnv(i + 1, d)) : []),
+          ...(encrypted ? destinations.flatMap((d, i) => cryptEnv(i + 1, d.remote)) : []),
         ],
         volumeMounts: [work, ...destinations.flatMap((d) => (d.mount ? [d.mount] : []))],
         resources,
@@ -173,28 +172,12 @@ function snapshotCommand(access: EtcdAccess, identity: ClientIdentity | undefine
   ];
 }
 
-function cryptRemoteName(index: number): string {
-  return `sealed${index}`;
-}
-
 function storeTargets(destinations: BoundDestination[], encrypted: boolean): StoreTarget[] {
   return destinations.map((d, i) => ({
     directory: d.remote,
     snapshotPath: encrypted ? `${cryptRemoteName(i + 1)}:` : d.remote,
-    cryptRemote: encrypted ? cryptRemoteName(i + 1) : undefined,
+    cryptIndex: encrypted ? i + 1 : undefined,
   }));
-}
-
-/** An rclone crypt remote over a destination: file names stay readable, contents are encrypted. */
-function cryptEnv(index: number, destination: BoundDestination): k8s.EnvVar[] {
-  const prefix = `RCLONE_CONFIG_${cryptRemoteName(index).toUpperCase()}_`;
-  return [
-    { name: `${prefix}TYPE`, value: 'crypt' },
-    { name: `${prefix}REMOTE`, value: destination.remote },
-    { name: `${prefix}FILENAME_ENCRYPTION`, value: 'off' },
-    { name: `${prefix}DIRECTORY_NAME_ENCRYPTION`, value: 'false' },
-    { name: `${prefix}SUFFIX`, value: '.rclone' },
-  ];
 }
 
 interface Retention {

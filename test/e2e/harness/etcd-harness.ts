@@ -6,6 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Manifest, only } from '../../support/synth';
 import { SecretFiles, issueCertificates, secretsInManifests } from './certificates';
+import { runInitContainers } from './member-init';
 import { MemberProcess, materializeVolumes, planPod } from './pod';
 
 /** A client identity for etcdctl: files on disk, or none at all. */
@@ -43,7 +44,10 @@ export interface MemberSpec {
 }
 
 const ALL_PIDS = new Set<number>();
-process.on('exit', () => ALL_PIDS.forEach((pid) => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }));
+process.on('exit', () => ALL_PIDS.forEach((pid) => {
+  try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  try { process.kill(-pid, 'SIGKILL'); } catch { /* not a group leader */ }
+}));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -81,6 +85,9 @@ export class EtcdHarness {
   public readonly clientIdentity: ClientIdentity;
   private readonly running = new Map<number, ChildProcess>();
   private readonly exited = new Map<number, string>();
+  private readonly initializing = new Map<number, { children: Set<ChildProcess>; done: Promise<void> }>();
+  /** PersistentVolumeClaims the pods mount besides their own (e.g. a snapshot source), by name. */
+  public readonly claims = new Map<string, string>();
   private plans: MemberProcess[];
 
   private constructor(private members: MemberSpec[], private readonly secrets: Map<string, SecretFiles>, hosts: string, clientFiles: SecretFiles | undefined) {
@@ -114,11 +121,54 @@ export class EtcdHarness {
     this.exited.delete(index);
   }
 
+  /**
+   * Start a member as the kubelet starts its pod: its init containers in order (chrooted into their
+   * images, in the background, since members' init containers may wait for each other), then etcd.
+   * An init container that fails leaves the member exited, with its output in the member's log.
+   */
   public start(index: number): void {
-    if (this.running.has(index)) throw new Error(`${this.podName(index)} is already running`);
+    if (this.running.has(index) || this.initializing.has(index)) throw new Error(`${this.podName(index)} is already running`);
     const m = this.member(index);
     fs.mkdirSync(path.dirname(m.logFile), { recursive: true });
     materializeVolumes(m);
+    const spec = this.members[index];
+    const pod = spec.workload.kind === 'Pod' ? spec.workload.spec : spec.workload.spec.template.spec;
+    if (!(pod.initContainers ?? []).length) {
+      this.spawnEtcd(index);
+      return;
+    }
+    this.exited.delete(index);
+    const children = new Set<ChildProcess>();
+    const init = runInitContainers(spec.workload, {
+      memberDir: path.join(this.workDir, spec.podName),
+      hostsFile: this.hostsFile,
+      secrets: this.secrets,
+      claims: this.claims,
+      nodeFiles: spec.nodeFiles,
+      fields: { 'metadata.name': spec.podName, 'metadata.namespace': spec.workload.metadata.namespace ?? 'default', 'status.podIP': spec.podIp },
+      nodeIp: pod.hostNetwork ? spec.podIp : undefined,
+      onChild: (child) => {
+        children.add(child);
+        ALL_PIDS.add(child.pid!);
+        child.on('exit', () => { ALL_PIDS.delete(child.pid!); children.delete(child); });
+      },
+    }).then((runs) => {
+      fs.appendFileSync(m.logFile, runs.map((r) => `--- init ${r.name} (exit ${r.exitCode})\n${r.output}`).join('\n'));
+      this.initializing.delete(index);
+      const failed = runs.find((r) => r.exitCode !== 0);
+      if (failed) this.exited.set(index, `init container ${failed.name} exited with ${failed.exitCode}`);
+      else this.spawnEtcd(index);
+    });
+    this.initializing.set(index, { children, done: init });
+  }
+
+  /** Wait until a member's init containers have finished (at once when it has none or they are done). */
+  public async initDone(index: number): Promise<void> {
+    await this.initializing.get(index)?.done;
+  }
+
+  private spawnEtcd(index: number): void {
+    const m = this.member(index);
     const log = fs.openSync(m.logFile, 'a');
     const inner = [
       'mount --bind "$HOSTS" /etc/hosts',
@@ -158,6 +208,11 @@ export class EtcdHarness {
 
   /** Stop one member by its pid: SIGTERM, then SIGKILL after `graceMs`. */
   public async stop(index: number, graceMs = 10000): Promise<void> {
+    const init = this.initializing.get(index);
+    if (init) {
+      init.children.forEach((c) => { try { process.kill(-c.pid!, 'SIGKILL'); } catch { /* gone */ } });
+      await init.done;
+    }
     const child = this.running.get(index);
     if (!child) return;
     const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -168,7 +223,7 @@ export class EtcdHarness {
   }
 
   public async stopAll(graceMs?: number): Promise<void> {
-    await Promise.all([...this.running.keys()].map((i) => this.stop(i, graceMs)));
+    await Promise.all([...new Set([...this.running.keys(), ...this.initializing.keys()])].map((i) => this.stop(i, graceMs)));
   }
 
   /** The environment a running member's etcd process really has (from /proc). */
@@ -177,6 +232,16 @@ export class EtcdHarness {
     if (!child) throw new Error(`${this.podName(index)} is not running`);
     const entries = fs.readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0').filter(Boolean);
     return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  }
+
+  /** Secrets that exist beside the manifests' own (e.g. a passphrase), by name. */
+  public addSecrets(secrets: Map<string, SecretFiles>): void {
+    for (const [name, files] of secrets) this.secrets.set(name, files);
+  }
+
+  /** The host directory that is a member's volume (its claim, or a hostPath on its node). */
+  public volumeDir(index: number, volume: string): string {
+    return path.join(this.workDir, this.podName(index), 'volumes', volume);
   }
 
   /** The Secrets the members' manifests provide (and cert-manager would issue), by name. */

@@ -1,4 +1,4 @@
-import { spawnSync } from 'child_process';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Manifest } from '../../support/synth';
@@ -103,15 +103,50 @@ function materializePodVolumes(specs: any[], ctx: JobPodContext, fsGroup: number
   return dirs;
 }
 
-interface RunContext extends JobPodContext {
+/** Where one container runs: the pod's user, volumes as host directories, and the node around it. */
+export interface ContainerContext {
+  readonly runDir: string;
+  readonly hostsFile: string;
+  readonly secrets: Map<string, SecretFiles>;
+  readonly nodeIp?: string;
   readonly uid: number;
   readonly gid: number;
   readonly fsGroup?: number;
   readonly hostNetwork: boolean;
+  readonly timeoutMs?: number;
+  /** Pod fields for `fieldRef`s (a member's name and IP). */
+  readonly fields?: { [fieldPath: string]: string };
 }
+
+interface RunContext extends JobPodContext, ContainerContext {}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function runContainer(container: any, volumes: Map<string, string>, ctx: RunContext): ContainerRun {
+  const { args, env } = containerInvocation(container, volumes, ctx);
+  const result = spawnSync('unshare', args, { env, encoding: 'utf8', timeout: ctx.timeoutMs ?? 120000 });
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? `\nharness: ${result.error.message}` : ''}`;
+  return { name: container.name, exitCode: result.status, output };
+}
+
+/** Start one container without waiting for it (members' init containers wait for each other). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function startContainer(container: any, volumes: Map<string, string>, ctx: ContainerContext): { child: ChildProcess; done: Promise<ContainerRun> } {
+  const { args, env } = containerInvocation(container, volumes, ctx);
+  // A process group of its own, so stopping the container stops what its shell started (as a cgroup would).
+  const child = spawn('unshare', args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let output = '';
+  child.stdout!.on('data', (d) => { output += d; });
+  child.stderr!.on('data', (d) => { output += d; });
+  const done = new Promise<ContainerRun>((resolve) => {
+    child.on('error', (e) => resolve({ name: container.name, exitCode: null, output: `${output}\nharness: ${e.message}` }));
+    child.on('close', (code, signal) => resolve({ name: container.name, exitCode: code, output: signal ? `${output}\nharness: killed by ${signal}` : output }));
+  });
+  return { child, done };
+}
+
+/** The `unshare` arguments and host environment that run a container as the kubelet would. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function containerInvocation(container: any, volumes: Map<string, string>, ctx: ContainerContext): { args: string[]; env: { [k: string]: string } } {
   const image = imageContents(container.image);
   const root = path.join(ctx.runDir, 'rootfs', container.name);
   fs.mkdirSync(root, { recursive: true });
@@ -141,7 +176,7 @@ function runContainer(container: any, volumes: Map<string, string>, ctx: RunCont
     binds.push([host, m.mountPath, m.readOnly === true]);
   }
 
-  const env = containerEnv(container, { secrets: ctx.secrets });
+  const env = containerEnv(container, { secrets: ctx.secrets, fields: ctx.fields });
   if (!env.has('PATH')) env.set('PATH', image.path);
   const toNode = (value: string) => (ctx.hostNetwork && ctx.nodeIp ? value.split('://127.0.0.1:').join(`://${ctx.nodeIp}:`) : value);
   const argv: string[] = [...(container.command ?? []), ...(container.args ?? [])].map((a: string) => toNode(expandKubernetesVars(a, env)));
@@ -164,13 +199,7 @@ function runContainer(container: any, volumes: Map<string, string>, ctx: RunCont
   const hostEnv: { [k: string]: string } = { PATH: process.env.PATH ?? '/usr/bin:/bin', ROOT: root, HOSTS: ctx.hostsFile };
   binds.forEach(([host], i) => { hostEnv[`BIND_${i}`] = host; });
   const chroot = [CHROOT, `--userspec=${ctx.uid}:${ctx.gid}`, ...(ctx.fsGroup !== undefined ? [`--groups=${ctx.fsGroup}`] : []), root];
-  const result = spawnSync('unshare', ['-m', 'sh', '-c', script, 'pod', ...[...env].map(([k, v]) => `${k}=${v}`), ...chroot, ...argv], {
-    env: hostEnv,
-    encoding: 'utf8',
-    timeout: ctx.timeoutMs ?? 120000,
-  });
-  const output = `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? `\nharness: ${result.error.message}` : ''}`;
-  return { name: container.name, exitCode: result.status, output };
+  return { args: ['-m', 'sh', '-c', script, 'pod', ...[...env].map(([k, v]) => `${k}=${v}`), ...chroot, ...argv], env: hostEnv };
 }
 
 const CHROOT = spawnSync('sh', ['-c', 'command -v chroot'], { encoding: 'utf8' }).stdout.trim() || '/usr/sbin/chroot';

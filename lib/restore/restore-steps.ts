@@ -1,0 +1,216 @@
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { MIB } from '../tuning';
+import { ClusterModel, MemberModel, PEER_PORT, initialClusterFor } from '../model';
+import { formatUrl } from '../url';
+import { addWarning } from '../warnings';
+import { TOOLS_DIR, WORK_DIR, prepareTools } from '../jobs/backup-scripts';
+import { cryptEnv, cryptRemoteName, passphraseEnv, rcloneBaseEnv } from '../jobs/rclone';
+import { FETCHED_DIR, fetchSnapshot, guardRestore, restoreSnapshot } from './restore-scripts';
+import { BoundSnapshotSource, DEFAULT_BUMP_REVISION, EtcdSnapshotSource } from './snapshot-source';
+
+/** A restore checked against its cluster, with its source bound and its revision bump settled: render it per member. */
+export interface PreparedRestore {
+  readonly source: EtcdSnapshotSource;
+  readonly bound: BoundSnapshotSource;
+  /** 0: none. */
+  readonly bump: number;
+  readonly model: ClusterModel;
+}
+
+/** Check a restore against the cluster kind (see `checkRestoreTarget`), bind its source, settle the bump. */
+export function prepareRestore(scope: Construct, source: EtcdSnapshotSource, model: ClusterModel, cluster: RestoreCluster): PreparedRestore {
+  checkRestoreTarget(source, cluster);
+  return { source, bound: source._bind(scope), bump: resolveBump(scope, model, source._options.bumpRevision), model };
+}
+
+/** What the restore steps need from the member they run in; each cluster kind fills it in from its model. */
+export interface RestoreTarget {
+  /** The member (a StatefulSet's template member names itself `$(POD_NAME)`). */
+  readonly member: MemberModel;
+  /** The cluster's etcd image: etcdctl and etcdutl of its release. */
+  readonly image: string;
+  /** The address the member's peer port has, to answer on while waiting (`$(POD_IP)` or the node IP). */
+  readonly listenHost: string;
+  /** Env the other values refer to (`POD_NAME`, `POD_IP`). */
+  readonly podEnv: k8s.EnvVar[];
+  /** The etcd container's mounts of its data and its certificates. */
+  readonly mounts: k8s.VolumeMount[];
+  readonly resources?: k8s.ResourceRequirements;
+  readonly securityContext?: k8s.SecurityContext;
+  /** The backend quota: the largest a snapshot gets. */
+  readonly quotaBytes: number;
+}
+
+/** Init containers and volumes that go into the member's pod, before etcd. */
+export interface RestoreSteps {
+  readonly initContainers: k8s.Container[];
+  readonly volumes: k8s.Volume[];
+}
+
+/**
+ * The restore as init containers of a member's pod: `tools` (busybox), `guard` (decides, once),
+ * `fetch` (rclone, for a bucket or claim) and `restore` (etcdutl). Every value comes from the member
+ * model, so the restored member's name, peer URL, `--initial-cluster` and token are exactly the flags
+ * etcd then starts with.
+ */
+export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarget): RestoreSteps {
+  const { model, bound, bump } = restore;
+  const { member } = target;
+  const options = restore.source._options;
+  const tools: k8s.VolumeMount = { name: 'restore-tools', mountPath: TOOLS_DIR };
+  const work: k8s.VolumeMount = { name: 'restore-work', mountPath: WORK_DIR };
+  const common = { resources: target.resources, securityContext: target.securityContext };
+  const selection: k8s.EnvVar[] = [
+    { name: 'CLUSTER', value: options.clusterName },
+    { name: 'SNAPSHOT', value: options.snapshot ?? '' },
+  ];
+  const shellEnv: k8s.EnvVar[] = [...target.podEnv, { name: 'PATH', value: `/usr/local/bin:${TOOLS_DIR}` }];
+  const tls = model.tls;
+
+  const guard: k8s.Container = {
+    name: 'restore-guard',
+    image: target.image,
+    command: [`${TOOLS_DIR}/sh`, '-c', guardRestore()],
+    env: [
+      ...shellEnv,
+      { name: 'NAME', value: member.name },
+      { name: 'TOKEN', value: model.initialClusterToken },
+      { name: 'DATA_DIR', value: model.dataDir },
+      { name: 'LISTEN', value: hostPort(target.listenHost) },
+      { name: 'PEERS', value: model.members.map((m) => `${m.name}|${m.peerUrl.replace(/^https:/, 'http:')}|${m.clientUrl}`).join(' ') },
+      { name: 'WAIT_SECONDS', value: String(options.memberWaitSeconds) },
+      { name: 'CONSISTENCY', value: model.version.memberListTakesConsistency ? '--consistency=s' : '' },
+      // The member's own certificate (serverAuth and clientAuth) identifies it to the others.
+      ...(tls ? [
+        { name: 'ETCDCTL_CACERT', value: tls.trustedCaFile },
+        { name: 'ETCDCTL_CERT', value: tls.certFile },
+        { name: 'ETCDCTL_KEY', value: tls.keyFile },
+      ] : []),
+    ],
+    volumeMounts: [tools, work, ...target.mounts],
+    ...common,
+  };
+
+  const fetch = bound.fetch;
+  const fetchStep: k8s.Container[] = fetch ? [{
+    name: 'restore-fetch',
+    image: fetch.image,
+    command: ['/bin/sh', '-c', fetchSnapshot(fetch.encryption.enabled)],
+    env: [
+      ...selection,
+      { name: 'SUFFIX', value: fetch.encryption.enabled ? '.rclone' : '' },
+      { name: 'SOURCE', value: fetch.remote },
+      { name: 'SOURCE_NAME', value: bound.name },
+      { name: 'SNAPSHOT_PATH', value: fetch.encryption.enabled ? `${cryptRemoteName(1)}:` : fetch.remote },
+      ...rcloneBaseEnv(WORK_DIR),
+      ...passphraseEnv(fetch.encryption),
+      ...fetch.env,
+      ...(fetch.encryption.enabled ? cryptEnv(1, fetch.remote) : []),
+    ],
+    volumeMounts: [work, ...(bound.mount ? [bound.mount] : [])],
+    ...common,
+  }] : [];
+
+  const restoreStep: k8s.Container = {
+    name: 'restore',
+    image: target.image,
+    command: [`${TOOLS_DIR}/sh`, '-c', restoreSnapshot(model.version.snapshotTool)],
+    env: [
+      ...shellEnv,
+      ...selection,
+      { name: 'SUFFIX', value: '' },
+      { name: 'SNAPSHOT_DIR', value: bound.hostDirectory ?? FETCHED_DIR },
+      { name: 'ETCD_VERSION', value: model.version.toString() },
+      { name: 'DATA_DIR', value: model.dataDir },
+      { name: 'NAME', value: member.name },
+      { name: 'INITIAL_CLUSTER', value: initialClusterFor(model.members, member) },
+      { name: 'TOKEN', value: model.initialClusterToken },
+      { name: 'PEER_URL', value: member.peerUrl },
+      { name: 'BUMP', value: bump === 0 ? '' : String(bump) },
+    ],
+    volumeMounts: [tools, work, ...target.mounts, ...(bound.hostDirectory && bound.mount ? [bound.mount] : [])],
+    ...common,
+  };
+
+  const workLimit = k8s.Quantity.fromString(`${Math.ceil((target.quotaBytes * 1.25) / MIB)}Mi`);
+  return {
+    initContainers: [
+      {
+        name: 'restore-tools',
+        image: options.busyboxImage,
+        command: ['/bin/busybox', 'sh', '-c', prepareTools()],
+        volumeMounts: [tools, work],
+        ...common,
+      },
+      guard,
+      ...fetchStep,
+      restoreStep,
+    ],
+    volumes: [
+      { name: 'restore-tools', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } },
+      { name: 'restore-work', emptyDir: { sizeLimit: workLimit } },
+      ...(bound.volume ? [bound.volume] : []),
+    ],
+  };
+}
+
+/** `host:port` for busybox httpd's `-p`, with brackets for IPv6. */
+function hostPort(host: string): string {
+  return formatUrl('http', host, PEER_PORT).replace(/^http:\/\//, '');
+}
+
+/** The revision bump the version can do: the default where it can (warning elsewhere), a given one or an error. */
+function resolveBump(scope: Construct, model: ClusterModel, given: number | undefined): number {
+  const version = model.version;
+  if (given === undefined) {
+    if (version.restoreCanBumpRevision) return DEFAULT_BUMP_REVISION;
+    addWarning(scope, `restoreFrom: etcd ${version} cannot bump the revision on restore (${version.snapshotTool} has --bump-revision from 3.4.27 and 3.5.10), so revisions go back to the snapshot's: restart every kube-apiserver and watcher after the restore, or use a newer patch release`);
+    return 0;
+  }
+  if (given > 0 && !version.restoreCanBumpRevision) {
+    throw new Error(`restoreFrom bumpRevision is ${given}, but etcd ${version}'s ${version.snapshotTool} cannot bump the revision (3.4.27+, 3.5.10+, 3.6+): use a newer patch release, or bumpRevision: 0`);
+  }
+  return given;
+}
+
+/** What a cluster kind tells the restore rules about itself. */
+export interface RestoreCluster {
+  /** `EtcdCluster` or `EtcdStaticPodCluster`. */
+  readonly kind: string;
+  /** Which sources it can read: Secrets and claims (a StatefulSet) or a node's files (static pods). */
+  readonly reads: 'secrets' | 'node';
+  /** Its name as its own snapshots would carry it. */
+  readonly name: string;
+  /** Whether `initialClusterToken` was given. */
+  readonly tokenGiven: boolean;
+  /** Static pods: the data directory on each node, which must be a new one. */
+  readonly hostDataDir?: string;
+}
+
+/** kubeadm's data directory: on a control-plane node it holds the old member's data. */
+const KUBEADM_DATA_DIR = '/var/lib/etcd';
+
+/**
+ * A restore starts a new logical cluster: by default beside the old one (another name, so other volumes),
+ * in place only when asked for, and then with a token of its own, so its cluster ID differs.
+ */
+function checkRestoreTarget(source: EtcdSnapshotSource, cluster: RestoreCluster): void {
+  if (source._needs !== cluster.reads) {
+    const hint = cluster.reads === 'node'
+      ? 'the kubelet runs static pods without the API server, so they read no Secrets or claims: copy the decrypted snapshot and its record to every node and use EtcdSnapshotSource.hostPath()'
+      : 'use EtcdSnapshotSource.objectStore() or volume(); hostPath() is for EtcdStaticPodCluster';
+    throw new Error(`restoreFrom ${source._factory} cannot be read by an ${cluster.kind}: ${hint}`);
+  }
+  const { clusterName, inPlace } = source._options;
+  const sameName = cluster.name === clusterName;
+  if (cluster.reads === 'secrets' && sameName && !inPlace) {
+    throw new Error(`restoreFrom reads snapshots of '${clusterName}', and this ${cluster.kind} is named '${clusterName}' too, so it would use the old cluster's volumes: restore into a cluster with a new name (the old volumes stay untouched), or set inPlace: true to restore into empty volumes only`);
+  }
+  if (cluster.hostDataDir === KUBEADM_DATA_DIR && !inPlace) {
+    throw new Error(`restoreFrom needs a new dataDir, such as '/var/lib/etcd-restored': dataDir is '${KUBEADM_DATA_DIR}', where the old member's data stays on every node, and a member starts from data it finds instead of restoring; or set inPlace: true when that directory is empty on every node`);
+  }
+  if (sameName && !cluster.tokenGiven) {
+    throw new Error(`restoreFrom reads snapshots of '${clusterName}', the name this ${cluster.kind}'s token is derived from, so it would get the old cluster's token and cluster ID: a restore starts a new logical cluster, so give initialClusterToken a new value (e.g. '${clusterName}-restored-1')`);
+  }
+}

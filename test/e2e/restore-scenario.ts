@@ -1,0 +1,39 @@
+import * as fs from 'fs';
+import { EtcdVersion } from '../../lib';
+import { DEFAULT_BUMP_REVISION } from '../../lib/restore/snapshot-source';
+import { EtcdHarness } from './harness/etcd-harness';
+
+/** The keys a restore test writes before the backup: more than etcd puts in one snapshot chunk or txn. */
+export const RESTORE_KEYS = 1000;
+
+/** Every `/e2e/backup/` key with its value, as the cluster serves them (linearizable). */
+export function readKeys(h: EtcdHarness, endpoints?: string[]): Map<string, string> {
+  const r = h.etcdctl(['get', '/e2e/backup/', '--prefix', '-w', 'json'], { endpoints, commandTimeout: '10s' });
+  if (r.status !== 0) throw new Error(`get failed: ${r.stderr}`);
+  const kvs: { key: string; value: string }[] = JSON.parse(r.stdout).kvs ?? [];
+  return new Map(kvs.map((kv) => [Buffer.from(kv.key, 'base64').toString(), Buffer.from(kv.value, 'base64').toString()]));
+}
+
+/** The keys `BackupWorld.writeKeys(count)` wrote. */
+export function expectedKeys(count = RESTORE_KEYS): Map<string, string> {
+  return new Map([...Array(count).keys()].map((i) => [`/e2e/backup/${i}`, `value-${i}`]));
+}
+
+/** The cluster ID and revision as a member reports them. */
+export function clusterStatus(h: EtcdHarness, index = 0): { clusterId: string; revision: number } {
+  const r = h.etcdctl(['endpoint', 'status', '-w', 'json'], { endpoints: [h.clientUrl(index)] });
+  if (r.status !== 0) throw new Error(`endpoint status failed: ${r.stderr}`);
+  // cluster_id is a uint64: read it as text, not as a (lossy) JSON number.
+  const clusterId = /"cluster_id":(\d+)/.exec(r.stdout)![1];
+  return { clusterId, revision: JSON.parse(r.stdout)[0].Status.header.revision };
+}
+
+/** The revision a restored cluster starts from: the snapshot's, moved forward where the version can. */
+export function restoredRevision(version: string, snapshotRevision: number): number {
+  return snapshotRevision + (EtcdVersion.of(version).restoreCanBumpRevision ? DEFAULT_BUMP_REVISION : 0);
+}
+
+/** Whether a member's data directory holds etcd data (its `member` directory). */
+export function hasMemberData(dataDir: string): boolean {
+  return fs.existsSync(`${dataDir}/member`);
+}

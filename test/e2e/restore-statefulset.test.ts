@@ -1,0 +1,157 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Chart, Testing } from 'cdk8s';
+import { EtcdBackupEncryption, EtcdCluster, EtcdSnapshotSource, EtcdVersion } from '../../lib';
+import { only, synth } from '../support/synth';
+import { BUCKET, BackupWorld, CLAIM, PASSPHRASE, PREFIX, RCLONE_VERSION, backupOptions } from './backup-scenario';
+import { SecretFiles } from './harness/certificates';
+import { describeEachLine, ipPrefix } from './harness/environment';
+import { EtcdHarness } from './harness/etcd-harness';
+import { S3Server } from './harness/s3-server';
+import { backupToolsProblem } from './harness/tools';
+import { RESTORE_KEYS, clusterStatus, expectedKeys, readKeys, restoredRevision } from './restore-scenario';
+
+const FORM_MS = 180000;
+
+describeEachLine('Restore of a 3-member EtcdCluster from its backup', (line) => {
+  const skip = backupToolsProblem(RCLONE_VERSION);
+  if (skip) {
+    if (process.env.CI === 'true') test('the backup tools are available', () => { throw new Error(skip); });
+    else test.skip(`backup tools missing: ${skip}`, () => undefined);
+    return;
+  }
+  const version = EtcdVersion.of(line.version);
+  let world: BackupWorld;
+  let original: EtcdHarness;
+  let s3: S3Server;
+  let stem: string;
+  let record: { revision: number; sha256: string; totalKeys: number };
+  let restored: EtcdHarness;
+  const harnesses: EtcdHarness[] = [];
+
+  /** Secrets in the restored cluster's namespace: the backup's passphrase (or another) and the S3 keys. */
+  const secrets = (passphrase: string) => new Map<string, SecretFiles>([
+    ['backup-key', { passphrase }],
+    ['s3-credentials', { AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey }],
+  ]);
+
+  /** A new cluster, exactly as synthesized, that restores from `source`; its members on `127.<line>.<subnet>.x`. */
+  const restoredCluster = (name: string, subnet: number, source: EtcdSnapshotSource, passphrase = PASSPHRASE): EtcdHarness => {
+    const chart = new Chart(Testing.app(), name, { namespace: 'etcd' });
+    const etcd = new EtcdCluster(chart, name, { version, restoreFrom: source });
+    const h = EtcdHarness.forStatefulSet(synth(chart), { ipPrefix: ipPrefix(line, subnet), clientSecretName: etcd.clientSecretName });
+    h.addSecrets(secrets(passphrase));
+    harnesses.push(h);
+    return h;
+  };
+  const fromBucket = () => EtcdSnapshotSource.objectStore({
+    clusterName: 'etcd',
+    endpoint: s3.endpoint,
+    bucket: BUCKET,
+    prefix: PREFIX,
+    credentialsSecretName: 's3-credentials',
+    encryption: EtcdBackupEncryption.rcloneCrypt({ secretName: 'backup-key' }),
+  });
+
+  beforeAll(async () => {
+    const prefix = ipPrefix(line, 13);
+    const chart = new Chart(Testing.app(), 'etcd', { namespace: 'etcd' });
+    const etcd = new EtcdCluster(chart, 'etcd', { version });
+    etcd.addBackup('backup', backupOptions(`http://${prefix}.250:7070`));
+    const manifests = synth(chart);
+    original = EtcdHarness.forStatefulSet(manifests, { ipPrefix: prefix, clientSecretName: etcd.clientSecretName });
+    harnesses.push(original);
+    s3 = await S3Server.start(`${original.workDir}/s3`, `${prefix}.250`);
+    world = new BackupWorld(line, original, s3, only(manifests, 'CronJob'), 'etcd');
+    await original.startAllAndWait(60000);
+    world.writeKeys(RESTORE_KEYS);
+    const run = world.run();
+    if (!run.succeeded) throw new Error(`the backup failed:\n${run.log}`);
+    stem = /backup: verified (\S+)\.db/.exec(run.log)![1];
+    record = JSON.parse(fs.readFileSync(path.join(world.claimDir, `${stem}.json`), 'utf8'));
+  }, 120000);
+
+  afterAll(async () => {
+    await s3?.stop();
+    await Promise.all(harnesses.map((h) => h.dispose()));
+  }, 60000);
+
+  test(`a new 3-member cluster restores the newest snapshot from the bucket: all ${RESTORE_KEYS} keys, a new cluster ID, the revision moved forward`, async () => {
+    restored = restoredCluster('etcd-restored', 14, fromBucket());
+    restored.startAll();
+    await restored.waitHealthy([0, 1, 2], FORM_MS);
+
+    expect(readKeys(restored)).toEqual(expectedKeys());
+    expect(clusterStatus(restored).clusterId).not.toBe(clusterStatus(original).clusterId);
+    // A write after the restore lands above the restored revision.
+    const before = clusterStatus(restored).revision;
+    expect(before).toBe(restoredRevision(line.version, record.revision));
+    for (let i = 0; i < restored.size; i++) {
+      const log = restored.log(i);
+      expect(log).toContain('every member is accounted for');
+      expect(log).toContain(`fetched ${stem} from s3://${BUCKET}/${PREFIX}/`);
+      expect(log).toContain(`restored ${stem} into /var/lib/etcd/data`);
+    }
+    if (version.restoreCanBumpRevision) {
+      // --mark-compacted: the old revisions cannot be read (or watched) any more.
+      const old = restored.etcdctl(['get', '/e2e/backup/0', `--rev=${record.revision}`]);
+      expect(old.status).not.toBe(0);
+      expect(old.stderr).toContain('compacted');
+    }
+    const members = restored.etcdctl(['member', 'list']).stdout.trim().split('\n').map((l) => l.split(', ')[2]).sort();
+    expect(members).toEqual(['etcd-restored-0', 'etcd-restored-1', 'etcd-restored-2']);
+  }, FORM_MS + 30000);
+
+  test('a member restarted with its data starts from it and never touches the snapshot', async () => {
+    await restored.stop(2);
+    restored.start(2);
+    await restored.waitHealthy([2], 60000);
+    expect(restored.log(2)).toContain("holds this member's data: starting from it; the snapshot is not used");
+    expect(readKeys(restored).size).toBe(RESTORE_KEYS);
+  }, 90000);
+
+  test('a member whose volume is wiped after the cluster formed refuses to restore, and the cluster keeps quorum and data', async () => {
+    await restored.stop(1);
+    const data = restored.volumeDir(1, 'data');
+    for (const entry of fs.readdirSync(data)) fs.rmSync(path.join(data, entry), { recursive: true });
+    restored.start(1);
+    await restored.initDone(1);
+    expect(restored.isRunning(1)).toBe(false);
+    expect(restored.log(1)).toMatch(/restore: REFUSED: etcd-restored-1 has no data, but the running cluster \(https:\/\/etcd-restored-[02]\.\S+\) lists it as started/);
+    expect(fs.readdirSync(data)).toEqual([]);
+    // The others keep quorum: a linearizable write and read, and every key.
+    const endpoints = [restored.clientUrl(0), restored.clientUrl(2)];
+    expect(restored.etcdctl(['put', '/e2e/after-wipe', 'ok'], { endpoints }).stdout.trim()).toBe('OK');
+    expect(restored.etcdctl(['get', '/e2e/after-wipe', '--print-value-only'], { endpoints }).stdout.trim()).toBe('ok');
+    expect(readKeys(restored, endpoints)).toEqual(expectedKeys());
+  }, 90000);
+
+  test('the wrong passphrase, or a snapshot whose sha256 differs from its record, is refused before any data directory is written', async () => {
+    // A copy of the backup volume whose record names another sha256.
+    const tampered = path.join(original.workDir, 'tampered-claim');
+    // cp -a: the same owner, group and mode as the volume the backup wrote (the pods' fsGroup).
+    expect(spawnSync('cp', ['-a', world.claimDir, tampered]).status).toBe(0);
+    const recordFile = path.join(tampered, `${stem}.json`);
+    fs.writeFileSync(recordFile, fs.readFileSync(recordFile, 'utf8').replace(record.sha256, 'ab'.repeat(32)));
+    const wrongKey = restoredCluster('etcd-wrong-key', 15, fromBucket(), 'not the passphrase');
+    const badSha = restoredCluster('etcd-bad-sha', 16, EtcdSnapshotSource.volume({
+      clusterName: 'etcd',
+      claimName: CLAIM,
+      encryption: EtcdBackupEncryption.rcloneCrypt({ secretName: 'backup-key' }),
+    }));
+    badSha.claims.set(CLAIM, tampered);
+    for (const h of [wrongKey, badSha]) h.startAll();
+    await Promise.all([wrongKey, badSha].flatMap((h) => [0, 1, 2].map((i) => h.initDone(i))));
+    for (let i = 0; i < 3; i++) {
+      expect(wrongKey.isRunning(i)).toBe(false);
+      expect(wrongKey.log(i)).toMatch(/--- init restore-fetch \(exit 1\)[\s\S]*(failed to authenticate decrypted block|bad password)/);
+      expect(wrongKey.log(i)).toContain(`could not read ${stem}.db.rclone from s3://${BUCKET}/${PREFIX}/`);
+      expect(fs.readdirSync(wrongKey.volumeDir(i, 'data'))).toEqual([]);
+      expect(badSha.isRunning(i)).toBe(false);
+      expect(badSha.log(i)).toContain(`restore: REFUSED: ${stem}.db has sha256 ${record.sha256}, but its record says ${'ab'.repeat(32)}`);
+      expect(fs.readdirSync(badSha.volumeDir(i, 'data'))).toEqual([]);
+    }
+  }, FORM_MS);
+});
+
