@@ -25,7 +25,7 @@ fail() { echo "restore: REFUSED: $*" >&2; exit 1; }`;
  * set, otherwise the newest `$CLUSTER-<time>` whose record and snapshot (`.db$SUFFIX`) are both listed.
  * A snapshot without its record was never finished by the backup, so it is never chosen.
  */
-const PICK = `pick() {
+export const PICK = `pick() {
   listing=$(cat)
   if [ -n "$SNAPSHOT" ]; then
     stems=$SNAPSHOT

@@ -1,5 +1,5 @@
 import { Testing } from 'cdk8s';
-import { EtcdKubeadmPki, EtcdKubeadmPkiOptions, EtcdStaticPodCluster, EtcdStaticPodNode, EtcdVersion } from '../../../lib';
+import { EtcdKubeadmPki, EtcdKubeadmPkiOptions, EtcdStaticPodCluster, EtcdStaticPodClusterProps, EtcdStaticPodNode, EtcdVersion } from '../../../lib';
 import { synth } from '../../support/synth';
 import { ClientFiles, EtcdHarness, MemberSpec, staticPodMember } from './etcd-harness';
 
@@ -13,9 +13,14 @@ export class StaticPodSetup {
   public readonly etcd: EtcdStaticPodCluster;
   public readonly pki: EtcdKubeadmPki;
 
-  public constructor(etcdVersion: string, public readonly nodes: EtcdStaticPodNode[], pkiOptions: EtcdKubeadmPkiOptions = {}) {
-    this.etcd = new EtcdStaticPodCluster(Testing.app(), 'etcd', { nodes, version: EtcdVersion.of(etcdVersion) });
-    this.pki = this.etcd.generatePki(pkiOptions);
+  /**
+   * @param props more of the cluster's props
+   * @param pki the nodes' PKI, when they already have one (a cluster that replaces another on the same nodes)
+   */
+  public constructor(etcdVersion: string, public readonly nodes: EtcdStaticPodNode[], pkiOptions: EtcdKubeadmPkiOptions = {},
+    props: Partial<EtcdStaticPodClusterProps> = {}, pki?: EtcdKubeadmPki) {
+    this.etcd = new EtcdStaticPodCluster(Testing.app(), 'etcd', { ...props, nodes, version: EtcdVersion.of(etcdVersion) });
+    this.pki = pki ?? this.etcd.generatePki(pkiOptions);
   }
 
   /** One node as the harness runs it: its own manifest, its own PKI files on "disk". */
