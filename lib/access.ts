@@ -6,7 +6,7 @@ import { CLIENT_PORT, ClusterModel } from './model';
 import { EtcdNetworkPeer } from './network-peer';
 import type { EtcdStaticPodCluster } from './static-pod-cluster';
 import { SECRET_FILE_MODE } from './shared';
-import { ETCD_DEFAULT_QUOTA_BYTES } from './tuning';
+import { effectiveQuotaBytes } from './tuning';
 import { formatUrl } from './url';
 import { validateDnsSubdomain } from './validate';
 
@@ -86,7 +86,7 @@ export function registerStatefulSetAccess(cluster: EtcdCluster, clusterDomain: s
     image: cluster.image,
     model: cluster._model,
     endpoints: cluster.clientEndpoints,
-    quotaBytes: cluster._model.tuning.quotaBackendBytes ?? ETCD_DEFAULT_QUOTA_BYTES,
+    quotaBytes: effectiveQuotaBytes(cluster._model.tuning),
     // The Service routes only to ready members, so the snapshot comes from a healthy one.
     snapshotEndpoint: formatUrl(cluster.tlsEnabled ? 'https' : 'http',
       `${cluster.clientServiceName}.${cluster.namespace}.svc.${clusterDomain}`, CLIENT_PORT),
@@ -132,7 +132,7 @@ export function registerStaticPodAccess(cluster: EtcdStaticPodCluster, namespace
     image: cluster.image,
     model: cluster._model,
     endpoints: cluster.clientEndpoints,
-    quotaBytes: cluster._model.tuning.quotaBackendBytes ?? ETCD_DEFAULT_QUOTA_BYTES,
+    quotaBytes: effectiveQuotaBytes(cluster._model.tuning),
     snapshotEndpoint: formatUrl('https', loopback, CLIENT_PORT),
     placement: {
       hostNetwork: true,

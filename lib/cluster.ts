@@ -14,7 +14,7 @@ import { EtcdResources } from './resources';
 import { EtcdPodAntiAffinity, renderScheduling } from './scheduling';
 import { SECRET_FILE_MODE, apiServerFlags, clusterToken, validateAbsolutePath, warnAboutVersion } from './shared';
 import { EtcdTls, TlsSecrets } from './tls';
-import { ETCD_DEFAULT_QUOTA_BYTES, EtcdTuning, bytesOf, resolveTuning } from './tuning';
+import { EtcdTuning, bytesOf, resolveTuning } from './tuning';
 import { EtcdUpdateStrategy } from './update-strategy';
 import { validateDnsLabel, validateDnsSubdomain, validateMemberCount, validateServiceName } from './validate';
 import { EtcdBackup } from './jobs/backup';
@@ -191,6 +191,14 @@ const RUN_AS_ID = 65532;
 const POD_NAME_REF = '$(POD_NAME)';
 const POD_NAME_ENV: k8s.EnvVar = { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } };
 const TLS_DIR = '/etc/etcd/tls';
+/** Pod Security "restricted", for etcd and the restore steps alike. */
+const CONTAINER_SECURITY: k8s.SecurityContext = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
 /** A replaced member must stay ready this long (caught up with the leader) before the rollout moves on. */
 const MIN_READY_SECONDS = 10;
 
@@ -459,13 +467,6 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
     const probes = renderProbes(this.version, { port: k8s.IntOrString.fromString('metrics') });
     const resources = props.resources ?? EtcdResources.minimal();
     const dataMount: k8s.VolumeMount = { name: DATA_VOLUME, mountPath: DATA_MOUNT_PATH };
-    const containerSecurity: k8s.SecurityContext = {
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ['ALL'] },
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      seccompProfile: { type: 'RuntimeDefault' },
-    };
     const restore = props.restoreFrom && renderRestoreSteps(prepareRestore(this, props.restoreFrom, this._model,
       { kind: 'EtcdCluster', reads: 'secrets', name: this.name, tokenGiven: props.initialClusterToken !== undefined }), {
       member: templateMember,
@@ -474,8 +475,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       podEnv: [POD_NAME_ENV, { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
       mounts: [dataMount, ...secretMounts],
       resources: resources._toKube(),
-      securityContext: containerSecurity,
-      quotaBytes: this._model.tuning.quotaBackendBytes ?? ETCD_DEFAULT_QUOTA_BYTES,
+      securityContext: CONTAINER_SECURITY,
     });
     const container: k8s.Container = {
       name: 'etcd',
@@ -494,7 +494,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       readinessProbe: probes.readiness,
       startupProbe: probes.startup,
       resources: resources._toKube(),
-      securityContext: containerSecurity,
+      securityContext: CONTAINER_SECURITY,
     };
     const volumes = [...secretVolumes, ...(restore?.volumes ?? [])];
 

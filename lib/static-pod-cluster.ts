@@ -12,7 +12,7 @@ import { ClusterModel, METRICS_PORT, MemberModel, TlsFiles, hostMember } from '.
 import { renderProbes } from './probes';
 import { EtcdResources } from './resources';
 import { apiServerFlags, clusterToken, validateAbsolutePath, warnAboutVersion } from './shared';
-import { ETCD_DEFAULT_QUOTA_BYTES, EtcdTuning, resolveTuning } from './tuning';
+import { EtcdTuning, resolveTuning } from './tuning';
 import { manifestLabel, validateDataDir, validateNodes } from './static-pod-validation';
 import { validateDnsLabel, validateDnsSubdomain } from './validate';
 import { EtcdBackup } from './jobs/backup';
@@ -292,7 +292,6 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
       podEnv: [],
       mounts,
       resources: resources._toKube(),
-      quotaBytes: this._model.tuning.quotaBackendBytes ?? ETCD_DEFAULT_QUOTA_BYTES,
     });
     const probes = renderProbes(this.version, {
       port: k8s.IntOrString.fromNumber(METRICS_PORT),

@@ -64,6 +64,11 @@ export const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
 /** etcd's own `--quota-backend-bytes` default. */
 export const ETCD_DEFAULT_QUOTA_BYTES = 2 * GIB;
+/** The backend quota members run with: `--quota-backend-bytes`, or etcd's default. The largest a database (and a snapshot) gets. */
+export function effectiveQuotaBytes(tuning: ResolvedTuning): number {
+  return tuning.quotaBackendBytes ?? ETCD_DEFAULT_QUOTA_BYTES;
+}
+
 /** etcd's suggested maximum for `--quota-backend-bytes`. */
 export const SUGGESTED_MAX_QUOTA_BYTES = 8 * GIB;
 /** Room kept on the volume for WAL segments (5 × 64 MiB) and snapshot files. */

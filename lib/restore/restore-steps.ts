@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { MIB } from '../tuning';
+import { MIB, effectiveQuotaBytes } from '../tuning';
 import { ClusterModel, MemberModel, PEER_PORT, initialClusterFor } from '../model';
 import { formatUrl } from '../url';
 import { addWarning } from '../warnings';
@@ -38,8 +38,6 @@ export interface RestoreTarget {
   readonly mounts: k8s.VolumeMount[];
   readonly resources?: k8s.ResourceRequirements;
   readonly securityContext?: k8s.SecurityContext;
-  /** The backend quota: the largest a snapshot gets. */
-  readonly quotaBytes: number;
 }
 
 /** Init containers and volumes that go into the member's pod, before etcd. */
@@ -133,7 +131,7 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
     ...common,
   };
 
-  const workLimit = k8s.Quantity.fromString(`${Math.ceil((target.quotaBytes * 1.25) / MIB)}Mi`);
+  const workLimit = k8s.Quantity.fromString(`${Math.ceil((effectiveQuotaBytes(model.tuning) * 1.25) / MIB)}Mi`);
   return {
     initContainers: [
       {

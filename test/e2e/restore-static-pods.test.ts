@@ -68,11 +68,11 @@ describeEachLine('Restore of a 3-node EtcdStaticPodCluster, with the kubeadm PKI
     }, original.pki);
     restoredHarness = restored.harness();
     for (let i = 0; i < nodes.length; i++) {
-      // Copy the snapshot and its record to every node.
+      // Copy the snapshot and its record, as the README's block left them, to every node.
       const dir = restoredHarness.volumeDir(i, 'snapshot-source');
       fs.mkdirSync(dir, { recursive: true });
       fs.copyFileSync(snapshotFile, path.join(dir, `${stem}.db`));
-      fs.copyFileSync(path.join(world.claimDir, `${stem}.json`), path.join(dir, `${stem}.json`));
+      fs.copyFileSync(snapshotFile.replace(/\.db$/, '.json'), path.join(dir, `${stem}.json`));
     }
     restoredHarness.startAll();
     await restoredHarness.waitHealthy([0, 1, 2], 180000);
