@@ -38,12 +38,7 @@ export interface BackupTarget {
  */
 export function describeBackup(title: string, subnet: number, build: (line: EtcdLine, ipPrefix: string, s3Endpoint: string) => BackupTarget): void {
   describeEachLine(title, (line) => {
-    const skip = backupToolsProblem(RCLONE_VERSION);
-    if (skip) {
-      if (process.env.CI === 'true') test('the backup tools are available', () => { throw new Error(skip); });
-      else test.skip(`backup tools missing: ${skip}`, () => undefined);
-      return;
-    }
+    if (backupToolsMissing()) return;
     let world: BackupWorld;
     let target: BackupTarget | undefined;
     let s3: S3Server | undefined;
@@ -64,6 +59,18 @@ export function describeBackup(title: string, subnet: number, build: (line: Etcd
 
     backupTests(() => world);
   });
+}
+
+/**
+ * Whether rclone and the S3 server are missing: then one test says so (skipped, or failing with CI=true)
+ * and the caller declares no others.
+ */
+export function backupToolsMissing(): boolean {
+  const skip = backupToolsProblem(RCLONE_VERSION);
+  if (!skip) return false;
+  if (process.env.CI === 'true') test('the backup tools are available', () => { throw new Error(skip); });
+  else test.skip(`backup tools missing: ${skip}`, () => undefined);
+  return true;
 }
 
 /** The backup under test: a volume and a bucket, encrypted, keeping the newest 2 and everything from the last 2 days. */

@@ -4,23 +4,17 @@ import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { EtcdBackupEncryption, EtcdCluster, EtcdSnapshotSource, EtcdVersion } from '../../lib';
 import { only, synth } from '../support/synth';
-import { BUCKET, BackupWorld, CLAIM, PASSPHRASE, PREFIX, RCLONE_VERSION, backupOptions } from './backup-scenario';
+import { BUCKET, BackupWorld, CLAIM, PASSPHRASE, PREFIX, backupOptions, backupToolsMissing } from './backup-scenario';
 import { SecretFiles } from './harness/certificates';
 import { describeEachLine, ipPrefix } from './harness/environment';
 import { EtcdHarness } from './harness/etcd-harness';
 import { S3Server } from './harness/s3-server';
-import { backupToolsProblem } from './harness/tools';
 import { RESTORE_KEYS, clusterStatus, expectedKeys, readKeys, restoredRevision } from './restore-scenario';
 
 const FORM_MS = 180000;
 
 describeEachLine('Restore of a 3-member EtcdCluster from its backup', (line) => {
-  const skip = backupToolsProblem(RCLONE_VERSION);
-  if (skip) {
-    if (process.env.CI === 'true') test('the backup tools are available', () => { throw new Error(skip); });
-    else test.skip(`backup tools missing: ${skip}`, () => undefined);
-    return;
-  }
+  if (backupToolsMissing()) return;
   const version = EtcdVersion.of(line.version);
   let world: BackupWorld;
   let original: EtcdHarness;

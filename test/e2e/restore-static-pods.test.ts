@@ -3,24 +3,18 @@ import * as path from 'path';
 import { Chart } from 'cdk8s';
 import { EtcdSnapshotSource } from '../../lib';
 import { only, synth } from '../support/synth';
-import { BackupWorld, PASSPHRASE, RCLONE_VERSION, backupOptions, runReadmeDecryption, sha256 } from './backup-scenario';
+import { BackupWorld, PASSPHRASE, backupOptions, backupToolsMissing, runReadmeDecryption, sha256 } from './backup-scenario';
 import { describeEachLine, ipPrefix } from './harness/environment';
 import { EtcdHarness } from './harness/etcd-harness';
 import { S3Server } from './harness/s3-server';
 import { StaticPodSetup, loopbackNodes } from './harness/static-pods';
-import { backupToolsProblem } from './harness/tools';
 import { RESTORE_KEYS, clusterStatus, expectedKeys, readKeys, restoredRevision } from './restore-scenario';
 
 const SNAPSHOT_DIR = '/var/lib/etcd-snapshot';
 const RESTORED_DATA_DIR = '/var/lib/etcd-restored';
 
 describeEachLine('Restore of a 3-node EtcdStaticPodCluster, with the kubeadm PKI, on the same nodes', (line) => {
-  const skip = backupToolsProblem(RCLONE_VERSION);
-  if (skip) {
-    if (process.env.CI === 'true') test('the backup tools are available', () => { throw new Error(skip); });
-    else test.skip(`backup tools missing: ${skip}`, () => undefined);
-    return;
-  }
+  if (backupToolsMissing()) return;
   const nodes = loopbackNodes(3, ipPrefix(line, 17));
   let original: StaticPodSetup;
   let originalHarness: EtcdHarness;

@@ -71,16 +71,20 @@ export function runJobPod(cronJob: Manifest, ctx: JobPodContext): JobPodResult {
   };
 }
 
-/** Each pod volume as a host directory: emptyDirs fresh, claims as given, Secrets and hostPaths written. */
+/**
+ * Each pod volume as a host directory: emptyDirs fresh under `runDir`, claims as given, Secrets and hostPaths
+ * written. With `kept`, Secrets and hostPaths go to the directory it names (a member's, kept across restarts;
+ * a hostPath's files are written only when it is new).
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function materializePodVolumes(specs: any[], ctx: JobPodContext, fsGroup: number | undefined): Map<string, string> {
+export function materializePodVolumes(specs: any[], ctx: VolumeSources, fsGroup: number | undefined, kept?: (volume: string) => string): Map<string, string> {
   const dirs = new Map<string, string>();
   for (const v of specs) {
-    const dir = path.join(ctx.runDir, 'volumes', v.name);
+    const fresh = path.join(ctx.runDir, 'volumes', v.name);
     if (v.emptyDir) {
-      fs.mkdirSync(dir, { recursive: true });
-      fs.chmodSync(dir, 0o777);
-      dirs.set(v.name, dir);
+      fs.mkdirSync(fresh, { recursive: true });
+      fs.chmodSync(fresh, 0o777);
+      dirs.set(v.name, fresh);
     } else if (v.persistentVolumeClaim) {
       const claim = ctx.claims.get(v.persistentVolumeClaim.claimName);
       if (!claim) throw new Error(`harness: no volume for the claim ${v.persistentVolumeClaim.claimName}`);
@@ -88,19 +92,31 @@ function materializePodVolumes(specs: any[], ctx: JobPodContext, fsGroup: number
     } else if (v.secret) {
       const files = ctx.secrets.get(v.secret.secretName);
       if (!files) throw new Error(`harness: Secret ${v.secret.secretName} is mounted but nothing provides it`);
+      const dir = kept?.(v.name) ?? fresh;
       writeSecretFiles(dir, files, v.secret.defaultMode ?? 0o644, fsGroup);
       dirs.set(v.name, dir);
     } else if (v.hostPath) {
+      const dir = kept?.(v.name) ?? fresh;
       const files = nodeFilesUnder(ctx.nodeFiles, v.hostPath.path);
-      if (v.hostPath.type === 'Directory' && Object.keys(files).length === 0) throw new Error(`harness: hostPath ${v.hostPath.path} does not exist on the node`);
-      fs.mkdirSync(dir, { recursive: true });
-      writeNodeFiles(dir, files);
+      if (!kept || !fs.existsSync(dir)) {
+        if (v.hostPath.type === 'Directory' && Object.keys(files).length === 0) throw new Error(`harness: hostPath ${v.hostPath.path} does not exist on the node`);
+        fs.mkdirSync(dir, { recursive: true });
+        writeNodeFiles(dir, files);
+      }
       dirs.set(v.name, dir);
     } else {
       throw new Error(`harness: unsupported volume ${JSON.stringify(v)}`);
     }
   }
   return dirs;
+}
+
+/** What a pod's volumes are made from. */
+export interface VolumeSources {
+  readonly runDir: string;
+  readonly secrets: Map<string, SecretFiles>;
+  readonly claims: Map<string, string>;
+  readonly nodeFiles?: { [file: string]: string };
 }
 
 /** Where one container runs: the pod's user, volumes as host directories, and the node around it. */

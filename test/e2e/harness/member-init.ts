@@ -3,8 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Manifest } from '../../support/synth';
 import { SecretFiles } from './certificates';
-import { ContainerRun, startContainer } from './job-pod';
-import { nodeFilesUnder, writeNodeFiles, writeSecretFiles } from './pod';
+import { ContainerRun, materializePodVolumes, startContainer } from './job-pod';
 
 /** Where a member's init containers run, beside the member's own directories. */
 export interface MemberInitContext {
@@ -56,39 +55,11 @@ export async function runInitContainers(workload: Manifest, ctx: MemberInitConte
   return runs;
 }
 
+/** The pod's volumes; the member's claim, Secrets and hostPaths are the directories its etcd process uses. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function initVolumes(workload: Manifest, pod: any, ctx: MemberInitContext, runDir: string): Map<string, string> {
-  const dirs = new Map<string, string>();
-  const persistent = (name: string) => path.join(ctx.memberDir, 'volumes', name);
-  for (const claim of workload.spec.volumeClaimTemplates ?? []) dirs.set(claim.metadata.name, persistent(claim.metadata.name));
-  const fsGroup: number | undefined = pod.securityContext?.fsGroup;
-  for (const v of pod.volumes ?? []) {
-    if (v.emptyDir) {
-      const dir = path.join(runDir, 'volumes', v.name);
-      fs.mkdirSync(dir, { recursive: true });
-      fs.chmodSync(dir, 0o777);
-      dirs.set(v.name, dir);
-    } else if (v.persistentVolumeClaim) {
-      const claim = ctx.claims.get(v.persistentVolumeClaim.claimName);
-      if (!claim) throw new Error(`harness: no volume for the claim ${v.persistentVolumeClaim.claimName}`);
-      dirs.set(v.name, claim);
-    } else if (v.secret) {
-      const files = ctx.secrets.get(v.secret.secretName);
-      if (!files) throw new Error(`harness: Secret ${v.secret.secretName} is mounted but nothing provides it`);
-      writeSecretFiles(persistent(v.name), files, v.secret.defaultMode ?? 0o644, fsGroup);
-      dirs.set(v.name, persistent(v.name));
-    } else if (v.hostPath) {
-      const dir = persistent(v.name);
-      const files = nodeFilesUnder(ctx.nodeFiles, v.hostPath.path);
-      if (!fs.existsSync(dir)) {
-        if (v.hostPath.type === 'Directory' && Object.keys(files).length === 0) throw new Error(`harness: hostPath ${v.hostPath.path} does not exist on the node`);
-        fs.mkdirSync(dir, { recursive: true });
-        writeNodeFiles(dir, files);
-      }
-      dirs.set(v.name, dir);
-    } else {
-      throw new Error(`harness: unsupported volume ${JSON.stringify(v)}`);
-    }
-  }
+  const kept = (name: string) => path.join(ctx.memberDir, 'volumes', name);
+  const dirs = materializePodVolumes(pod.volumes ?? [], { ...ctx, runDir }, pod.securityContext?.fsGroup, kept);
+  for (const claim of workload.spec.volumeClaimTemplates ?? []) dirs.set(claim.metadata.name, kept(claim.metadata.name));
   return dirs;
 }
