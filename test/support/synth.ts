@@ -31,10 +31,16 @@ export function flagsOf(args: string[]): Map<string, string> {
   return flags;
 }
 
+/** The pod spec of a Pod, or of a StatefulSet's pod template. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function podSpecOf(workload: Manifest): any {
+  return workload.kind === 'Pod' ? workload.spec : workload.spec.template.spec;
+}
+
 /** The etcd container of a StatefulSet or Pod manifest. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function etcdContainer(workload: Manifest): any {
-  const spec = workload.kind === 'Pod' ? workload.spec : workload.spec.template.spec;
+  const spec = podSpecOf(workload);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const container = spec.containers.find((c: any) => c.name === 'etcd');
   if (!container) throw new Error(`no etcd container in ${workload.kind} ${workload.metadata.name}`);

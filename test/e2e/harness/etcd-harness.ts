@@ -4,7 +4,7 @@ import * as http from 'http';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { Manifest, only } from '../../support/synth';
+import { Manifest, only, podSpecOf } from '../../support/synth';
 import { SecretFiles, issueCertificates, secretsInManifests } from './certificates';
 import { runInitContainers } from './member-init';
 import { MemberProcess, materializeVolumes, planPod } from './pod';
@@ -132,7 +132,7 @@ export class EtcdHarness {
     fs.mkdirSync(path.dirname(m.logFile), { recursive: true });
     materializeVolumes(m);
     const spec = this.members[index];
-    const pod = spec.workload.kind === 'Pod' ? spec.workload.spec : spec.workload.spec.template.spec;
+    const pod = podSpecOf(spec.workload);
     if (!(pod.initContainers ?? []).length) {
       this.spawnEtcd(index);
       return;

@@ -1,7 +1,7 @@
 import { ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Manifest } from '../../support/synth';
+import { Manifest, podSpecOf } from '../../support/synth';
 import { SecretFiles } from './certificates';
 import { ContainerRun, materializePodVolumes, startContainer } from './job-pod';
 
@@ -29,7 +29,7 @@ export interface MemberInitContext {
  * new on every start. Resolves with every run up to the first that fails.
  */
 export async function runInitContainers(workload: Manifest, ctx: MemberInitContext): Promise<ContainerRun[]> {
-  const pod = workload.kind === 'Pod' ? workload.spec : workload.spec.template.spec;
+  const pod = podSpecOf(workload);
   const security = pod.securityContext ?? {};
   const runDir = fs.mkdtempSync(path.join(ctx.memberDir, 'init-'));
   fs.chmodSync(runDir, 0o755);

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Manifest, etcdContainer } from '../../support/synth';
+import { Manifest, etcdContainer, podSpecOf } from '../../support/synth';
 import { SecretFiles } from './certificates';
 import { EtcdBinaries, binariesForImage } from './etcd-lines';
 
@@ -74,7 +74,7 @@ export function expandKubernetesVars(value: string, env: Map<string, string>): s
  * Nothing else is changed: a wrong flag, path or name fails here as it would in a cluster.
  */
 export function planPod(workload: Manifest, ctx: PodContext): MemberProcess {
-  const podSpec = workload.kind === 'Pod' ? workload.spec : workload.spec.template.spec;
+  const podSpec = podSpecOf(workload);
   const container = etcdContainer(workload);
   const namespace = workload.metadata.namespace ?? 'default';
 
