@@ -91,6 +91,13 @@ function stem(cluster: string, secondsAgo: number): string {
   return `${cluster}-${new Date(Date.now() - secondsAgo * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
 }
 
+/** The fields of a snapshot's record the tests read. */
+export interface BackupRecord {
+  readonly revision: number;
+  readonly sha256: string;
+  readonly totalKeys: number;
+}
+
 /** Everything a backup run needs around it: members, the S3 server, the claim's directory, Secrets. */
 export class BackupWorld {
   public readonly claimDir: string;
@@ -168,6 +175,15 @@ export class BackupWorld {
       const r = this.h.etcdctl(['txn'], { input: `\n${puts.join('\n')}\n\n\n` });
       if (r.status !== 0 || !r.stdout.startsWith('SUCCESS')) throw new Error(`txn failed: ${r.stderr}${r.stdout}`);
     }
+  }
+
+  /** Write `keys` keys and run the backup; the snapshot it stored and its record (a failed run throws). */
+  public backUp(keys: number): { stem: string; record: BackupRecord } {
+    this.writeKeys(keys);
+    const run = this.run();
+    if (!run.succeeded) throw new Error(`the backup failed:\n${run.log}`);
+    const stem = /backup: verified (\S+)\.db/.exec(run.log)![1];
+    return { stem, record: JSON.parse(fs.readFileSync(path.join(this.claimDir, `${stem}.json`), 'utf8')) };
   }
 
   public run(afterContainer?: JobPodContext['afterContainer']): JobPodResult {

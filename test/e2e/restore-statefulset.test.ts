@@ -4,7 +4,7 @@ import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { EtcdBackupEncryption, EtcdCluster, EtcdSnapshotSource, EtcdVersion } from '../../lib';
 import { only, synth } from '../support/synth';
-import { BUCKET, BackupWorld, CLAIM, PASSPHRASE, PREFIX, backupOptions, backupToolsMissing } from './backup-scenario';
+import { BUCKET, BackupRecord, BackupWorld, CLAIM, PASSPHRASE, PREFIX, backupOptions, backupToolsMissing } from './backup-scenario';
 import { SecretFiles } from './harness/certificates';
 import { describeEachLine, ipPrefix } from './harness/environment';
 import { EtcdHarness } from './harness/etcd-harness';
@@ -20,7 +20,7 @@ describeEachLine('Restore of a 3-member EtcdCluster from its backup', (line) => 
   let original: EtcdHarness;
   let s3: S3Server;
   let stem: string;
-  let record: { revision: number; sha256: string; totalKeys: number };
+  let record: BackupRecord;
   let restored: EtcdHarness;
   const harnesses: EtcdHarness[] = [];
 
@@ -59,11 +59,7 @@ describeEachLine('Restore of a 3-member EtcdCluster from its backup', (line) => 
     s3 = await S3Server.start(`${original.workDir}/s3`, `${prefix}.250`);
     world = new BackupWorld(line, original, s3, only(manifests, 'CronJob'), 'etcd');
     await original.startAllAndWait(60000);
-    world.writeKeys(RESTORE_KEYS);
-    const run = world.run();
-    if (!run.succeeded) throw new Error(`the backup failed:\n${run.log}`);
-    stem = /backup: verified (\S+)\.db/.exec(run.log)![1];
-    record = JSON.parse(fs.readFileSync(path.join(world.claimDir, `${stem}.json`), 'utf8'));
+    ({ stem, record } = world.backUp(RESTORE_KEYS));
   }, 120000);
 
   afterAll(async () => {

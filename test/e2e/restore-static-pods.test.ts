@@ -3,7 +3,7 @@ import * as path from 'path';
 import { Chart } from 'cdk8s';
 import { EtcdSnapshotSource } from '../../lib';
 import { only, synth } from '../support/synth';
-import { BackupWorld, PASSPHRASE, backupOptions, backupToolsMissing, runReadmeDecryption, sha256 } from './backup-scenario';
+import { BackupRecord, BackupWorld, PASSPHRASE, backupOptions, backupToolsMissing, runReadmeDecryption, sha256 } from './backup-scenario';
 import { describeEachLine, ipPrefix } from './harness/environment';
 import { EtcdHarness } from './harness/etcd-harness';
 import { S3Server } from './harness/s3-server';
@@ -22,7 +22,7 @@ describeEachLine('Restore of a 3-node EtcdStaticPodCluster, with the kubeadm PKI
   let s3: S3Server;
   let world: BackupWorld;
   let stem: string;
-  let record: { revision: number; sha256: string };
+  let record: BackupRecord;
   let snapshotFile: string;
 
   beforeAll(async () => {
@@ -33,11 +33,7 @@ describeEachLine('Restore of a 3-node EtcdStaticPodCluster, with the kubeadm PKI
     world = new BackupWorld(line, originalHarness, s3, only(synth(Chart.of(backup)), 'CronJob'), 'etcd',
       { ip: nodes[0].ip, files: original.pki.filesFor(nodes[0].name) });
     await originalHarness.startAllAndWait(60000);
-    world.writeKeys(RESTORE_KEYS);
-    const run = world.run();
-    if (!run.succeeded) throw new Error(`the backup failed:\n${run.log}`);
-    stem = /backup: verified (\S+)\.db/.exec(run.log)![1];
-    record = JSON.parse(fs.readFileSync(path.join(world.claimDir, `${stem}.json`), 'utf8'));
+    ({ stem, record } = world.backUp(RESTORE_KEYS));
     // The runbook's first step, on one machine: decrypt the newest snapshot with the README's block.
     const decrypted = runReadmeDecryption(world, stem, PASSPHRASE.trim());
     if (decrypted.status !== 0) throw new Error(decrypted.output);
