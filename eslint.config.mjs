@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/*.js', '**/*.d.ts', 'node_modules/**', 'dist/**', 'dist-pkg/**'] },
+  { ignores: ['**/*.js', '**/*.d.ts', 'node_modules/**', 'dist/**', 'dist-pkg/**', 'examples/java/target/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -10,6 +10,16 @@ export default tseslint.config(
       'prefer-const': 'error',
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['lib/**/*.ts'],
+    rules: {
+      // Python, Java and Go users would read `Error: <message>` (lib/errors.ts).
+      'no-restricted-syntax': ['error', {
+        selector: "ThrowStatement > NewExpression[callee.name='Error']",
+        message: 'throw EtcdConfigError (lib/errors.ts), whose string form is its message in every jsii language',
+      }],
     },
   },
 );

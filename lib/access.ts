@@ -2,6 +2,7 @@ import { App, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import type { EtcdCluster } from './cluster';
+import { EtcdConfigError } from './errors';
 import { CLIENT_PORT, ClusterModel } from './model';
 import { EtcdNetworkPeer } from './network-peer';
 import type { EtcdStaticPodCluster } from './static-pod-cluster';
@@ -70,7 +71,7 @@ const ACCESS = new WeakMap<IConstruct, EtcdAccess>();
 export function accessOf(cluster: IConstruct): EtcdAccess {
   const access = ACCESS.get(cluster);
   if (!access) {
-    throw new Error(`cluster must be an EtcdCluster or EtcdStaticPodCluster (got '${cluster?.node?.path ?? cluster}')`);
+    throw new EtcdConfigError(`cluster must be an EtcdCluster or EtcdStaticPodCluster (got '${cluster?.node?.path ?? cluster}')`);
   }
   return access;
 }
@@ -94,13 +95,13 @@ export function registerStatefulSetAccess(cluster: EtcdCluster, clusterDomain: s
     clientIdentity: (secretName?: string) => {
       if (!cluster.tlsEnabled) {
         if (secretName !== undefined) {
-          throw new Error(`clientSecretName '${secretName}' is a client certificate, but the cluster's tls is disabled: members accept plain http only; drop clientSecretName or enable tls`);
+          throw new EtcdConfigError(`clientSecretName '${secretName}' is a client certificate, but the cluster's tls is disabled: members accept plain http only; drop clientSecretName or enable tls`);
         }
         return undefined;
       }
       const name = secretName ?? clientSecretName;
       if (name === undefined) {
-        throw new Error('the job needs a client certificate, but the cluster has none: EtcdTls.fromSecrets() was given no clientSecretName; give it one, or pass clientSecretName to the job');
+        throw new EtcdConfigError('the job needs a client certificate, but the cluster has none: EtcdTls.fromSecrets() was given no clientSecretName; give it one, or pass clientSecretName to the job');
       }
       validateDnsSubdomain('clientSecretName', name);
       return {
@@ -150,7 +151,7 @@ export function registerStaticPodAccess(cluster: EtcdStaticPodCluster, namespace
     },
     clientIdentity: (secretName?: string) => {
       if (secretName !== undefined) {
-        throw new Error(`clientSecretName '${secretName}' applies to EtcdCluster: static-pod jobs use kubeadm's healthcheck-client certificate from pkiDir (${cluster.pkiDir})`);
+        throw new EtcdConfigError(`clientSecretName '${secretName}' applies to EtcdCluster: static-pod jobs use kubeadm's healthcheck-client certificate from pkiDir (${cluster.pkiDir})`);
       }
       return {
         caFile: `${cluster.pkiDir}/ca.crt`,

@@ -1,4 +1,5 @@
 import { Duration } from 'cdk8s';
+import { EtcdConfigError } from './errors';
 import { goDuration } from './shared';
 import { validateInteger } from './validate';
 
@@ -13,7 +14,7 @@ export class AutoCompaction {
   public static periodic(retention: Duration): AutoCompaction {
     const seconds = retention.toSeconds({ integral: false });
     if (!(seconds >= 1) || !Number.isInteger(seconds)) {
-      throw new Error(`autoCompaction retention must be a whole number of seconds, at least 1s (got ${retention.toHumanString()})`);
+      throw new EtcdConfigError(`autoCompaction retention must be a whole number of seconds, at least 1s (got ${retention.toHumanString()})`);
     }
     return new AutoCompaction('periodic', goDuration(seconds));
   }

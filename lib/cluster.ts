@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { accessOf, registerStatefulSetAccess } from './access';
 import { checkObjectCollisions } from './app-checks';
 import { IEtcdCluster } from './cluster-interface';
+import { EtcdConfigError } from './errors';
 import { renderEtcdFlags } from './flags';
 import { resolveImage } from './image';
 import { CLIENT_PORT, ClusterModel, METRICS_PORT, MemberModel, PEER_PORT, TlsFiles, dnsMember } from './model';
@@ -263,7 +264,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
     super(scope, id);
     const chart = this.node.scopes.find((s): s is Chart => Chart.isChart(s));
     if (!chart) {
-      throw new Error(`EtcdCluster '${id}' must be created inside a Chart, not directly under the App: its objects are written by a chart, e.g. new EtcdCluster(new Chart(app, 'etcd', { namespace: 'etcd' }), '${id}')`);
+      throw new EtcdConfigError(`EtcdCluster '${id}' must be created inside a Chart, not directly under the App: its objects are written by a chart, e.g. new EtcdCluster(new Chart(app, 'etcd', { namespace: 'etcd' }), '${id}')`);
     }
     checkObjectCollisions(this);
 
@@ -276,11 +277,11 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
     const clusterDomain = props.clusterDomain ?? 'cluster.local';
     validateDnsSubdomain('clusterDomain', clusterDomain);
     if (clusterDomain.split('.').includes('svc')) {
-      throw new Error(`clusterDomain must be the domain after '.svc.' in a Service name, such as 'cluster.local' (got '${clusterDomain}'): member names would end in '.svc.${clusterDomain}'`);
+      throw new EtcdConfigError(`clusterDomain must be the domain after '.svc.' in a Service name, such as 'cluster.local' (got '${clusterDomain}'): member names would end in '.svc.${clusterDomain}'`);
     }
     const networkPolicy = props.networkPolicy ?? true;
     if (!networkPolicy && (props.clients?.length || props.monitoring?.length)) {
-      throw new Error(`clients and monitoring need the NetworkPolicy, but networkPolicy is false (got ${[...(props.clients ?? []), ...(props.monitoring ?? [])].map((p) => p.description).join(', ')}): without it every source reaches etcd; remove them, or drop networkPolicy: false`);
+      throw new EtcdConfigError(`clients and monitoring need the NetworkPolicy, but networkPolicy is false (got ${[...(props.clients ?? []), ...(props.monitoring ?? [])].map((p) => p.description).join(', ')}): without it every source reaches etcd; remove them, or drop networkPolicy: false`);
     }
     this.version = props.version ?? EtcdVersion.DEFAULT;
     this.image = resolveImage(this, this.version, props.imageRepository, props.imageTag);
@@ -371,10 +372,10 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
    */
   public kubeApiServerFlags(certDir: string = '/etc/kubernetes/pki/etcd-client'): string[] {
     if (!this.tlsEnabled) {
-      throw new Error('kubeApiServerFlags needs a client certificate, but tls is disabled: use EtcdTls.certManager() or fromSecrets(), or pass only --etcd-servers');
+      throw new EtcdConfigError('kubeApiServerFlags needs a client certificate, but tls is disabled: use EtcdTls.certManager() or fromSecrets(), or pass only --etcd-servers');
     }
     if (this.clientSecretName === undefined) {
-      throw new Error('kubeApiServerFlags needs a client certificate, but EtcdTls.fromSecrets() was given no clientSecretName');
+      throw new EtcdConfigError('kubeApiServerFlags needs a client certificate, but EtcdTls.fromSecrets() was given no clientSecretName');
     }
     const dir = certDir.length > 1 ? certDir.replace(/\/+$/, '') : certDir;
     validateAbsolutePath('certDir', dir);
@@ -395,7 +396,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
 
   private requireNetworkPolicy(method: string, peer: EtcdNetworkPeer): void {
     if (!this.networkPolicy) {
-      throw new Error(`${method}(${peer.description}) needs the NetworkPolicy, but networkPolicy is false: without it every source already reaches etcd`);
+      throw new EtcdConfigError(`${method}(${peer.description}) needs the NetworkPolicy, but networkPolicy is false: without it every source already reaches etcd`);
     }
   }
 

@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { EtcdConfigError } from './errors';
 import { EtcdVersion } from './version';
 import { addWarning } from './warnings';
 
@@ -25,20 +26,20 @@ export const MUTABLE_TAGS = new Set(['latest', 'stable', 'main', 'master', 'edge
 export function resolveImage(scope: IConstruct, version: EtcdVersion, repository: string = DEFAULT_IMAGE_REPOSITORY,
   tag: string = `v${version}`): string {
   if (typeof repository !== 'string' || !REPOSITORY.test(repository)) {
-    throw new Error(`imageRepository must be an image repository without tag or digest, e.g. 'registry.example.com/etcd' (got '${repository}')`);
+    throw new EtcdConfigError(`imageRepository must be an image repository without tag or digest, e.g. 'registry.example.com/etcd' (got '${repository}')`);
   }
   if (typeof tag !== 'string' || !TAG.test(tag)) {
-    throw new Error(`imageTag must be a tag of up to 128 letters, digits, '_', '.' and '-', e.g. 'v${version}' (got '${tag}')`);
+    throw new EtcdConfigError(`imageTag must be a tag of up to 128 letters, digits, '_', '.' and '-', e.g. 'v${version}' (got '${tag}')`);
   }
   const named = VERSION_TAG.exec(tag);
   if (named) {
     const tagVersion = named.slice(1, 4).map(Number).join('.');
     if (tagVersion !== version.toString()) {
-      throw new Error(`imageTag '${tag}' runs etcd ${tagVersion}, but version is ${version}: flags and probes are rendered for version, and etcd refuses flags it does not know. `
+      throw new EtcdConfigError(`imageTag '${tag}' runs etcd ${tagVersion}, but version is ${version}: flags and probes are rendered for version, and etcd refuses flags it does not know. `
         + `Set version: EtcdVersion.of('${tagVersion}'), or use a tag of ${version}`);
     }
   } else if (MUTABLE_TAGS.has(tag.toLowerCase())) {
-    throw new Error(`imageTag '${tag}' is mutable: a node may pull an etcd release other than ${version}, whose flags the manifests are rendered for. Use a version tag such as 'v${version}'`);
+    throw new EtcdConfigError(`imageTag '${tag}' is mutable: a node may pull an etcd release other than ${version}, whose flags the manifests are rendered for. Use a version tag such as 'v${version}'`);
   } else {
     addWarning(scope, `imageTag '${tag}' does not name an etcd version, so it cannot be checked against version ${version}: make sure the image runs etcd ${version}`);
   }

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
+import { EtcdConfigError } from './errors';
 import { PemPair, createCa, issueLeaf, resolveSigning } from './pki';
 
 /** Options for kubeadm's etcd PKI. */
@@ -53,7 +54,7 @@ export class EtcdKubeadmPki {
   /** One node's files: absolute path on the node → PEM content. */
   public filesFor(nodeName: string): { [path: string]: string } {
     const files = this.files.get(nodeName);
-    if (!files) throw new Error(`nodeName must be one of ${this.nodeNames.join(', ')} (got '${nodeName}')`);
+    if (!files) throw new EtcdConfigError(`nodeName must be one of ${this.nodeNames.join(', ')} (got '${nodeName}')`);
     return Object.fromEntries(files);
   }
 
@@ -72,7 +73,7 @@ export class EtcdKubeadmPki {
     if (differing.length > 0) {
       const ca = differing.find((t) => t.file.endsWith('/ca.crt'));
       const keep = ca ? ` To sign with the existing CA, pass generatePki({ caCertificatePem, caPrivateKeyPem }) the contents of ${ca.target} and ${ca.target.replace(/\.crt$/, '.key')}.` : '';
-      throw new Error(`writeTo would replace ${differing.length} existing file(s) under ${directory}, such as ${differing[0].target}: it never overwrites certificates or keys. `
+      throw new EtcdConfigError(`writeTo would replace ${differing.length} existing file(s) under ${directory}, such as ${differing[0].target}: it never overwrites certificates or keys. `
         + `Write to a new directory, or remove the old files yourself if you mean to start a new PKI.${keep}`);
     }
     const written: string[] = [];

@@ -1,5 +1,6 @@
 import { isIP } from 'net';
 import { k8s } from 'cdk8s-plus-28';
+import { EtcdConfigError } from './errors';
 import { validateDnsLabel, validateLabels } from './validate';
 
 /** Which pods may connect, by labels, optionally in other namespaces. */
@@ -30,16 +31,16 @@ export class EtcdNetworkPeer {
   /** Pods with the given labels (in the etcd namespace unless told otherwise). */
   public static pods(options: EtcdPodPeerOptions): EtcdNetworkPeer {
     if (!options.labels || Object.keys(options.labels).length === 0) {
-      throw new Error('EtcdNetworkPeer.pods() labels must not be empty: an empty selector admits every pod; use EtcdNetworkPeer.namespace() or anywhere() to say that explicitly');
+      throw new EtcdConfigError('EtcdNetworkPeer.pods() labels must not be empty: an empty selector admits every pod; use EtcdNetworkPeer.namespace() or anywhere() to say that explicitly');
     }
     if (options.namespace !== undefined && options.namespaceLabels !== undefined) {
-      throw new Error(`EtcdNetworkPeer.pods() takes namespace or namespaceLabels, not both (got namespace '${options.namespace}')`);
+      throw new EtcdConfigError(`EtcdNetworkPeer.pods() takes namespace or namespaceLabels, not both (got namespace '${options.namespace}')`);
     }
     validateLabels('EtcdNetworkPeer.pods() labels', options.labels);
     if (options.namespace !== undefined) validateDnsLabel('EtcdNetworkPeer.pods() namespace', options.namespace);
     if (options.namespaceLabels !== undefined) {
       if (Object.keys(options.namespaceLabels).length === 0) {
-        throw new Error('EtcdNetworkPeer.pods() namespaceLabels must not be empty: an empty selector admits pods of every namespace; say so with anywhere() or leave namespaceLabels out for the etcd namespace');
+        throw new EtcdConfigError('EtcdNetworkPeer.pods() namespaceLabels must not be empty: an empty selector admits pods of every namespace; say so with anywhere() or leave namespaceLabels out for the etcd namespace');
       }
       validateLabels('EtcdNetworkPeer.pods() namespaceLabels', options.namespaceLabels);
     }
@@ -66,7 +67,7 @@ export class EtcdNetworkPeer {
     for (const e of exceptCidrs) {
       const inner = parseCidr('EtcdNetworkPeer.ipBlock() exceptCidrs', e);
       if (inner.family !== range.family || inner.prefix <= range.prefix || !inside(inner, range)) {
-        throw new Error(`EtcdNetworkPeer.ipBlock() exceptCidrs must be ranges strictly inside ${cidr} (got '${e}')`);
+        throw new EtcdConfigError(`EtcdNetworkPeer.ipBlock() exceptCidrs must be ranges strictly inside ${cidr} (got '${e}')`);
       }
     }
     return new EtcdNetworkPeer({ ipBlock: { cidr, except: exceptCidrs.length > 0 ? [...exceptCidrs] : undefined } }, `ipBlock ${cidr}`);
@@ -113,12 +114,12 @@ function parseCidr(property: string, cidr: string): Cidr {
   const width = family === 4 ? 32 : 128;
   const prefix = Number(prefixText);
   if (!family || extra !== undefined || !/^\d{1,3}$/.test(prefixText ?? '') || prefix > width || address.includes('%') || (family === 6 && address.includes('.'))) {
-    throw new Error(`${property} must be an IPv4 or IPv6 range such as '10.0.0.0/24' or 'fd00::/64' (got '${cidr}')`);
+    throw new EtcdConfigError(`${property} must be an IPv4 or IPv6 range such as '10.0.0.0/24' or 'fd00::/64' (got '${cidr}')`);
   }
   const bits = toBits(address, family as 4 | 6);
   const hostMask = (1n << BigInt(width - prefix)) - 1n;
   if ((bits & hostMask) !== 0n) {
-    throw new Error(`${property} must not set host bits after the prefix (got '${cidr}'): Kubernetes rejects it`);
+    throw new EtcdConfigError(`${property} must not set host bits after the prefix (got '${cidr}'): Kubernetes rejects it`);
   }
   return { family: family as 4 | 6, bits, prefix };
 }

@@ -1,6 +1,7 @@
 import { X509Certificate, createPrivateKey, generateKeyPairSync, randomBytes } from 'crypto';
 import { Duration } from 'cdk8s';
 import * as forge from 'node-forge';
+import { EtcdConfigError } from './errors';
 
 /** A PEM certificate with its PEM private key. */
 export interface PemPair {
@@ -63,10 +64,10 @@ export function resolveSigning(property: string, options: SigningOptions): { val
   const validity = options.validity ?? Duration.days(365);
   const validityDays = validity.toDays({ integral: false });
   if (!Number.isInteger(validityDays) || validityDays < 1) {
-    throw new Error(`${property}.validity must be a whole number of days, at least 1 (got ${validity.toHumanString()})`);
+    throw new EtcdConfigError(`${property}.validity must be a whole number of days, at least 1 (got ${validity.toHumanString()})`);
   }
   if ((options.caCertificatePem === undefined) !== (options.caPrivateKeyPem === undefined)) {
-    throw new Error(`${property}.caCertificatePem and ${property}.caPrivateKeyPem must be given together (got only one)`);
+    throw new EtcdConfigError(`${property}.caCertificatePem and ${property}.caPrivateKeyPem must be given together (got only one)`);
   }
   const ca = options.caCertificatePem !== undefined ? loadCa(property, options.caCertificatePem, options.caPrivateKeyPem!) : undefined;
   return { validityDays, ca };
@@ -97,18 +98,18 @@ export function loadCa(property: string, certPem: string, keyPem: string): PemPa
   try {
     cert = new X509Certificate(certPem);
   } catch (e) {
-    throw new Error(`${property}.caCertificatePem must be a PEM certificate (${(e as Error).message})`);
+    throw new EtcdConfigError(`${property}.caCertificatePem must be a PEM certificate (${(e as Error).message})`);
   }
   let key;
   try {
     key = createPrivateKey(keyPem);
   } catch (e) {
-    throw new Error(`${property}.caPrivateKeyPem must be an unencrypted PEM private key (${(e as Error).message})`);
+    throw new EtcdConfigError(`${property}.caPrivateKeyPem must be an unencrypted PEM private key (${(e as Error).message})`);
   }
-  if (!cert.ca) throw new Error(`${property}.caCertificatePem must be a CA certificate (basicConstraints CA:TRUE) (got subject '${cert.subject}')`);
-  if (!cert.checkPrivateKey(key)) throw new Error(`${property}.caPrivateKeyPem must be the private key of caCertificatePem (subject '${cert.subject}')`);
-  if (key.asymmetricKeyType !== 'rsa') throw new Error(`${property}.caPrivateKeyPem must be an RSA key (got ${key.asymmetricKeyType})`);
-  if (new Date(cert.validTo).getTime() <= Date.now()) throw new Error(`${property}.caCertificatePem has expired (valid to ${cert.validTo})`);
+  if (!cert.ca) throw new EtcdConfigError(`${property}.caCertificatePem must be a CA certificate (basicConstraints CA:TRUE) (got subject '${cert.subject}')`);
+  if (!cert.checkPrivateKey(key)) throw new EtcdConfigError(`${property}.caPrivateKeyPem must be the private key of caCertificatePem (subject '${cert.subject}')`);
+  if (key.asymmetricKeyType !== 'rsa') throw new EtcdConfigError(`${property}.caPrivateKeyPem must be an RSA key (got ${key.asymmetricKeyType})`);
+  if (new Date(cert.validTo).getTime() <= Date.now()) throw new EtcdConfigError(`${property}.caCertificatePem has expired (valid to ${cert.validTo})`);
   return { certPem, keyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString() };
 }
 

@@ -1,5 +1,6 @@
 import { Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
+import { EtcdConfigError } from './errors';
 import { MIB, bytesOf } from './tuning';
 import { validateInteger, validateNumber } from './validate';
 
@@ -86,14 +87,14 @@ export class EtcdResources {
     if (props.cpuLimitMillis !== undefined) {
       validateNumber('resources.cpuLimitMillis', props.cpuLimitMillis);
       if (!Number.isInteger(props.cpuLimitMillis) || props.cpuLimitMillis < props.cpuRequestMillis) {
-        throw new Error(`resources.cpuLimitMillis must be a whole number of millicores, at least resources.cpuRequestMillis (${props.cpuRequestMillis}) (got ${props.cpuLimitMillis}): Kubernetes rejects a limit below the request`);
+        throw new EtcdConfigError(`resources.cpuLimitMillis must be a whole number of millicores, at least resources.cpuRequestMillis (${props.cpuRequestMillis}) (got ${props.cpuLimitMillis}): Kubernetes rejects a limit below the request`);
       }
     }
     const requestBytes = memoryBytes('resources.memoryRequest', props.memoryRequest);
     if (props.memoryLimit !== undefined) {
       const limitBytes = memoryBytes('resources.memoryLimit', props.memoryLimit);
       if (limitBytes < requestBytes) {
-        throw new Error(`resources.memoryLimit must not be below resources.memoryRequest (${props.memoryRequest.asString()}) (got ${props.memoryLimit.asString()}): Kubernetes rejects a limit below the request`);
+        throw new EtcdConfigError(`resources.memoryLimit must not be below resources.memoryRequest (${props.memoryRequest.asString()}) (got ${props.memoryLimit.asString()}): Kubernetes rejects a limit below the request`);
       }
     }
   }
@@ -141,7 +142,7 @@ const MIN_MEMORY_BYTES = 64 * MIB;
 function memoryBytes(property: string, size: Size): number {
   const bytes = bytesOf(size);
   if (!Number.isInteger(bytes) || bytes < MIN_MEMORY_BYTES) {
-    throw new Error(`${property} must be a whole number of bytes, at least 64 MiB (got ${size.asString()}): an empty etcd member already uses about 30 MiB, and it grows with the data`);
+    throw new EtcdConfigError(`${property} must be a whole number of bytes, at least 64 MiB (got ${size.asString()}): an empty etcd member already uses about 30 MiB, and it grows with the data`);
   }
   return bytes;
 }

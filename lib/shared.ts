@@ -1,5 +1,6 @@
 import { createHash } from 'crypto';
 import { IConstruct } from 'constructs';
+import { EtcdConfigError } from './errors';
 import { EtcdVersion, KNOWN_LINES, NEWEST_KNOWN_LINE } from './version';
 import { addWarning } from './warnings';
 
@@ -16,7 +17,7 @@ const TOKEN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export function clusterToken(name: string, namespace: string, given?: string): string {
   if (given !== undefined) {
     if (typeof given !== 'string' || !TOKEN.test(given)) {
-      throw new Error(`initialClusterToken must be up to 128 letters, digits, '.', '_' and '-', starting with a letter or digit (got '${given}')`);
+      throw new EtcdConfigError(`initialClusterToken must be up to 128 letters, digits, '.', '_' and '-', starting with a letter or digit (got '${given}')`);
     }
     return given;
   }
@@ -55,6 +56,6 @@ export function goDuration(seconds: number): string {
 /** Throw unless `value` is a clean absolute path (no whitespace, `..`, `//` or trailing slash). */
 export function validateAbsolutePath(property: string, value: string): void {
   if (typeof value !== 'string' || !/^\/[^\s]*$/.test(value) || /(^|\/)\.\.?(\/|$)/.test(value) || value.includes('//') || (value.length > 1 && value.endsWith('/'))) {
-    throw new Error(`${property} must be an absolute path without spaces, '.', '..', '//' or a trailing '/' (got '${value}')`);
+    throw new EtcdConfigError(`${property} must be an absolute path without spaces, '.', '..', '//' or a trailing '/' (got '${value}')`);
   }
 }

@@ -5,6 +5,7 @@ import { Construct, IConstruct } from 'constructs';
 import { accessOf, registerStaticPodAccess } from './access';
 import { checkObjectCollisions, markNodeLocal } from './app-checks';
 import { IEtcdCluster } from './cluster-interface';
+import { EtcdConfigError } from './errors';
 import { renderEtcdFlags } from './flags';
 import { resolveImage } from './image';
 import { EtcdKubeadmPki, EtcdKubeadmPkiOptions, generateKubeadmPki } from './kubeadm-pki';
@@ -213,7 +214,7 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
       const taken = app.node.tryFindChild(label);
       if (taken) {
         const owner = NODE_CHART_OWNERS.get(taken) ?? taken.node.path;
-        throw new Error(`node '${node.name}' already has a manifest in this App (${label}.k8s.yaml, from '${owner}'): a control-plane node runs one etcd, so two EtcdStaticPodClusters cannot share a node name`);
+        throw new EtcdConfigError(`node '${node.name}' already has a manifest in this App (${label}.k8s.yaml, from '${owner}'): a control-plane node runs one etcd, so two EtcdStaticPodClusters cannot share a node name`);
       }
       const chart = new Chart(app, label);
       NODE_CHART_OWNERS.set(chart, this.node.path);
@@ -259,7 +260,7 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
    */
   public memberAddCommand(nodeName: string): string {
     const member = this._model.members.find((m) => m.name === nodeName);
-    if (!member) throw new Error(`memberAddCommand nodeName must be one of ${this.nodeNames.join(', ')} (got '${nodeName}')`);
+    if (!member) throw new EtcdConfigError(`memberAddCommand nodeName must be one of ${this.nodeNames.join(', ')} (got '${nodeName}')`);
     return `etcdctl member add ${member.name} --learner --peer-urls=${member.peerUrl}`;
   }
 
@@ -274,7 +275,7 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
 
   private lookup<T>(map: Map<string, T>, nodeName: string): T {
     const found = map.get(nodeName);
-    if (!found) throw new Error(`nodeName must be one of ${this.nodeNames.join(', ')} (got '${nodeName}')`);
+    if (!found) throw new EtcdConfigError(`nodeName must be one of ${this.nodeNames.join(', ')} (got '${nodeName}')`);
     return found;
   }
 

@@ -1,4 +1,5 @@
 import { BlockList, isIPv4, isIPv6 } from 'net';
+import { EtcdConfigError } from './errors';
 import { validateDnsSubdomain, validateMemberCount } from './validate';
 
 /** A control-plane node as `EtcdStaticPodCluster` takes it (see `EtcdStaticPodNode`). */
@@ -39,12 +40,12 @@ const SPECIAL_RANGES = ([
 /** Throw unless `ip` is a unicast address another node can dial: not unspecified, link-local or multicast (loopback warns). */
 function validateNodeIp(property: string, ip: string, nodeName: string, warn: (message: string) => void): void {
   if (typeof ip !== 'string' || ip.includes('%') || !(isIPv4(ip) || isIPv6(ip))) {
-    throw new Error(`${property} must be an IPv4 or IPv6 address without a zone (got '${ip}' for node '${nodeName}')`);
+    throw new EtcdConfigError(`${property} must be an IPv4 or IPv6 address without a zone (got '${ip}' for node '${nodeName}')`);
   }
   const family = isIPv4(ip) ? 'ipv4' : 'ipv6';
   const hit = SPECIAL_RANGES.find((r) => r.family === family && r.list.check(ip, family));
   if (hit?.refuse) {
-    throw new Error(`${property} must be an address other nodes can reach (got '${ip}' for node '${nodeName}'): it is in ${hit.cidr}, ${hit.why}`);
+    throw new EtcdConfigError(`${property} must be an address other nodes can reach (got '${ip}' for node '${nodeName}'): it is in ${hit.cidr}, ${hit.why}`);
   }
   if (hit) warn(`${property} '${ip}' of node '${nodeName}' is ${hit.why}`);
 }
@@ -56,17 +57,17 @@ function validateNodeIp(property: string, ip: string, nodeName: string, warn: (m
  */
 export function validateNodes<T extends NodeInput>(nodes: T[], warn: (message: string) => void): T[] {
   if (!Array.isArray(nodes) || nodes.length === 0) {
-    throw new Error('nodes must list 1, 3, 5 or 7 control-plane nodes (got none)');
+    throw new EtcdConfigError('nodes must list 1, 3, 5 or 7 control-plane nodes (got none)');
   }
   const joining = nodes.filter((n) => n.joinExisting);
   if (joining.length > 1) {
-    throw new Error(`nodes may have at most one node with joinExisting (got ${joining.map((n) => n.name).join(', ')}): etcd changes membership one member at a time`);
+    throw new EtcdConfigError(`nodes may have at most one node with joinExisting (got ${joining.map((n) => n.name).join(', ')}): etcd changes membership one member at a time`);
   }
   if (joining.length === 1 && nodes.length === 1) {
-    throw new Error(`nodes must include the running members that ${joining[0].name} joins (got only ${joining[0].name})`);
+    throw new EtcdConfigError(`nodes must include the running members that ${joining[0].name} joins (got only ${joining[0].name})`);
   }
   if (joining.length === 1 && nodes[nodes.length - 1] !== joining[0]) {
-    throw new Error(`nodes must list the joining node '${joining[0].name}' last, after the members of the running cluster it joins (got it before '${nodes[nodes.indexOf(joining[0]) + 1].name}'): it can only join once they exist`);
+    throw new EtcdConfigError(`nodes must list the joining node '${joining[0].name}' last, after the members of the running cluster it joins (got it before '${nodes[nodes.indexOf(joining[0]) + 1].name}'): it can only join once they exist`);
   }
   // Growing passes through an even size (3 -> 4 -> 5), one joining node at a time.
   const growing = joining.length === 1 && nodes.length % 2 === 0 && nodes.length <= 8;
@@ -76,15 +77,15 @@ export function validateNodes<T extends NodeInput>(nodes: T[], warn: (message: s
   const labels = new Map<string, string>();
   nodes.forEach((node, i) => {
     validateDnsSubdomain(`nodes[${i}].name`, node.name);
-    if (names.has(node.name)) throw new Error(`nodes[${i}].name must be unique (got '${node.name}' twice)`);
+    if (names.has(node.name)) throw new EtcdConfigError(`nodes[${i}].name must be unique (got '${node.name}' twice)`);
     names.add(node.name);
     const label = manifestLabel(node.name);
-    if (label.length > 63) throw new Error(`nodes[${i}].name '${node.name}' is too long: its manifest name '${label}' must be at most 63 characters`);
-    if (labels.has(label)) throw new Error(`nodes[${i}].name: '${labels.get(label)}' and '${node.name}' would share the manifest file ${label}.k8s.yaml`);
+    if (label.length > 63) throw new EtcdConfigError(`nodes[${i}].name '${node.name}' is too long: its manifest name '${label}' must be at most 63 characters`);
+    if (labels.has(label)) throw new EtcdConfigError(`nodes[${i}].name: '${labels.get(label)}' and '${node.name}' would share the manifest file ${label}.k8s.yaml`);
     labels.set(label, node.name);
     validateNodeIp(`nodes[${i}].ip`, node.ip, node.name, warn);
     const canonical = isIPv6(node.ip) ? new URL(`http://[${node.ip}]/`).hostname : node.ip;
-    if (ips.has(canonical)) throw new Error(`nodes[${i}].ip must be unique (got ${node.ip} for both '${ips.get(canonical)}' and '${node.name}')`);
+    if (ips.has(canonical)) throw new EtcdConfigError(`nodes[${i}].ip must be unique (got ${node.ip} for both '${ips.get(canonical)}' and '${node.name}')`);
     ips.set(canonical, node.name);
   });
   return nodes;
@@ -101,13 +102,13 @@ const within = (child: string, parent: string) => child === parent || child.star
 /** Throw unless the data dir is a directory of its own: not a system directory, and apart from every certificate directory. */
 export function validateDataDir(dataDir: string, certificateDirs: { [property: string]: string }): void {
   if (SYSTEM_DIRS.includes(dataDir)) {
-    throw new Error(`dataDir must be a directory of its own, such as '/var/lib/etcd' (got '${dataDir}'): it is a system directory, and etcd takes its data dir over (mode 0700)`);
+    throw new EtcdConfigError(`dataDir must be a directory of its own, such as '/var/lib/etcd' (got '${dataDir}'): it is a system directory, and etcd takes its data dir over (mode 0700)`);
   }
   const inside = NOT_INSIDE.find((dir) => within(dataDir, dir));
-  if (inside) throw new Error(`dataDir must not be inside ${inside} (got '${dataDir}')`);
+  if (inside) throw new EtcdConfigError(`dataDir must not be inside ${inside} (got '${dataDir}')`);
   for (const [property, dir] of Object.entries(certificateDirs)) {
     if (within(dataDir, dir) || within(dir, dataDir)) {
-      throw new Error(`dataDir and ${property} must be apart, neither inside the other (got dataDir '${dataDir}', ${property} '${dir}'): etcd's data directory holds only its data, and a restore or wipe of it must never touch certificates`);
+      throw new EtcdConfigError(`dataDir and ${property} must be apart, neither inside the other (got dataDir '${dataDir}', ${property} '${dir}'): etcd's data directory holds only its data, and a restore or wipe of it must never touch certificates`);
     }
   }
 }

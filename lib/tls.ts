@@ -1,5 +1,6 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
+import { EtcdConfigError } from './errors';
 import { PemPair, createCa, issueLeaf, resolveSigning } from './pki';
 import { goDuration } from './shared';
 import { validateDnsSubdomain } from './validate';
@@ -124,7 +125,7 @@ export class EtcdTls {
     if (options.issuer) {
       validateIssuer(options.issuer);
     } else if (!(caDuration.toSeconds({ integral: false }) > duration.toSeconds({ integral: false }))) {
-      throw new Error(`tls.caDuration must be longer than tls.duration (${duration.toHumanString()}): a certificate cannot outlive the CA that signed it (got ${caDuration.toHumanString()})`);
+      throw new EtcdConfigError(`tls.caDuration must be longer than tls.duration (${duration.toHumanString()}): a certificate cannot outlive the CA that signed it (got ${caDuration.toHumanString()})`);
     }
     return new EtcdTls(true, (scope, ctx) => issueWithCertManager(scope, ctx, options.issuer, duration, renewBefore, caDuration));
   }
@@ -174,10 +175,10 @@ function validateLifetime(durationName: string, renewName: string, duration: Dur
   const d = duration.toSeconds({ integral: false });
   const r = renewBefore.toSeconds({ integral: false });
   if (!(d >= 3600)) {
-    throw new Error(`${durationName} must be at least 1 hour, cert-manager's minimum (got ${duration.toHumanString()})`);
+    throw new EtcdConfigError(`${durationName} must be at least 1 hour, cert-manager's minimum (got ${duration.toHumanString()})`);
   }
   if (!(r >= 300) || r >= d) {
-    throw new Error(`${renewName} must be at least 5 minutes and shorter than ${durationName} (${duration.toHumanString()}), or certificates expire before they are renewed (got ${renewBefore.toHumanString()})`);
+    throw new EtcdConfigError(`${renewName} must be at least 5 minutes and shorter than ${durationName} (${duration.toHumanString()}), or certificates expire before they are renewed (got ${renewBefore.toHumanString()})`);
   }
 }
 
@@ -186,11 +187,11 @@ function validateIssuer(issuer: EtcdCertManagerIssuer): void {
   if (issuer.group === undefined || issuer.group === 'cert-manager.io') {
     const kind = issuer.kind ?? 'Issuer';
     if (kind !== 'Issuer' && kind !== 'ClusterIssuer') {
-      throw new Error(`tls.issuer.kind must be 'Issuer' or 'ClusterIssuer' for cert-manager.io issuers (got '${kind}')`);
+      throw new EtcdConfigError(`tls.issuer.kind must be 'Issuer' or 'ClusterIssuer' for cert-manager.io issuers (got '${kind}')`);
     }
   } else {
     validateDnsSubdomain('tls.issuer.group', issuer.group);
-    if (!issuer.kind) throw new Error(`tls.issuer.kind is required for the external issuer group '${issuer.group}'`);
+    if (!issuer.kind) throw new EtcdConfigError(`tls.issuer.kind is required for the external issuer group '${issuer.group}'`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { AutoCompaction } from './auto-compaction';
+import { EtcdConfigError } from './errors';
 import { validateInteger } from './validate';
 
 /**
@@ -102,10 +103,10 @@ export function resolveTuning(tuning: EtcdTuning, volumeBytes: number | undefine
   const heartbeatMillis = millisOf('tuning.heartbeatInterval', tuning.heartbeatInterval ?? Duration.millis(100));
   const electionMillis = millisOf('tuning.electionTimeout', tuning.electionTimeout ?? Duration.millis(1000));
   if (electionMillis < 5 * heartbeatMillis) {
-    throw new Error(`tuning.electionTimeout must be at least 5 × tuning.heartbeatInterval (${5 * heartbeatMillis}ms) (got ${electionMillis}ms): etcd refuses to start otherwise`);
+    throw new EtcdConfigError(`tuning.electionTimeout must be at least 5 × tuning.heartbeatInterval (${5 * heartbeatMillis}ms) (got ${electionMillis}ms): etcd refuses to start otherwise`);
   }
   if (electionMillis > MAX_ELECTION_MILLIS) {
-    throw new Error(`tuning.electionTimeout must be at most ${MAX_ELECTION_MILLIS}ms (got ${electionMillis}ms): etcd refuses to start otherwise`);
+    throw new EtcdConfigError(`tuning.electionTimeout must be at most ${MAX_ELECTION_MILLIS}ms (got ${electionMillis}ms): etcd refuses to start otherwise`);
   }
 
   const snapshotCount = tuning.snapshotCount ?? 10000;
@@ -126,7 +127,7 @@ function resolveQuota(quota: Size | undefined, volumeBytes: number | undefined, 
     if (volumeBytes === undefined) return undefined;
     const derived = quotaForVolume(volumeBytes);
     if (derived < 64 * MIB) {
-      throw new Error(`storageSize must be at least 640 MiB to hold the WAL reserve (${formatBytes(WAL_RESERVE_BYTES)}) and a useful database (got ${formatBytes(volumeBytes)})`);
+      throw new EtcdConfigError(`storageSize must be at least 640 MiB to hold the WAL reserve (${formatBytes(WAL_RESERVE_BYTES)}) and a useful database (got ${formatBytes(volumeBytes)})`);
     }
     if (derived < ETCD_DEFAULT_QUOTA_BYTES) {
       warn(`storageSize ${formatBytes(volumeBytes)} gives a backend quota of ${formatBytes(derived)}, below etcd's 2 GiB default: the cluster raises NOSPACE and stops taking writes that early. `
@@ -136,10 +137,10 @@ function resolveQuota(quota: Size | undefined, volumeBytes: number | undefined, 
   }
   const bytes = bytesOf(quota);
   if (!Number.isInteger(bytes) || bytes < MIB) {
-    throw new Error(`tuning.quotaBackendBytes must be a whole number of bytes, at least 1 MiB (got ${quota.asString()})`);
+    throw new EtcdConfigError(`tuning.quotaBackendBytes must be a whole number of bytes, at least 1 MiB (got ${quota.asString()})`);
   }
   if (volumeBytes !== undefined && bytes > volumeBytes) {
-    throw new Error(`tuning.quotaBackendBytes must fit the volume (storageSize ${formatBytes(volumeBytes)}) (got ${formatBytes(bytes)}): etcd would run out of disk before it raises the NOSPACE alarm`);
+    throw new EtcdConfigError(`tuning.quotaBackendBytes must fit the volume (storageSize ${formatBytes(volumeBytes)}) (got ${formatBytes(bytes)}): etcd would run out of disk before it raises the NOSPACE alarm`);
   }
   if (bytes > SUGGESTED_MAX_QUOTA_BYTES) {
     warn(`tuning.quotaBackendBytes is ${formatBytes(bytes)}, above etcd's suggested maximum of 8 GiB: expect slower restarts, snapshots and defragmentation`);
@@ -152,7 +153,7 @@ function resolveQuota(quota: Size | undefined, volumeBytes: number | undefined, 
 function millisOf(property: string, duration: Duration): number {
   const ms = duration.toMilliseconds({ integral: false });
   if (!Number.isInteger(ms) || ms < 1) {
-    throw new Error(`${property} must be a whole number of milliseconds, at least 1ms (got ${duration.toHumanString()})`);
+    throw new EtcdConfigError(`${property} must be a whole number of milliseconds, at least 1ms (got ${duration.toHumanString()})`);
   }
   return ms;
 }

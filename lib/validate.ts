@@ -1,3 +1,5 @@
+import { EtcdConfigError } from './errors';
+
 /** Member counts etcd supports well: odd, so every member adds failure tolerance. */
 export const ALLOWED_MEMBER_COUNTS = [1, 3, 5, 7];
 
@@ -25,28 +27,28 @@ export function validateMemberCount(property: string, value: number): void {
     const reason = Number.isInteger(value) && value > 1 && value % 2 === 0
       ? `an even count adds no failure tolerance (${value} members tolerate ${failureToleranceOf(value)} failure(s), like ${value - 1})`
       : 'etcd needs a majority (quorum) of members to make progress: 1 tolerates no failure, 3 tolerate 1, 5 tolerate 2, 7 tolerate 3, and more than 7 slow every write';
-    throw new Error(`${property} must be one of ${ALLOWED_MEMBER_COUNTS.join(', ')} (got ${value}): ${reason}`);
+    throw new EtcdConfigError(`${property} must be one of ${ALLOWED_MEMBER_COUNTS.join(', ')} (got ${value}): ${reason}`);
   }
 }
 
 /** Throw unless `value` is a DNS-1123 label (lowercase alphanumerics and '-', at most `maxLength`). */
 export function validateDnsLabel(property: string, value: string, maxLength = 63): void {
   if (typeof value !== 'string' || !DNS1123_LABEL.test(value) || value.length > maxLength) {
-    throw new Error(`${property} must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most ${maxLength} characters (got '${value}')`);
+    throw new EtcdConfigError(`${property} must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most ${maxLength} characters (got '${value}')`);
   }
 }
 
 /** Throw unless `value` is a DNS-1035 label (a DNS-1123 label that starts with a letter), as Service names must be. */
 export function validateServiceName(property: string, value: string, maxLength = 63): void {
   if (typeof value !== 'string' || !DNS1035_LABEL.test(value) || value.length > maxLength) {
-    throw new Error(`${property} must start with a lowercase letter and contain only lowercase letters, digits and '-', ending with a letter or digit, at most ${maxLength} characters, because it names Services (got '${value}')`);
+    throw new EtcdConfigError(`${property} must start with a lowercase letter and contain only lowercase letters, digits and '-', ending with a letter or digit, at most ${maxLength} characters, because it names Services (got '${value}')`);
   }
 }
 
 /** Throw unless `value` is a DNS-1123 subdomain, like a cluster domain. */
 export function validateDnsSubdomain(property: string, value: string): void {
   if (typeof value !== 'string' || !DNS1123_SUBDOMAIN.test(value) || value.length > 253) {
-    throw new Error(`${property} must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (got '${value}')`);
+    throw new EtcdConfigError(`${property} must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (got '${value}')`);
   }
 }
 
@@ -55,7 +57,7 @@ export function validateInteger(property: string, value: number, min: number, ma
   validateNumber(property, value);
   if (!Number.isInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`;
-    throw new Error(`${property} must be a whole number ${range} (got ${value})`);
+    throw new EtcdConfigError(`${property} must be a whole number ${range} (got ${value})`);
   }
 }
 
@@ -68,21 +70,21 @@ export function validateLabelKey(property: string, key: string): void {
   const name = slash >= 0 ? key.slice(slash + 1) : key;
   const prefixOk = prefix === undefined || (DNS1123_SUBDOMAIN.test(prefix) && prefix.length <= 253);
   if (typeof key !== 'string' || !prefixOk || !QUALIFIED_NAME.test(name) || name.length > 63) {
-    throw new Error(`${property} key must be a Kubernetes label key: an optional DNS-subdomain prefix and '/', then at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit (got '${key}')`);
+    throw new EtcdConfigError(`${property} key must be a Kubernetes label key: an optional DNS-subdomain prefix and '/', then at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit (got '${key}')`);
   }
 }
 
 /** Throw unless `value` is a Kubernetes label value: empty, or at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit. */
 export function validateLabelValue(property: string, value: string): void {
   if (typeof value !== 'string' || value.length > 63 || (value !== '' && !QUALIFIED_NAME.test(value))) {
-    throw new Error(`${property} value must be a Kubernetes label value: empty, or at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit (got '${value}')`);
+    throw new EtcdConfigError(`${property} value must be a Kubernetes label value: empty, or at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit (got '${value}')`);
   }
 }
 
 /** Throw unless every key and value of a label map is one Kubernetes accepts. */
 export function validateLabels(property: string, labels: { [key: string]: string }): void {
   if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) {
-    throw new Error(`${property} must be a map of label keys to values (got ${JSON.stringify(labels)})`);
+    throw new EtcdConfigError(`${property} must be a map of label keys to values (got ${JSON.stringify(labels)})`);
   }
   for (const [key, value] of Object.entries(labels)) {
     validateLabelKey(property, key);
@@ -104,26 +106,26 @@ const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 
 /** Throw unless each toleration is one the API server accepts (its ValidateTolerations rules). */
 export function validateTolerations(property: string, tolerations: TolerationFields[]): void {
-  if (!Array.isArray(tolerations)) throw new Error(`${property} must be a list of tolerations (got ${JSON.stringify(tolerations)})`);
+  if (!Array.isArray(tolerations)) throw new EtcdConfigError(`${property} must be a list of tolerations (got ${JSON.stringify(tolerations)})`);
   tolerations.forEach((t, i) => {
     const at = `${property}[${i}]`;
     const operator = t.operator ?? 'Equal';
     if (!TOLERATION_OPERATORS.includes(operator)) {
-      throw new Error(`${at}.operator must be one of ${TOLERATION_OPERATORS.join(', ')} (got '${t.operator}')`);
+      throw new EtcdConfigError(`${at}.operator must be one of ${TOLERATION_OPERATORS.join(', ')} (got '${t.operator}')`);
     }
     if (t.key !== undefined && t.key !== '') validateLabelKey(`${at}.key`, t.key);
     if ((t.key === undefined || t.key === '') && operator !== 'Exists') {
-      throw new Error(`${at}.operator must be 'Exists' when key is empty (got '${operator}'): an empty key with Exists tolerates every taint`);
+      throw new EtcdConfigError(`${at}.operator must be 'Exists' when key is empty (got '${operator}'): an empty key with Exists tolerates every taint`);
     }
     if (operator === 'Exists' && t.value !== undefined && t.value !== '') {
-      throw new Error(`${at}.value must be empty when operator is 'Exists' (got '${t.value}')`);
+      throw new EtcdConfigError(`${at}.value must be empty when operator is 'Exists' (got '${t.value}')`);
     }
     if (t.value !== undefined) validateLabelValue(`${at}.value`, t.value);
     if (t.effect !== undefined && t.effect !== '' && !TAINT_EFFECTS.includes(t.effect)) {
-      throw new Error(`${at}.effect must be one of ${TAINT_EFFECTS.join(', ')}, or empty for all (got '${t.effect}')`);
+      throw new EtcdConfigError(`${at}.effect must be one of ${TAINT_EFFECTS.join(', ')}, or empty for all (got '${t.effect}')`);
     }
     if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute') {
-      throw new Error(`${at}.tolerationSeconds needs effect 'NoExecute' (got effect '${t.effect ?? ''}'): only NoExecute taints evict`);
+      throw new EtcdConfigError(`${at}.tolerationSeconds needs effect 'NoExecute' (got effect '${t.effect ?? ''}'): only NoExecute taints evict`);
     }
   });
 }
@@ -135,13 +137,13 @@ export function validateTolerations(property: string, tolerations: TolerationFie
 export function validateEnum<T extends string>(property: string, value: T, values: { [name: string]: T }): void {
   const allowed = Object.values(values);
   if (!allowed.includes(value)) {
-    throw new Error(`${property} must be one of ${allowed.map((v) => `${v}`).join(', ')} (got ${JSON.stringify(value)})`);
+    throw new EtcdConfigError(`${property} must be one of ${allowed.map((v) => `${v}`).join(', ')} (got ${JSON.stringify(value)})`);
   }
 }
 
 /** Throw unless `value` is a number at all; `'3'` from untyped JavaScript would otherwise read as 3 in messages. */
 export function validateNumber(property: string, value: unknown): void {
   if (typeof value !== 'number') {
-    throw new Error(`${property} must be a number (got ${typeof value} ${JSON.stringify(value)})`);
+    throw new EtcdConfigError(`${property} must be a number (got ${typeof value} ${JSON.stringify(value)})`);
   }
 }

@@ -1,4 +1,5 @@
 import { ADVISORIES } from './advisories';
+import { EtcdConfigError } from './errors';
 
 const STRICT_VERSION = /^v?(0|[1-9]\d{0,3})\.(0|[1-9]\d{0,3})\.(0|[1-9]\d{0,3})$/;
 
@@ -57,18 +58,18 @@ export class EtcdVersion {
   public static of(version: string): EtcdVersion {
     const match = STRICT_VERSION.exec(String(version).trim());
     if (!match) {
-      throw new Error(`version must look like MAJOR.MINOR.PATCH, e.g. 3.5.24 (got '${version}')`);
+      throw new EtcdConfigError(`version must look like MAJOR.MINOR.PATCH, e.g. 3.5.24 (got '${version}')`);
     }
     const [major, minor, patch] = match.slice(1).map(Number);
     const parsed = new EtcdVersion(major, minor, patch);
     if (major !== 3) {
-      throw new Error(`version must be an etcd 3.x release (got ${parsed}): the flags and APIs this library renders are etcd v3's`);
+      throw new EtcdConfigError(`version must be an etcd 3.x release (got ${parsed}): the flags and APIs this library renders are etcd v3's`);
     }
     if (!parsed.isAtLeast(3, 4, 22)) {
-      throw new Error(`version ${parsed} is not safe for production: Kubernetes requires etcd 3.4.22+ or 3.5.6+`);
+      throw new EtcdConfigError(`version ${parsed} is not safe for production: Kubernetes requires etcd 3.4.22+ or 3.5.6+`);
     }
     if (minor === 5 && patch < 6) {
-      throw new Error(`version ${parsed} is not safe for production: 3.5.0 to 3.5.5 can corrupt data (inconsistent revisions, online defrag crash); use 3.5.6 or later`);
+      throw new EtcdConfigError(`version ${parsed} is not safe for production: 3.5.0 to 3.5.5 can corrupt data (inconsistent revisions, online defrag crash); use 3.5.6 or later`);
     }
     return parsed;
   }

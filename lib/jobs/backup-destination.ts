@@ -1,6 +1,7 @@
 import { Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { EtcdConfigError } from '../errors';
 import { bytesOf } from '../tuning';
 import { validateDnsSubdomain } from '../validate';
 
@@ -112,12 +113,12 @@ export class EtcdBackupDestination {
     if (options.claimName !== undefined) {
       validateDnsSubdomain(`${p} claimName`, options.claimName);
       if (options.size !== undefined || options.storageClassName !== undefined) {
-        throw new Error(`${p} size and storageClassName describe a new claim, but claimName '${options.claimName}' names an existing one: give one or the other`);
+        throw new EtcdConfigError(`${p} size and storageClassName describe a new claim, but claimName '${options.claimName}' names an existing one: give one or the other`);
       }
     }
     if (options.storageClassName !== undefined) validateDnsSubdomain(`${p} storageClassName`, options.storageClassName);
     if (options.size !== undefined && !(bytesOf(options.size) >= GIB)) {
-      throw new Error(`${p} size must be at least 1 GiB (got ${options.size.asString()})`);
+      throw new EtcdConfigError(`${p} size must be at least 1 GiB (got ${options.size.asString()})`);
     }
     if (options.directory !== undefined) validateRelativePath(`${p} directory`, options.directory);
     return new EtcdBackupDestination((ctx) => bindVolume(ctx, options));
@@ -126,21 +127,21 @@ export class EtcdBackupDestination {
   /** An S3-compatible bucket (Amazon S3, Ceph RGW, Garage, SeaweedFS, ...), written with rclone's s3 backend. */
   public static objectStore(options: EtcdBackupObjectStoreOptions): EtcdBackupDestination {
     const p = 'EtcdBackupDestination.objectStore()';
-    if (!options?.bucket) throw new Error(`${p} needs bucket, the bucket snapshots are written to (got ${JSON.stringify(options?.bucket)})`);
+    if (!options?.bucket) throw new EtcdConfigError(`${p} needs bucket, the bucket snapshots are written to (got ${JSON.stringify(options?.bucket)})`);
     if (!BUCKET.test(options.bucket) || options.bucket.includes('..')) {
-      throw new Error(`${p} bucket must be an S3 bucket name: 3 to 63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit (got '${options.bucket}')`);
+      throw new EtcdConfigError(`${p} bucket must be an S3 bucket name: 3 to 63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit (got '${options.bucket}')`);
     }
     if (!options.credentialsSecretName) {
-      throw new Error(`${p} needs credentialsSecretName, a Secret with the access key pair (got ${JSON.stringify(options.credentialsSecretName)}): the job signs every request`);
+      throw new EtcdConfigError(`${p} needs credentialsSecretName, a Secret with the access key pair (got ${JSON.stringify(options.credentialsSecretName)}): the job signs every request`);
     }
     validateDnsSubdomain(`${p} credentialsSecretName`, options.credentialsSecretName);
     for (const key of ['accessKeyIdKey', 'secretAccessKeyKey'] as const) {
       const value = options[key];
-      if (value !== undefined && !SECRET_KEY.test(value)) throw new Error(`${p} ${key} must be a Secret key: letters, digits, '-', '_' and '.' (got '${value}')`);
+      if (value !== undefined && !SECRET_KEY.test(value)) throw new EtcdConfigError(`${p} ${key} must be a Secret key: letters, digits, '-', '_' and '.' (got '${value}')`);
     }
     if (options.prefix !== undefined) validateRelativePath(`${p} prefix`, options.prefix);
     if (options.region !== undefined && !REGION.test(options.region)) {
-      throw new Error(`${p} region must be a region name such as 'us-east-1' (got '${options.region}')`);
+      throw new EtcdConfigError(`${p} region must be a region name such as 'us-east-1' (got '${options.region}')`);
     }
     if (options.endpoint !== undefined) validateEndpoint(`${p} endpoint`, options.endpoint);
     return new EtcdBackupDestination((ctx) => bindObjectStore(ctx, options));
@@ -153,7 +154,7 @@ export class EtcdBackupDestination {
 
 function validateRelativePath(property: string, value: string): void {
   if (typeof value !== 'string' || !RELATIVE_PATH.test(value) || value.split('/').some((s) => s === '.' || s === '..')) {
-    throw new Error(`${property} must be a relative path of letters, digits and !_.*'()=- separated by '/', without '.', '..', or a leading or trailing '/' (got '${value}')`);
+    throw new EtcdConfigError(`${property} must be a relative path of letters, digits and !_.*'()=- separated by '/', without '.', '..', or a leading or trailing '/' (got '${value}')`);
   }
 }
 
@@ -165,7 +166,7 @@ function validateEndpoint(property: string, value: string): void {
     url = undefined;
   }
   if (!url || !['https:', 'http:'].includes(url.protocol) || url.pathname !== '/' || url.search || url.hash || url.username || value.endsWith('/')) {
-    throw new Error(`${property} must be an http(s) URL of a host and optional port, without path or trailing '/', e.g. 'https://s3.example.com' (got '${value}')`);
+    throw new EtcdConfigError(`${property} must be an http(s) URL of a host and optional port, without path or trailing '/', e.g. 'https://s3.example.com' (got '${value}')`);
   }
 }
 

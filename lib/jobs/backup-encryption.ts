@@ -1,3 +1,4 @@
+import { EtcdConfigError } from '../errors';
 import { validateDnsSubdomain } from '../validate';
 
 /** Options for rclone crypt. */
@@ -23,12 +24,12 @@ export class EtcdBackupEncryption {
    */
   public static rcloneCrypt(options: EtcdBackupRcloneCryptOptions): EtcdBackupEncryption {
     if (!options?.secretName) {
-      throw new Error(`EtcdBackupEncryption.rcloneCrypt() needs secretName, the Secret that holds the passphrase (got ${JSON.stringify(options?.secretName)}): without a key nothing can be encrypted`);
+      throw new EtcdConfigError(`EtcdBackupEncryption.rcloneCrypt() needs secretName, the Secret that holds the passphrase (got ${JSON.stringify(options?.secretName)}): without a key nothing can be encrypted`);
     }
     validateDnsSubdomain('EtcdBackupEncryption.rcloneCrypt() secretName', options.secretName);
     const key = options.key ?? 'passphrase';
     if (typeof key !== 'string' || !/^[-._a-zA-Z0-9]{1,253}$/.test(key)) {
-      throw new Error(`EtcdBackupEncryption.rcloneCrypt() key must be a Secret key: letters, digits, '-', '_' and '.' (got '${key}')`);
+      throw new EtcdConfigError(`EtcdBackupEncryption.rcloneCrypt() key must be a Secret key: letters, digits, '-', '_' and '.' (got '${key}')`);
     }
     return new EtcdBackupEncryption(options.secretName, key);
   }

@@ -2,6 +2,7 @@ import { Chart, Cron, Duration, Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ClientIdentity, EtcdAccess, accessOf } from '../access';
+import { EtcdConfigError } from '../errors';
 import { EtcdResources } from '../resources';
 import { MIB } from '../tuning';
 import { validateInteger, validateServiceName } from '../validate';
@@ -42,7 +43,7 @@ export class EtcdBackup extends Construct {
   public constructor(scope: Construct, id: string, props: EtcdBackupProps) {
     super(scope, id);
     if (!this.node.scopes.some((s) => Chart.isChart(s))) {
-      throw new Error(`EtcdBackup '${id}' must be created inside a Chart, so its objects are written: use cluster.addBackup(), or new EtcdBackup(chart, '${id}', ...)`);
+      throw new EtcdConfigError(`EtcdBackup '${id}' must be created inside a Chart, so its objects are written: use cluster.addBackup(), or new EtcdBackup(chart, '${id}', ...)`);
     }
     const access = accessOf(props.cluster);
     this.name = props.name ?? `${access.clusterName}-${id.toLowerCase()}`;
@@ -55,10 +56,10 @@ export class EtcdBackup extends Construct {
     const backoffLimit = props.backoffLimit ?? 1;
     validateInteger('backoffLimit', backoffLimit, 0, 6);
     if (!props.encryption) {
-      throw new Error('encryption must be given: EtcdBackupEncryption.rcloneCrypt({ secretName }) or, deliberately, EtcdBackupEncryption.none(), because a snapshot holds every Kubernetes Secret in plain text');
+      throw new EtcdConfigError('encryption must be given: EtcdBackupEncryption.rcloneCrypt({ secretName }) or, deliberately, EtcdBackupEncryption.none(), because a snapshot holds every Kubernetes Secret in plain text');
     }
     if (!Array.isArray(props.destinations) || props.destinations.length === 0) {
-      throw new Error(`destinations must name at least one place to store snapshots: EtcdBackupDestination.volume() or objectStore() (got ${JSON.stringify(props.destinations)})`);
+      throw new EtcdConfigError(`destinations must name at least one place to store snapshots: EtcdBackupDestination.volume() or objectStore() (got ${JSON.stringify(props.destinations)})`);
     }
     const identity = access.clientIdentity(props.clientSecretName);
 

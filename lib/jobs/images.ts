@@ -1,3 +1,4 @@
+import { EtcdConfigError } from '../errors';
 import { MUTABLE_TAGS, REPOSITORY_PATTERN, TAG_PATTERN } from '../image';
 
 /**
@@ -20,7 +21,7 @@ export function validatePinnedImage(property: string, image: string, example: st
   const tag = typeof image === 'string' ? /:([^/:@]+)(@|$)/.exec(image)?.[1] : undefined;
   const digest = typeof image === 'string' && image.includes('@sha256:');
   if (typeof image !== 'string' || !IMAGE.test(image) || (!digest && (tag === undefined || MOVING_TAGS.has(tag.toLowerCase())))) {
-    throw new Error(`${property} must be an image pinned by a version tag or digest, e.g. '${example}' (got '${image}'): the job's commands are written for that image's contents`);
+    throw new EtcdConfigError(`${property} must be an image pinned by a version tag or digest, e.g. '${example}' (got '${image}'): the job's commands are written for that image's contents`);
   }
   return image;
 }

@@ -1,5 +1,6 @@
 import { Cron as Croner } from 'croner';
 import { Cron, Duration } from 'cdk8s';
+import { EtcdConfigError } from '../errors';
 
 /** Kubernetes' cron parser (robfig/cron) knows these descriptors; nothing else starts with '@'. */
 const DESCRIPTORS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
@@ -12,7 +13,7 @@ export function validateSchedule(property: string, schedule: Cron): string {
   const expression = schedule?.expressionString;
   const problem = scheduleProblem(expression);
   if (problem) {
-    throw new Error(`${property} must be a five-field cron schedule such as '0 2 * * *', or @hourly/@daily/@weekly/@monthly/@yearly (got '${expression}'): ${problem}`);
+    throw new EtcdConfigError(`${property} must be a five-field cron schedule such as '0 2 * * *', or @hourly/@daily/@weekly/@monthly/@yearly (got '${expression}'): ${problem}`);
   }
   return expression.trim();
 }
@@ -45,7 +46,7 @@ export function validateTimeZone(property: string, zone: string): void {
       known = false;
     }
   }
-  if (!known) throw new Error(`${property} must be an IANA time zone name such as 'Etc/UTC' or 'Europe/Berlin' (got '${zone}')`);
+  if (!known) throw new EtcdConfigError(`${property} must be an IANA time zone name such as 'Etc/UTC' or 'Europe/Berlin' (got '${zone}')`);
 }
 
 /** A duration as whole seconds, at least `minSeconds`. */
@@ -57,7 +58,7 @@ export function wholeSeconds(property: string, duration: Duration, minSeconds: n
     seconds = undefined;
   }
   if (seconds === undefined || !Number.isInteger(seconds) || seconds < minSeconds) {
-    throw new Error(`${property} must be a whole number of seconds, at least ${minSeconds} (got ${seconds === undefined ? JSON.stringify(duration) : `${seconds} s`}): ${why}`);
+    throw new EtcdConfigError(`${property} must be a whole number of seconds, at least ${minSeconds} (got ${seconds === undefined ? JSON.stringify(duration) : `${seconds} s`}): ${why}`);
   }
   return seconds;
 }

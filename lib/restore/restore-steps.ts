@@ -1,5 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { EtcdConfigError } from '../errors';
 import { MIB, effectiveQuotaBytes } from '../tuning';
 import { ClusterModel, MemberModel, PEER_PORT, initialClusterFor } from '../model';
 import { formatUrl } from '../url';
@@ -167,7 +168,7 @@ function resolveBump(scope: Construct, model: ClusterModel, given: number | unde
     return 0;
   }
   if (given > 0 && !version.restoreCanBumpRevision) {
-    throw new Error(`restoreFrom bumpRevision is ${given}, but etcd ${version}'s ${version.snapshotTool} cannot bump the revision (3.4.27+, 3.5.10+, 3.6+): use a newer patch release, or bumpRevision: 0`);
+    throw new EtcdConfigError(`restoreFrom bumpRevision is ${given}, but etcd ${version}'s ${version.snapshotTool} cannot bump the revision (3.4.27+, 3.5.10+, 3.6+): use a newer patch release, or bumpRevision: 0`);
   }
   return given;
 }
@@ -198,17 +199,17 @@ function checkRestoreTarget(source: EtcdSnapshotSource, cluster: RestoreCluster)
     const hint = cluster.reads === 'node'
       ? 'the kubelet runs static pods without the API server, so they read no Secrets or claims: copy the decrypted snapshot and its record to every node and use EtcdSnapshotSource.hostPath()'
       : 'use EtcdSnapshotSource.objectStore() or volume(); hostPath() is for EtcdStaticPodCluster';
-    throw new Error(`restoreFrom ${source._factory} cannot be read by an ${cluster.kind}: ${hint}`);
+    throw new EtcdConfigError(`restoreFrom ${source._factory} cannot be read by an ${cluster.kind}: ${hint}`);
   }
   const { clusterName, inPlace } = source._options;
   const sameName = cluster.name === clusterName;
   if (cluster.reads === 'secrets' && sameName && !inPlace) {
-    throw new Error(`restoreFrom reads snapshots of '${clusterName}', and this ${cluster.kind} is named '${clusterName}' too, so it would use the old cluster's volumes: restore into a cluster with a new name (the old volumes stay untouched), or set inPlace: true to restore into empty volumes only`);
+    throw new EtcdConfigError(`restoreFrom reads snapshots of '${clusterName}', and this ${cluster.kind} is named '${clusterName}' too, so it would use the old cluster's volumes: restore into a cluster with a new name (the old volumes stay untouched), or set inPlace: true to restore into empty volumes only`);
   }
   if (cluster.hostDataDir === KUBEADM_DATA_DIR && !inPlace) {
-    throw new Error(`restoreFrom needs a new dataDir, such as '/var/lib/etcd-restored': dataDir is '${KUBEADM_DATA_DIR}', where the old member's data stays on every node, and a member starts from data it finds instead of restoring; or set inPlace: true when that directory is empty on every node`);
+    throw new EtcdConfigError(`restoreFrom needs a new dataDir, such as '/var/lib/etcd-restored': dataDir is '${KUBEADM_DATA_DIR}', where the old member's data stays on every node, and a member starts from data it finds instead of restoring; or set inPlace: true when that directory is empty on every node`);
   }
   if (sameName && !cluster.tokenGiven) {
-    throw new Error(`restoreFrom reads snapshots of '${clusterName}', the name this ${cluster.kind}'s token is derived from, so it would get the old cluster's token and cluster ID: a restore starts a new logical cluster, so give initialClusterToken a new value (e.g. '${clusterName}-restored-1')`);
+    throw new EtcdConfigError(`restoreFrom reads snapshots of '${clusterName}', the name this ${cluster.kind}'s token is derived from, so it would get the old cluster's token and cluster ID: a restore starts a new logical cluster, so give initialClusterToken a new value (e.g. '${clusterName}-restored-1')`);
   }
 }

@@ -1,6 +1,7 @@
 import { Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { EtcdConfigError } from '../errors';
 import { validateAbsolutePath } from '../shared';
 import { validateInteger } from '../validate';
 import { EtcdBackupDestination, EtcdBackupObjectStoreOptions } from '../jobs/backup-destination';
@@ -130,7 +131,7 @@ export class EtcdSnapshotSource {
   /** A PersistentVolumeClaim every member can mount read-only (`EtcdCluster` only). */
   public static volume(options: EtcdSnapshotVolumeOptions): EtcdSnapshotSource {
     const p = 'EtcdSnapshotSource.volume()';
-    if (!options?.claimName) throw new Error(`${p} needs claimName, the claim that holds the snapshots (got ${JSON.stringify(options?.claimName)})`);
+    if (!options?.claimName) throw new EtcdConfigError(`${p} needs claimName, the claim that holds the snapshots (got ${JSON.stringify(options?.claimName)})`);
     const destination = EtcdBackupDestination.volume({ claimName: options.claimName, directory: options.directory });
     const fetch = fetchOptions(p, options.encryption, options.rcloneImage);
     return new EtcdSnapshotSource(p, 'secrets', resolveOptions(p, options), (scope) => {
@@ -150,7 +151,7 @@ export class EtcdSnapshotSource {
    */
   public static hostPath(options: EtcdSnapshotHostPathOptions): EtcdSnapshotSource {
     const p = 'EtcdSnapshotSource.hostPath()';
-    if (typeof options?.directory !== 'string') throw new Error(`${p} needs directory, the absolute path on each node that holds the snapshot (got ${JSON.stringify(options?.directory)})`);
+    if (typeof options?.directory !== 'string') throw new EtcdConfigError(`${p} needs directory, the absolute path on each node that holds the snapshot (got ${JSON.stringify(options?.directory)})`);
     validateAbsolutePath(`${p} directory`, options.directory);
     return new EtcdSnapshotSource(p, 'node', resolveOptions(p, options), () => ({
       name: `hostPath ${options.directory}`,
@@ -181,15 +182,15 @@ export interface ResolvedRestoreOptions {
 
 function resolveOptions(p: string, options: EtcdSnapshotRestoreOptions): ResolvedRestoreOptions {
   if (!options?.clusterName) {
-    throw new Error(`${p} needs clusterName, the name of the cluster the snapshots were taken of (EtcdBackup.snapshotPrefix without its '-') (got ${JSON.stringify(options?.clusterName)})`);
+    throw new EtcdConfigError(`${p} needs clusterName, the name of the cluster the snapshots were taken of (EtcdBackup.snapshotPrefix without its '-') (got ${JSON.stringify(options?.clusterName)})`);
   }
   if (typeof options.clusterName !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(options.clusterName)) {
-    throw new Error(`${p} clusterName must be a cluster's name as its snapshots carry it: lowercase letters, digits and '-', at most 63 (got '${options.clusterName}')`);
+    throw new EtcdConfigError(`${p} clusterName must be a cluster's name as its snapshots carry it: lowercase letters, digits and '-', at most 63 (got '${options.clusterName}')`);
   }
   if (options.snapshot !== undefined) {
     const pattern = new RegExp(`^${options.clusterName}-[0-9]{8}T[0-9]{6}Z$`);
     if (typeof options.snapshot !== 'string' || !pattern.test(options.snapshot)) {
-      throw new Error(`${p} snapshot must name a snapshot of '${options.clusterName}' without extension, '${options.clusterName}-<YYYYMMDDTHHMMSSZ>', e.g. '${options.clusterName}-20261121T020000Z' (got '${options.snapshot}')`);
+      throw new EtcdConfigError(`${p} snapshot must name a snapshot of '${options.clusterName}' without extension, '${options.clusterName}-<YYYYMMDDTHHMMSSZ>', e.g. '${options.clusterName}-20261121T020000Z' (got '${options.snapshot}')`);
     }
   }
   if (options.bumpRevision !== undefined) validateInteger(`${p} bumpRevision`, options.bumpRevision, 0, MAX_BUMP_REVISION);
@@ -207,7 +208,7 @@ function resolveOptions(p: string, options: EtcdSnapshotRestoreOptions): Resolve
 
 function fetchOptions(p: string, encryption: EtcdBackupEncryption | undefined, rcloneImage: string | undefined) {
   if (!encryption) {
-    throw new Error(`${p} needs encryption, as the backup wrote the snapshots: EtcdBackupEncryption.rcloneCrypt({ secretName }) with the same passphrase, or EtcdBackupEncryption.none()`);
+    throw new EtcdConfigError(`${p} needs encryption, as the backup wrote the snapshots: EtcdBackupEncryption.rcloneCrypt({ secretName }) with the same passphrase, or EtcdBackupEncryption.none()`);
   }
   return { encryption, image: validatePinnedImage(`${p} rcloneImage`, rcloneImage ?? DEFAULT_IMAGES.rclone, DEFAULT_IMAGES.rclone) };
 }
