@@ -1,6 +1,7 @@
 /**
  * Two kinds of tests, as Jest projects:
  * - `unit`: unit, snapshot, schema and example tests (`npm run unit`);
+ * - `bindings`: the Python, Java and Go examples against the jsii-pacmak packages in dist-pkg/ (`npm run bindings`);
  * - `etcd 3.N`: the real-etcd scenarios in test/e2e, once per etcd line. Each line is its own project so
  *   Jest runs every (scenario, line) file side by side; the harness reads the line from `ETCD_LINE`.
  *   The lines are Debian's 3.4 and one per wrapper module in test/e2e/etcd-lines/.
@@ -28,7 +29,14 @@ module.exports = {
   // The real-etcd scenarios mostly wait on etcd; run them side by side even on two cores.
   maxWorkers: 4,
   projects: [
-    { ...common, displayName: 'unit', roots: ['<rootDir>/test'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/'] },
+    {
+      ...common,
+      displayName: 'unit',
+      roots: ['<rootDir>/test'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/', '<rootDir>/test/bindings/'],
+    },
+    // Building a language's examples takes minutes on a cold machine (Maven, pip and Go downloads).
+    { ...common, displayName: 'bindings', roots: ['<rootDir>/test/bindings'], testTimeout: 15 * 60 * 1000 },
     ...['3.4', ...builtLines].map((line) => ({
       ...common,
       displayName: `etcd ${line}`,
