@@ -19,6 +19,12 @@ def caught(attempt: Callable[[], object]) -> dict:
     raise SystemExit("expected an exception")
 
 
+def same_cluster_twice() -> None:
+    # The same cluster again in a second chart: every object would be written twice.
+    EtcdCluster(Chart(app, "again"), "etcd")
+    app.synth()
+
+
 app = App()
 chart = Chart(app, "etcd")
 etcd = EtcdCluster(chart, "etcd")
@@ -31,6 +37,5 @@ print(json.dumps({
         keep_last=0,
     )),
     "static": caught(lambda: EtcdNetworkPeer.ip_block("10.0.0.0/33")),
-    # The same cluster again in a second chart: every object would be written twice.
-    "synth": caught(lambda: (EtcdCluster(Chart(app, "again"), "etcd"), app.synth())),
+    "synth": caught(same_cluster_twice),
 }))

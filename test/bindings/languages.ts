@@ -15,7 +15,7 @@ export interface Language {
   build(scratch: string): (program: Program) => string[];
 }
 
-export const ROOT = path.join(__dirname, '..', '..');
+const ROOT = path.join(__dirname, '..', '..');
 const DIST_PKG = path.join(ROOT, 'dist-pkg');
 const CACHE = process.env.CDK8S_ETCD_CACHE ?? path.join(process.env.HOME ?? '/root', '.cache', 'cdk8s-etcd');
 
