@@ -95,9 +95,7 @@ export class EtcdVersion {
    * (3.4.29+, 3.5.11+ and every 3.6 release).
    */
   public get servesLivezAndReadyz(): boolean {
-    if (this.minor === 4) return this.patch >= 29;
-    if (this.minor === 5) return this.patch >= 11;
-    return this.minor > 5;
+    return this.hasChangeFrom([4, 29], [5, 11]);
   }
 
   /**
@@ -113,7 +111,7 @@ export class EtcdVersion {
    * learner is never ready until it is promoted.
    */
   public get readyzRefusesLearners(): boolean {
-    return this.minor > 5 || (this.minor === 5 && this.patch >= 19);
+    return this.hasChangeFrom([5, 19]);
   }
 
   /**
@@ -138,9 +136,7 @@ export class EtcdVersion {
    * etcdctl 3.4.27+, etcdutl 3.5.10+, every 3.6 and 3.7 release.
    */
   public get restoreCanBumpRevision(): boolean {
-    if (this.minor === 4) return this.patch >= 27;
-    if (this.minor === 5) return this.patch >= 10;
-    return this.minor > 5;
+    return this.hasChangeFrom([4, 27], [5, 10]);
   }
 
   /**
@@ -149,6 +145,17 @@ export class EtcdVersion {
    */
   public get memberListTakesConsistency(): boolean {
     return this.minor >= 6;
+  }
+
+  /**
+   * Whether this release has a change that shipped in the given `[minor, patch]` releases of 3.x (oldest line
+   * first) and is in every later minor line; lines older than the first given do not have it.
+   */
+  private hasChangeFrom(...firstReleases: Array<[number, number]>): boolean {
+    const [newestMinor] = firstReleases[firstReleases.length - 1];
+    if (this.minor > newestMinor) return true;
+    const first = firstReleases.find(([minor]) => minor === this.minor);
+    return first !== undefined && this.patch >= first[1];
   }
 
   /** Whether this library knows the minor line; newer lines are rendered with the newest known flags. */

@@ -39,6 +39,12 @@ describe('capabilities', () => {
     expect(EtcdVersion.of(v).servesLivezAndReadyz).toBe(expected);
   });
 
+  test.each([
+    ['3.4.26', false], ['3.4.27', true], ['3.5.9', false], ['3.5.10', true], ['3.6.0', true], ['3.7.3', true],
+  ])('%s restores with a revision bump: %p', (v, expected) => {
+    expect(EtcdVersion.of(v).restoreCanBumpRevision).toBe(expected);
+  });
+
   test.each([['3.4.37', false], ['3.5.6', true], ['3.6.9', true]])('%s honours serializable /health: %p', (v, expected) => {
     expect(EtcdVersion.of(v).servesSerializableHealth).toBe(expected);
   });
