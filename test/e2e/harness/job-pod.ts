@@ -6,10 +6,8 @@ import { SecretFiles } from './certificates';
 import { containerEnv, expandKubernetesVars, nodeFilesUnder, writeNodeFiles, writeSecretFiles } from './pod';
 import { imageContents } from './tools';
 
-/** Where a Job's pod runs here, and what the cluster around it provides. */
-export interface JobPodContext {
-  /** A fresh directory for this run: volumes and root filesystems. */
-  readonly runDir: string;
+/** What the cluster around a pod provides, for the job runner and the member init runner alike. */
+export interface PodSurroundings {
   /** /etc/hosts inside the containers (resolves the members and the client Service). */
   readonly hostsFile: string;
   /** Secrets by name, for volumes and `secretKeyRef`s. */
@@ -23,6 +21,12 @@ export interface JobPodContext {
    * the harness maps a node's loopback URLs to its IP, which its certificate names (as it names 127.0.0.1).
    */
   readonly nodeIp?: string;
+}
+
+/** Where a Job's pod runs here, and what the cluster around it provides. */
+export interface JobPodContext extends PodSurroundings {
+  /** A fresh directory for this run: volumes and root filesystems. */
+  readonly runDir: string;
   /** Called after each container that succeeds, with the volume directories: the place to tamper with files. */
   readonly afterContainer?: (container: string, volumes: Map<string, string>) => void;
   readonly timeoutMs?: number;
@@ -112,19 +116,13 @@ export function materializePodVolumes(specs: any[], ctx: VolumeSources, fsGroup:
 }
 
 /** What a pod's volumes are made from. */
-export interface VolumeSources {
+export interface VolumeSources extends Pick<PodSurroundings, 'secrets' | 'claims' | 'nodeFiles'> {
   readonly runDir: string;
-  readonly secrets: Map<string, SecretFiles>;
-  readonly claims: Map<string, string>;
-  readonly nodeFiles?: { [file: string]: string };
 }
 
 /** Where one container runs: the pod's user, volumes as host directories, and the node around it. */
-export interface ContainerContext {
+export interface ContainerContext extends Pick<PodSurroundings, 'hostsFile' | 'secrets' | 'nodeIp'> {
   readonly runDir: string;
-  readonly hostsFile: string;
-  readonly secrets: Map<string, SecretFiles>;
-  readonly nodeIp?: string;
   readonly uid: number;
   readonly gid: number;
   readonly fsGroup?: number;

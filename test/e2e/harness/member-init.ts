@@ -2,22 +2,17 @@ import { ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Manifest, podSpecOf } from '../../support/synth';
-import { SecretFiles } from './certificates';
-import { ContainerRun, materializePodVolumes, startContainer } from './job-pod';
+import { ContainerRun, PodSurroundings, materializePodVolumes, startContainer } from './job-pod';
 
-/** Where a member's init containers run, beside the member's own directories. */
-export interface MemberInitContext {
+/**
+ * Where a member's init containers run, beside the member's own directories. `claims` are the claims other than
+ * the member's own (e.g. a snapshot source).
+ */
+export interface MemberInitContext extends PodSurroundings {
   /** The member's directory: `volumes/<name>` are the volumes its etcd container also mounts. */
   readonly memberDir: string;
-  readonly hostsFile: string;
-  readonly secrets: Map<string, SecretFiles>;
-  /** PersistentVolumeClaims by name, other than the member's own (e.g. a snapshot source). */
-  readonly claims: Map<string, string>;
-  readonly nodeFiles?: { [file: string]: string };
   /** The pod's fields for `fieldRef`s. */
   readonly fields: { [fieldPath: string]: string };
-  /** A host-network pod's node IP (see JobPodContext.nodeIp). */
-  readonly nodeIp?: string;
   /** Called with each container process, so the harness can stop it. */
   readonly onChild: (child: ChildProcess) => void;
 }
