@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as path from 'path';
 import { EtcdVersion } from '../../lib';
 import { DEFAULT_BUMP_REVISION } from '../../lib/restore/snapshot-source';
 import { EtcdHarness } from './harness/etcd-harness';
@@ -36,4 +37,17 @@ export function restoredRevision(version: string, snapshotRevision: number): num
 /** Whether a member's data directory holds etcd data (its `member` directory). */
 export function hasMemberData(dataDir: string): boolean {
   return fs.existsSync(`${dataDir}/member`);
+}
+
+/**
+ * Stop a member, empty its data volume (as a lost disk would leave it), start it again and wait for its init
+ * containers: the restore guard must then refuse. Returns the data directory.
+ */
+export async function wipeAndRestart(h: EtcdHarness, index: number, dataVolume: string): Promise<string> {
+  await h.stop(index);
+  const data = h.volumeDir(index, dataVolume);
+  for (const entry of fs.readdirSync(data)) fs.rmSync(path.join(data, entry), { recursive: true });
+  h.start(index);
+  await h.initDone(index);
+  return data;
 }

@@ -9,7 +9,7 @@ import { SecretFiles } from './harness/certificates';
 import { describeEachLine, ipPrefix } from './harness/environment';
 import { EtcdHarness } from './harness/etcd-harness';
 import { S3Server } from './harness/s3-server';
-import { RESTORE_KEYS, clusterStatus, expectedKeys, readKeys, restoredRevision } from './restore-scenario';
+import { RESTORE_KEYS, clusterStatus, expectedKeys, readKeys, restoredRevision, wipeAndRestart } from './restore-scenario';
 
 const FORM_MS = 180000;
 
@@ -102,11 +102,7 @@ describeEachLine('Restore of a 3-member EtcdCluster from its backup', (line) => 
   }, 90000);
 
   test('a member whose volume is wiped after the cluster formed refuses to restore, and the cluster keeps quorum and data', async () => {
-    await restored.stop(1);
-    const data = restored.volumeDir(1, 'data');
-    for (const entry of fs.readdirSync(data)) fs.rmSync(path.join(data, entry), { recursive: true });
-    restored.start(1);
-    await restored.initDone(1);
+    const data = await wipeAndRestart(restored, 1, 'data');
     expect(restored.isRunning(1)).toBe(false);
     expect(restored.log(1)).toMatch(/restore: REFUSED: etcd-restored-1 has no data, but the running cluster \(https:\/\/etcd-restored-[02]\.\S+\) lists it as started/);
     expect(fs.readdirSync(data)).toEqual([]);

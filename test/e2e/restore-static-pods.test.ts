@@ -8,7 +8,7 @@ import { describeEachLine, ipPrefix } from './harness/environment';
 import { EtcdHarness } from './harness/etcd-harness';
 import { S3Server } from './harness/s3-server';
 import { StaticPodSetup, loopbackNodes } from './harness/static-pods';
-import { RESTORE_KEYS, clusterStatus, expectedKeys, readKeys, restoredRevision } from './restore-scenario';
+import { RESTORE_KEYS, clusterStatus, expectedKeys, readKeys, restoredRevision, wipeAndRestart } from './restore-scenario';
 
 const SNAPSHOT_DIR = '/var/lib/etcd-snapshot';
 const RESTORED_DATA_DIR = '/var/lib/etcd-restored';
@@ -82,11 +82,7 @@ describeEachLine('Restore of a 3-node EtcdStaticPodCluster, with the kubeadm PKI
 
   test('a node whose new data directory is wiped after the cluster formed refuses to restore', async () => {
     const h = restoredHarness!;
-    await h.stop(2);
-    const data = h.volumeDir(2, 'etcd-data');
-    for (const entry of fs.readdirSync(data)) fs.rmSync(path.join(data, entry), { recursive: true });
-    h.start(2);
-    await h.initDone(2);
+    const data = await wipeAndRestart(h, 2, 'etcd-data');
     expect(h.isRunning(2)).toBe(false);
     expect(h.log(2)).toMatch(/restore: REFUSED: cp-3 has no data, but the running cluster \(https:\/\/\S+:2379\) lists it as started/);
     expect(fs.readdirSync(data)).toEqual([]);
