@@ -15,10 +15,10 @@ export default tseslint.config(
   {
     files: ['lib/**/*.ts'],
     rules: {
-      // Python, Java and Go users would read `Error: <message>` (lib/errors.ts).
+      // Python, Java and Go users would read `Error: <message>` (lib/shared/errors.ts).
       'no-restricted-syntax': ['error', {
         selector: "ThrowStatement > NewExpression[callee.name='Error']",
-        message: 'throw EtcdConfigError (lib/errors.ts), whose string form is its message in every jsii language',
+        message: 'throw EtcdConfigError (lib/shared/errors.ts), whose string form is its message in every jsii language',
       }],
     },
   },

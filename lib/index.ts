@@ -1,28 +1,42 @@
-// The public API: everything else in lib/ is internal.
-export { EtcdVersion } from './version';
-export { AutoCompaction } from './auto-compaction';
-export type { EtcdTuning } from './tuning';
-export { EtcdResources } from './resources';
-export type { EtcdResourcesProps, EtcdResourcePresetOptions } from './resources';
-export { EtcdNetworkPeer } from './network-peer';
-export type { EtcdPodPeerOptions } from './network-peer';
-export { EtcdTls } from './tls';
-export type { EtcdCertManagerIssuer, EtcdCertManagerOptions, EtcdTlsSecretsOptions, EtcdGeneratedTlsOptions } from './tls';
-export { EtcdCluster } from './cluster';
-export { EtcdPodAntiAffinity } from './scheduling';
-export { EtcdUpdateStrategy } from './update-strategy';
-export type { EtcdRollingUpdateOptions } from './update-strategy';
-export type { EtcdClusterProps } from './cluster';
-export { EtcdStaticPodCluster } from './static-pod-cluster';
-export type { EtcdStaticPodClusterProps, EtcdStaticPodNode } from './static-pod-cluster';
-export { EtcdKubeadmPki } from './kubeadm-pki';
-export type { EtcdKubeadmPkiOptions } from './kubeadm-pki';
-export type { IEtcdCluster } from './cluster-interface';
-export { EtcdBackup } from './jobs/backup';
-export type { EtcdBackupOptions, EtcdBackupProps } from './jobs/backup-options';
-export { EtcdBackupDestination } from './jobs/backup-destination';
-export type { EtcdBackupVolumeOptions, EtcdBackupObjectStoreOptions } from './jobs/backup-destination';
-export { EtcdBackupEncryption } from './jobs/backup-encryption';
-export type { EtcdBackupRcloneCryptOptions } from './jobs/backup-encryption';
+// The public API: everything else in lib/ is internal. Grouped as lib/ is (see the README's "Layout").
+
+// release/: etcd versions, their advisories and capabilities
+export { EtcdVersion } from './release/version';
+
+// member/: the member model's tunables
+export { AutoCompaction } from './member/auto-compaction';
+export type { EtcdTuning } from './member/tuning';
+export { EtcdResources } from './member/resources';
+export type { EtcdResourcesProps, EtcdResourcePresetOptions } from './member/resources';
+
+// tls/: certificates for members and clients
+export { EtcdTls } from './tls/tls';
+export type { EtcdCertManagerIssuer, EtcdCertManagerOptions, EtcdTlsSecretsOptions, EtcdGeneratedTlsOptions } from './tls/tls';
+export { EtcdKubeadmPki } from './tls/kubeadm-pki';
+export type { EtcdKubeadmPkiOptions } from './tls/kubeadm-pki';
+
+// jobs/: the cluster as jobs see it, and the backup
+export { EtcdBackup } from './jobs/cluster-jobs';
+export type { IEtcdCluster, EtcdBackupProps } from './jobs/cluster-jobs';
+export type { EtcdBackupOptions } from './jobs/backup/backup-options';
+export { EtcdBackupDestination } from './jobs/storage/backup-destination';
+export type { EtcdBackupVolumeOptions, EtcdBackupObjectStoreOptions } from './jobs/storage/backup-destination';
+export { EtcdBackupEncryption } from './jobs/storage/backup-encryption';
+export type { EtcdBackupRcloneCryptOptions } from './jobs/storage/backup-encryption';
+
+// restore/: starting a cluster from a snapshot
 export { EtcdSnapshotSource } from './restore/snapshot-source';
 export type { EtcdSnapshotRestoreOptions, EtcdSnapshotObjectStoreOptions, EtcdSnapshotVolumeOptions, EtcdSnapshotHostPathOptions } from './restore/snapshot-source';
+
+// statefulset/: EtcdCluster and its parts
+export { EtcdCluster } from './statefulset/cluster';
+export type { EtcdClusterProps } from './statefulset/cluster';
+export { EtcdNetworkPeer } from './statefulset/network-peer';
+export type { EtcdPodPeerOptions } from './statefulset/network-peer';
+export { EtcdPodAntiAffinity } from './statefulset/scheduling';
+export { EtcdUpdateStrategy } from './statefulset/update-strategy';
+export type { EtcdRollingUpdateOptions } from './statefulset/update-strategy';
+
+// static-pod/: EtcdStaticPodCluster
+export { EtcdStaticPodCluster } from './static-pod/static-pod-cluster';
+export type { EtcdStaticPodClusterProps, EtcdStaticPodNode } from './static-pod/static-pod-cluster';

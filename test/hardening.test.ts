@@ -7,7 +7,7 @@ import {
   EtcdCluster, EtcdClusterProps, EtcdNetworkPeer, EtcdResources, EtcdStaticPodCluster,
   EtcdStaticPodClusterProps, EtcdTls, EtcdUpdateStrategy,
 } from '../lib';
-import { warningsOf } from '../lib/warnings';
+import { warningsOf } from '../lib/shared/warnings';
 import { etcdContainer, flagsOf, only, synth } from './support/synth';
 
 const nodes3 = [{ name: 'cp-1', ip: '10.0.0.11' }, { name: 'cp-2', ip: '10.0.0.12' }, { name: 'cp-3', ip: '10.0.0.13' }];

@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { JobPlacement } from '../access';
+import { JobPlacement } from '../access/access';
 
 /** What distinguishes one maintenance CronJob from another; the rest is shared policy. */
 export interface CronJobSpec {

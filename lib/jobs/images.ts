@@ -1,5 +1,5 @@
-import { EtcdConfigError } from '../errors';
-import { MUTABLE_TAGS, REPOSITORY_PATTERN, TAG_PATTERN } from '../image';
+import { MUTABLE_TAGS, REPOSITORY_PATTERN, TAG_PATTERN } from '../release/image';
+import { EtcdConfigError } from '../shared/errors';
 
 /**
  * The small, pinned images the jobs use beside the cluster's own etcd image (which brings etcdctl

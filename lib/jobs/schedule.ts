@@ -1,6 +1,6 @@
-import { Cron as Croner } from 'croner';
 import { Cron, Duration } from 'cdk8s';
-import { EtcdConfigError } from '../errors';
+import { Cron as Croner } from 'croner';
+import { EtcdConfigError } from '../shared/errors';
 
 /** Kubernetes' cron parser (robfig/cron) knows these descriptors; nothing else starts with '@'. */
 const DESCRIPTORS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];

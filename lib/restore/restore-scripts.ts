@@ -1,5 +1,5 @@
-import { WORK_DIR } from '../jobs/backup-scripts';
-import { cryptPasswords } from '../jobs/rclone';
+import { WORK_DIR } from '../jobs/job-tools';
+import { cryptPasswords } from '../jobs/storage/rclone';
 
 /**
  * The shell steps that start a member from a snapshot, once. Each runs in a named image and uses only

@@ -1,12 +1,12 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { EtcdConfigError } from '../errors';
-import { MIB, effectiveQuotaBytes } from '../tuning';
-import { ClusterModel, MemberModel, PEER_PORT, initialClusterFor } from '../model';
-import { formatUrl } from '../url';
-import { addWarning } from '../warnings';
-import { TOOLS_DIR, WORK_DIR, prepareTools } from '../jobs/backup-scripts';
-import { cryptEnv, cryptRemoteName, passphraseEnv, rcloneBaseEnv } from '../jobs/rclone';
+import { TOOLS_DIR, WORK_DIR, prepareTools } from '../jobs/job-tools';
+import { cryptEnv, cryptRemoteName, passphraseEnv, rcloneBaseEnv } from '../jobs/storage/rclone';
+import { ClusterModel, MemberModel, PEER_PORT, initialClusterFor } from '../member/model';
+import { MIB, effectiveQuotaBytes } from '../member/tuning';
+import { EtcdConfigError } from '../shared/errors';
+import { formatUrl } from '../shared/url';
+import { addWarning } from '../shared/warnings';
 import { FETCHED_DIR, fetchSnapshot, guardRestore, restoreSnapshot } from './restore-scripts';
 import { BoundSnapshotSource, DEFAULT_BUMP_REVISION, EtcdSnapshotSource } from './snapshot-source';
 

@@ -1,13 +1,13 @@
 import { Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { EtcdConfigError } from '../errors';
-import { validateAbsolutePath } from '../shared';
-import { validateInteger } from '../validate';
-import { EtcdBackupDestination, EtcdBackupObjectStoreOptions } from '../jobs/backup-destination';
-import { EtcdBackupEncryption } from '../jobs/backup-encryption';
 import { DEFAULT_IMAGES, validatePinnedImage } from '../jobs/images';
 import { wholeSeconds } from '../jobs/schedule';
+import { EtcdBackupDestination, EtcdBackupObjectStoreOptions } from '../jobs/storage/backup-destination';
+import { EtcdBackupEncryption } from '../jobs/storage/backup-encryption';
+import { EtcdConfigError } from '../shared/errors';
+import { validateAbsolutePath } from '../shared/validate';
+import { validateInteger } from '../shared/validate';
 
 /** How a cluster starts from a snapshot; shared by every kind of source. */
 export interface EtcdSnapshotRestoreOptions {

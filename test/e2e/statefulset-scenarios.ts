@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { EtcdCluster } from '../../lib';
-import { createCa, issueLeaf } from '../../lib/pki';
+import { createCa, issueLeaf } from '../../lib/tls/pki';
 import { flagsOf } from '../support/synth';
 import { describeEachLine, ipPrefix } from './harness/environment';
 import { EtcdHarness } from './harness/etcd-harness';

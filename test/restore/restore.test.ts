@@ -4,7 +4,7 @@ import {
   EtcdBackupEncryption, EtcdCluster, EtcdClusterProps, EtcdSnapshotSource, EtcdStaticPodCluster, EtcdStaticPodClusterProps, EtcdTls, EtcdVersion,
 } from '../../lib';
 import { PICK, fetchSnapshot, guardRestore, restoreSnapshot } from '../../lib/restore/restore-scripts';
-import { warningsOf } from '../../lib/warnings';
+import { warningsOf } from '../../lib/shared/warnings';
 import { Manifest, etcdContainer, flagsOf, only, synth } from '../support/synth';
 
 const sealed = EtcdBackupEncryption.rcloneCrypt({ secretName: 'backup-key' });

@@ -1,4 +1,4 @@
-import { PemPair, createCa, issueLeaf } from '../../../lib/pki';
+import { PemPair, createCa, issueLeaf } from '../../../lib/tls/pki';
 import { Manifest } from '../../support/synth';
 
 /** The files of a Secret, by key. */

@@ -1,0 +1,74 @@
+import { k8s } from 'cdk8s-plus-28';
+import { Construct, IConstruct } from 'constructs';
+import { ClusterModel } from '../member/model';
+import { EtcdConfigError } from '../shared/errors';
+
+/**
+ * The access model: how a job reaches one cluster, resolved once per cluster kind. Backup, restore
+ * and defragmentation jobs render from it, so none of them computes an endpoint, a certificate path
+ * or a toleration itself.
+ */
+export interface EtcdAccess {
+  /** Names snapshots and the jobs' objects. */
+  readonly clusterName: string;
+  /** Namespace of the jobs. */
+  readonly namespace: string;
+  /** The cluster's etcd image: the jobs run the same release's etcdctl and etcdutl from it. */
+  readonly image: string;
+  /** The member model: version, members, token, data dir, quota. */
+  readonly model: ClusterModel;
+  /** Every member's client URL. */
+  readonly endpoints: string[];
+  /** The backend quota the members run with (`--quota-backend-bytes`, or etcd's default): the largest a database gets. */
+  readonly quotaBytes: number;
+  /** The one endpoint a snapshot is taken from (etcd streams a snapshot from exactly one member). */
+  readonly snapshotEndpoint: string;
+  /** Where the jobs' pods run. */
+  readonly placement: JobPlacement;
+  /**
+   * The client certificate as files in a job's container, with the volume that puts them there;
+   * undefined when the cluster runs without TLS.
+   * @param secretName another client Secret (kubernetes.io/tls) to use instead of the cluster's
+   */
+  clientIdentity(secretName?: string): ClientIdentity | undefined;
+  /** Admit pods with these labels to the client port (the NetworkPolicy), where there is one. */
+  admitClients(labels: { [key: string]: string }): void;
+  /** Where `cluster.add*()` creates a job: inside a Chart, so its objects are written. */
+  jobScope(): Construct;
+}
+
+/** Where a job's pod runs. */
+export interface JobPlacement {
+  /** Host networking, to reach a static pod's member on the node's 127.0.0.1. */
+  readonly hostNetwork: boolean;
+  /** kubeadm's private keys are readable by root only, so a job that reads them runs as root. */
+  readonly runAsRoot: boolean;
+  readonly affinity?: k8s.Affinity;
+  readonly tolerations?: k8s.Toleration[];
+  readonly priorityClassName?: string;
+}
+
+/** A client certificate as files in the job's container. */
+export interface ClientIdentity {
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly volume: k8s.Volume;
+  readonly mount: k8s.VolumeMount;
+}
+
+const ACCESS = new WeakMap<IConstruct, EtcdAccess>();
+
+/** Each cluster kind registers its access model when it is constructed; jobs read it back from here. */
+export function registerAccess(cluster: IConstruct, access: EtcdAccess): void {
+  ACCESS.set(cluster, access);
+}
+
+/** The access model of a cluster construct. */
+export function accessOf(cluster: IConstruct): EtcdAccess {
+  const access = ACCESS.get(cluster);
+  if (!access) {
+    throw new EtcdConfigError(`cluster must be an EtcdCluster or EtcdStaticPodCluster (got '${cluster?.node?.path ?? cluster}')`);
+  }
+  return access;
+}

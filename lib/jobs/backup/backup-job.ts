@@ -1,0 +1,188 @@
+import { Chart, Cron, Duration, Size } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { ClientIdentity, EtcdAccess } from '../../access/access';
+import { EtcdResources } from '../../member/resources';
+import { MIB } from '../../member/tuning';
+import { EtcdConfigError } from '../../shared/errors';
+import { validateInteger, validateServiceName } from '../../shared/validate';
+import { addWarning } from '../../shared/warnings';
+import { renderCronJob } from '../cron-job';
+import { DEFAULT_IMAGES, validatePinnedImage } from '../images';
+import { TOOLS_DIR, WORK_DIR, prepareTools } from '../job-tools';
+import { validateSchedule, validateTimeZone, wholeSeconds } from '../schedule';
+import { BoundDestination } from '../storage/backup-destination';
+import { cryptEnv, cryptRemoteName, passphraseEnv, rcloneBaseEnv } from '../storage/rclone';
+import { EtcdBackupOptions } from './backup-options';
+import { SCRATCH_DIR, SNAPSHOT_FILE, StoreTarget, storeSnapshot, verifySnapshot } from './backup-scripts';
+
+const DEFAULT_KEEP_LAST = 7;
+/** A CronJob's Jobs are named `<name>-<minutes since epoch>` (11 more characters) and must stay DNS labels. */
+const MAX_NAME_LENGTH = 52;
+
+/** What a rendered backup gives the `EtcdBackup` construct to publish. */
+export interface RenderedBackup {
+  readonly name: string;
+  readonly cronJob: k8s.KubeCronJob;
+  readonly destinationNames: string[];
+  readonly onDemandCommand: string;
+  readonly snapshotPrefix: string;
+}
+
+/**
+ * Render a backup's CronJob from the cluster's access model: snapshot from one member, verify, record,
+ * store in every destination, check each copy, then apply retention.
+ * @param backup the `EtcdBackup` construct the objects go under
+ */
+export function renderBackup(backup: Construct, id: string, access: EtcdAccess, props: EtcdBackupOptions): RenderedBackup {
+  if (!backup.node.scopes.some((s) => Chart.isChart(s))) {
+    throw new EtcdConfigError(`EtcdBackup '${id}' must be created inside a Chart, so its objects are written: use cluster.addBackup(), or new EtcdBackup(chart, '${id}', ...)`);
+  }
+  const name = props.name ?? `${access.clusterName}-${id.toLowerCase()}`;
+  validateServiceName(props.name === undefined ? `name (derived from the cluster name and the id '${id}'; set name explicitly)` : 'name', name, MAX_NAME_LENGTH);
+  const schedule = validateSchedule('schedule', props.schedule ?? Cron.hourly());
+  if (props.timeZone !== undefined) validateTimeZone('timeZone', props.timeZone);
+  const retention = resolveRetention(props.keepLast, props.keepWithin);
+  const busyboxImage = validatePinnedImage('busyboxImage', props.busyboxImage ?? DEFAULT_IMAGES.busybox, DEFAULT_IMAGES.busybox);
+  const rcloneImage = validatePinnedImage('rcloneImage', props.rcloneImage ?? DEFAULT_IMAGES.rclone, DEFAULT_IMAGES.rclone);
+  const backoffLimit = props.backoffLimit ?? 1;
+  validateInteger('backoffLimit', backoffLimit, 0, 6);
+  if (!props.encryption) {
+    throw new EtcdConfigError('encryption must be given: EtcdBackupEncryption.rcloneCrypt({ secretName }) or, deliberately, EtcdBackupEncryption.none(), because a snapshot holds every Kubernetes Secret in plain text');
+  }
+  if (!Array.isArray(props.destinations) || props.destinations.length === 0) {
+    throw new EtcdConfigError(`destinations must name at least one place to store snapshots: EtcdBackupDestination.volume() or objectStore() (got ${JSON.stringify(props.destinations)})`);
+  }
+  const identity = access.clientIdentity(props.clientSecretName);
+
+  const labels = {
+    'app.kubernetes.io/name': 'etcd-backup',
+    'app.kubernetes.io/instance': name,
+    'app.kubernetes.io/part-of': access.clusterName,
+    'app.kubernetes.io/managed-by': 'cdk8s-etcd',
+  };
+  const destinations = props.destinations.map((d, i) => d._bind({
+    scope: backup,
+    backupName: name,
+    namespace: access.namespace,
+    labels,
+    index: i + 1,
+    quotaBytes: access.quotaBytes,
+    keepLast: retention.keepLast,
+  }));
+  const destinationNames = destinations.map((d) => d.name);
+  const snapshotPrefix = `${access.clusterName}-`;
+  const onDemandCommand = `kubectl --namespace ${access.namespace} create job --from=cronjob/${name} ${name}-$(date +%s)`;
+  const encrypted = props.encryption.enabled;
+  if (!encrypted && destinations.some((d) => d.isObjectStore)) {
+    addWarning(backup, `encryption is none and ${destinations.filter((d) => d.isObjectStore).map((d) => d.name).join(', ')} is object storage: every snapshot holds every Kubernetes Secret in plain text; use EtcdBackupEncryption.rcloneCrypt()`);
+  }
+  for (const d of destinations.filter((x) => x.plainHttp)) {
+    addWarning(backup, `the endpoint of ${d.name} is plain http: requests, including ${encrypted ? 'snapshot metadata' : 'the unencrypted snapshots'}, travel unprotected; use https`);
+  }
+  access.admitClients(labels);
+
+  const resources = (props.resources ?? EtcdResources.custom({ cpuRequestMillis: 100, memoryRequest: Size.mebibytes(128), memoryLimit: Size.gibibytes(1) }))._toKube();
+  const workLimit = k8s.Quantity.fromString(`${Math.ceil((access.quotaBytes * 1.25) / MIB)}Mi`);
+  const tools: k8s.VolumeMount = { name: 'tools', mountPath: TOOLS_DIR };
+  const work: k8s.VolumeMount = { name: 'work', mountPath: WORK_DIR };
+  const scratch: k8s.VolumeMount = { name: 'scratch', mountPath: SCRATCH_DIR };
+  const trialRestore = props.trialRestore ?? true;
+
+  const cronJob = renderCronJob(backup, 'Resource', {
+    name: name,
+    namespace: access.namespace,
+    labels,
+    schedule,
+    timeZone: props.timeZone,
+    suspend: props.suspend,
+    startingDeadlineSeconds: wholeSeconds('startingDeadline', props.startingDeadline ?? Duration.minutes(10), 10,
+      'the CronJob controller checks schedules every 10 seconds, so a shorter deadline can skip every run'),
+    activeDeadlineSeconds: wholeSeconds('activeDeadline', props.activeDeadline ?? Duration.hours(1), 60,
+      'a snapshot, its verification and its upload take at least that long'),
+    backoffLimit,
+    placement: access.placement,
+    initContainers: [
+      { name: 'tools', image: busyboxImage, command: ['/bin/busybox', 'sh', '-c', prepareTools()], volumeMounts: [tools, work], resources },
+      {
+        name: 'snapshot',
+        image: access.image,
+        command: snapshotCommand(access, identity),
+        volumeMounts: [work, ...(identity ? [identity.mount] : [])],
+        resources,
+      },
+      {
+        name: 'verify',
+        image: access.image,
+        command: [`${TOOLS_DIR}/sh`, '-c', verifySnapshot(access.model.version, trialRestore)],
+        env: [
+          { name: 'PATH', value: `/usr/local/bin:${TOOLS_DIR}` },
+          { name: 'CLUSTER', value: access.clusterName },
+          { name: 'NAMESPACE', value: access.namespace },
+          { name: 'ETCD_VERSION', value: access.model.version.toString() },
+          { name: 'ENCRYPTION', value: encrypted ? 'rclone-crypt' : 'none' },
+          { name: 'SNAPSHOT_SUFFIX', value: encrypted ? '.rclone' : '' },
+        ],
+        volumeMounts: [tools, work, ...(trialRestore ? [scratch] : [])],
+        resources,
+      },
+    ],
+    containers: [{
+      name: 'store',
+      image: rcloneImage,
+      command: ['/bin/sh', '-c', storeSnapshot(storeTargets(destinations, encrypted))],
+      env: [
+        { name: 'CLUSTER', value: access.clusterName },
+        { name: 'KEEP_LAST', value: retention.keepLast === undefined ? '' : String(retention.keepLast) },
+        { name: 'KEEP_WITHIN_SECONDS', value: retention.keepWithinSeconds === undefined ? '' : String(retention.keepWithinSeconds) },
+        ...rcloneBaseEnv(WORK_DIR),
+        ...passphraseEnv(props.encryption),
+        ...destinations.flatMap((d) => d.env),
+        ...(encrypted ? destinations.flatMap((d, i) => cryptEnv(i + 1, d.remote)) : []),
+      ],
+      volumeMounts: [work, ...destinations.flatMap((d) => (d.mount ? [d.mount] : []))],
+      resources,
+    }],
+    volumes: [
+      { name: 'tools', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } },
+      { name: 'work', emptyDir: { sizeLimit: workLimit } },
+      ...(trialRestore ? [{ name: 'scratch', emptyDir: { sizeLimit: workLimit } }] : []),
+      ...(identity ? [identity.volume] : []),
+      ...destinations.flatMap((d) => (d.volume ? [d.volume] : [])),
+    ],
+  });
+  return { name, cronJob, destinationNames, onDemandCommand, snapshotPrefix };
+}
+
+/** `etcdctl snapshot save` from exactly one member; no command timeout (the Job's deadline bounds it). */
+function snapshotCommand(access: EtcdAccess, identity: ClientIdentity | undefined): string[] {
+  return [
+    '/usr/local/bin/etcdctl',
+    'snapshot', 'save', SNAPSHOT_FILE,
+    `--endpoints=${access.snapshotEndpoint}`,
+    ...(identity ? [`--cacert=${identity.caFile}`, `--cert=${identity.certFile}`, `--key=${identity.keyFile}`] : []),
+    '--dial-timeout=10s',
+  ];
+}
+
+function storeTargets(destinations: BoundDestination[], encrypted: boolean): StoreTarget[] {
+  return destinations.map((d, i) => ({
+    directory: d.remote,
+    snapshotPath: encrypted ? `${cryptRemoteName(i + 1)}:` : d.remote,
+    cryptIndex: encrypted ? i + 1 : undefined,
+  }));
+}
+
+interface Retention {
+  readonly keepLast?: number;
+  readonly keepWithinSeconds?: number;
+}
+
+function resolveRetention(keepLast: number | undefined, keepWithin: Duration | undefined): Retention {
+  if (keepLast !== undefined) {
+    validateInteger('keepLast', keepLast, 1, 10000);
+  }
+  const keepWithinSeconds = keepWithin === undefined ? undefined
+    : wholeSeconds('keepWithin', keepWithin, 3600, 'retention below an hour would delete snapshots of the same day between runs');
+  return { keepLast: keepLast ?? (keepWithin === undefined ? DEFAULT_KEEP_LAST : undefined), keepWithinSeconds };
+}

@@ -1,0 +1,117 @@
+import { EtcdVersion } from '../../release/version';
+import { WORK_DIR } from '../job-tools';
+import { cryptPasswords } from '../storage/rclone';
+
+/**
+ * The shell steps of a backup. Each runs in a named image under a named shell, and uses only what
+ * that image has (see the README's table):
+ * - `prepareTools`: busybox's own `sh`, in the busybox image;
+ * - `verifySnapshot`: the copied busybox `sh`, in the distroless etcd image (for etcdutl or etcdctl);
+ * - `storeSnapshot`: alpine's busybox `sh`, in the rclone image.
+ */
+
+export const SCRATCH_DIR = '/scratch';
+/** Written by etcdctl; renamed once verified. */
+export const SNAPSHOT_FILE = `${WORK_DIR}/snapshot.db`;
+/** Verified snapshots wait here for the store step: `<name>.db` and `<name>.json`. */
+const OUT_DIR = `${WORK_DIR}/out`;
+
+/**
+ * Verify the snapshot before anything is stored, then name it and write its record:
+ * 1. etcd's embedded sha256 (what restore checks; `snapshot status` does not);
+ * 2. `snapshot status`: bbolt's integrity check, revision and key count;
+ * 3. optionally a trial restore into scratch space;
+ * 4. the sha256 of the whole file, recorded for the restore to check after decryption.
+ */
+export function verifySnapshot(version: EtcdVersion, trialRestore: boolean): string {
+  const tool = version.snapshotTool;
+  const trial = trialRestore ? `
+${tool} snapshot restore "$snap" --data-dir=${SCRATCH_DIR}/trial --name=trial \\
+  --initial-cluster=trial=http://127.0.0.1:2380 --initial-advertise-peer-urls=http://127.0.0.1:2380 \\
+  --initial-cluster-token=trial > ${SCRATCH_DIR}/trial.log 2>&1 || { cat ${SCRATCH_DIR}/trial.log >&2; fail "a trial restore of the snapshot failed"; }
+[ -s ${SCRATCH_DIR}/trial/member/snap/db ] || fail "the trial restore wrote no database"
+echo "backup: trial restore passed"` : '';
+  return `set -eu
+fail() { echo "backup: FAILED: $*" >&2; exit 1; }
+snap=${SNAPSHOT_FILE}
+[ -s "$snap" ] || fail "no snapshot at $snap"
+size=$(stat -c %s "$snap")
+[ $((size % 512)) -eq 32 ] || fail "the snapshot ($size bytes) does not end with etcd's sha256: a database is a multiple of 512 bytes, and etcd appends 32"
+embedded=$(tail -c 32 "$snap" | od -An -v -tx1 | tr -d ' \\n')
+actual=$(head -c $((size - 32)) "$snap" | sha256sum | cut -d' ' -f1)
+[ "$embedded" = "$actual" ] || fail "the snapshot's contents do not match the sha256 etcd appended ($actual, not $embedded): it is corrupt"
+status=$(${tool} snapshot status "$snap" --write-out=json) || fail "${tool} snapshot status refused the snapshot"
+field() { printf '%s' "$status" | sed -n "s/.*\\"$1\\":\\([0-9][0-9]*\\).*/\\1/p"; }
+revision=$(field revision)
+keys=$(field totalKey)
+hash=$(field hash)
+[ -n "$revision" ] && [ -n "$keys" ] && [ -n "$hash" ] || fail "unexpected output of ${tool} snapshot status: $status"
+echo "backup: snapshot of revision $revision with $keys keys, $size bytes"${trial}
+sha256=$(sha256sum "$snap" | cut -d' ' -f1)
+started=$(cat ${WORK_DIR}/started)
+name="$CLUSTER-$(date -u -d "@$started" +%Y%m%dT%H%M%SZ)"
+mkdir -p ${OUT_DIR}
+mv "$snap" "${OUT_DIR}/$name.db"
+printf '{"cluster":"%s","namespace":"%s","snapshot":"%s","createdAt":"%s","etcdVersion":"%s","revision":%s,"totalKeys":%s,"sizeBytes":%s,"hash":%s,"sha256":"%s","encryption":"%s","trialRestore":%s}\\n' \\
+  "$CLUSTER" "$NAMESPACE" "$name.db$SNAPSHOT_SUFFIX" "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)" "$ETCD_VERSION" \\
+  "$revision" "$keys" "$size" "$hash" "$sha256" "$ENCRYPTION" "${trialRestore}" > "${OUT_DIR}/$name.json"
+echo "backup: verified $name.db (sha256 $sha256)"
+`;
+}
+
+/** One destination as the store step sees it. */
+export interface StoreTarget {
+  /** rclone path of the destination directory, e.g. `dest1:bucket/prefix/`. */
+  readonly directory: string;
+  /** rclone path the snapshot is written through: a crypt remote over `directory`, or `directory`. */
+  readonly snapshotPath: string;
+  /** The crypt remote's number (`sealed<n>`), whose password the script sets from the passphrase. */
+  readonly cryptIndex?: number;
+}
+
+/**
+ * Store the verified snapshot in every destination, check each copy, write its record last (a
+ * snapshot without a record is never taken as good), and only then apply retention.
+ */
+export function storeSnapshot(targets: StoreTarget[]): string {
+  const passwords = cryptPasswords(targets.flatMap((t) => (t.cryptIndex === undefined ? [] : [t.cryptIndex])));
+  return `set -eu
+fail() { echo "backup: FAILED: $*" >&2; exit 1; }
+cd ${OUT_DIR}
+set -- *.json
+[ "$#" -eq 1 ] && [ -f "$1" ] || fail "expected one verified snapshot in ${OUT_DIR}"
+name=\${1%.json}${passwords}
+store() {
+  rclone copyto "$name.db" "$1$name.db" || fail "could not write $name.db to $2"
+  if [ "$1" != "$2" ]; then
+    rclone cryptcheck --one-way --include "/$name.db" . "$1" || fail "the encrypted copy in $2 does not match the snapshot"
+  else
+    rclone check --one-way --include "/$name.db" . "$2" || fail "the copy in $2 does not match the snapshot"
+  fi
+  rclone copyto "$name.json" "$2$name.json" || fail "could not write $name.json to $2"
+  echo "backup: stored $name in $2"
+}
+prune() {
+  listed=$(rclone lsf --files-only --include "/$CLUSTER-*.json" "$1") || fail "could not list $1"
+  stems=$(printf '%s\\n' "$listed" | sed -n "s/^\\($CLUSTER-[0-9]\\{8\\}T[0-9]\\{6\\}Z\\)\\.json$/\\1/p" | sort -r)
+  now=$(date -u +%s)
+  i=0
+  for stem in $stems; do
+    i=$((i + 1))
+    [ "$i" -eq 1 ] && continue
+    [ "$stem" = "$name" ] && continue
+    [ -n "$KEEP_LAST" ] && [ "$i" -le "$KEEP_LAST" ] && continue
+    if [ -n "$KEEP_WITHIN_SECONDS" ]; then
+      taken=$(date -u -D '%Y%m%dT%H%M%SZ' -d "\${stem#"$CLUSTER"-}" +%s)
+      [ $((now - taken)) -lt "$KEEP_WITHIN_SECONDS" ] && continue
+    fi
+    rclone deletefile "$1$stem.json" || fail "could not delete $stem.json from $1"
+    rclone delete --include "/$stem.db" --include "/$stem.db.rclone" "$1" || fail "could not delete $stem.db from $1"
+    echo "backup: retention removed $stem from $1"
+  done
+}
+${targets.map((t) => `store ${t.snapshotPath} ${t.directory}`).join('\n')}
+${targets.map((t) => `prune ${t.directory}`).join('\n')}
+echo "backup: done"
+`;
+}

@@ -1,0 +1,71 @@
+import { k8s } from 'cdk8s-plus-28';
+import { Construct, IConstruct } from 'constructs';
+import { accessOf } from '../access/access';
+import { EtcdVersion } from '../release/version';
+import { renderBackup } from './backup/backup-job';
+import { EtcdBackupOptions } from './backup/backup-options';
+
+/*
+ * The public face of the jobs: IEtcdCluster names the jobs its add*() methods create, and each job's props
+ * name IEtcdCluster, so the interface and the job constructs share this file (split, they would import each
+ * other). The constructs stay thin: each job renders from the cluster's access model in its own folder.
+ */
+
+/**
+ * An etcd cluster that maintenance jobs can reach: `EtcdCluster` or `EtcdStaticPodCluster`.
+ * Each resolves once how a job connects to it (endpoints, client identity, placement), and every
+ * job renders from that.
+ */
+export interface IEtcdCluster extends IConstruct {
+  /** etcd release of the members; the jobs run the same release's tools. */
+  readonly version: EtcdVersion;
+  /** Every member's client URL. */
+  readonly clientEndpoints: string[];
+  /** The value for kube-apiserver's `--etcd-servers`. */
+  readonly etcdServers: string;
+
+  /**
+   * Add a scheduled, verified backup of this cluster. Call it again for more backups, e.g. hourly
+   * to a volume and daily to object storage.
+   * @param id construct id, unique among this cluster's backups; the default CronJob name ends with it
+   */
+  addBackup(id: string, options: EtcdBackupOptions): EtcdBackup;
+}
+
+/** Properties of an {@link EtcdBackup}. */
+export interface EtcdBackupProps extends EtcdBackupOptions {
+  /** The cluster to back up: an `EtcdCluster` or `EtcdStaticPodCluster`. */
+  readonly cluster: IEtcdCluster;
+}
+
+/**
+ * Scheduled, verified, optionally encrypted snapshots of an etcd cluster, for `EtcdCluster` and
+ * `EtcdStaticPodCluster` alike.
+ *
+ * Each run takes one snapshot with `etcdctl snapshot save` from one member, verifies it (etcd's
+ * embedded sha256, `snapshot status`, optionally a trial restore), records revision, key count,
+ * size and sha256 beside it, stores it in every destination, checks each copy, and only then
+ * applies retention. A run that fails any step stores nothing as good and fails its Job.
+ */
+export class EtcdBackup extends Construct {
+  /** Name of the CronJob. */
+  public readonly name: string;
+  /** The CronJob. */
+  public readonly cronJob: k8s.KubeCronJob;
+  /** Where snapshots go: `persistentvolumeclaim/<claim>[/<dir>]` and `s3://<bucket>/<prefix>/`. */
+  public readonly destinationNames: string[];
+  /** Run a backup now, outside the schedule. */
+  public readonly onDemandCommand: string;
+  /** Snapshots are `<snapshotPrefix><UTC time, 20261121T020000Z>.db` (plus `.rclone` when encrypted) and `.json`. */
+  public readonly snapshotPrefix: string;
+
+  public constructor(scope: Construct, id: string, props: EtcdBackupProps) {
+    super(scope, id);
+    const backup = renderBackup(this, id, accessOf(props.cluster), props);
+    this.name = backup.name;
+    this.cronJob = backup.cronJob;
+    this.destinationNames = backup.destinationNames;
+    this.onDemandCommand = backup.onDemandCommand;
+    this.snapshotPrefix = backup.snapshotPrefix;
+  }
+}

@@ -1,0 +1,51 @@
+import { EtcdConfigError } from '../../shared/errors';
+import { validateDnsSubdomain } from '../../shared/validate';
+
+/** Options for rclone crypt. */
+export interface EtcdBackupRcloneCryptOptions {
+  /** Secret in the backup's namespace that holds the passphrase. */
+  readonly secretName: string;
+  /**
+   * Key of the passphrase in the Secret. Trailing newlines are ignored, as `$(cat file)` drops them.
+   * @default 'passphrase'
+   */
+  readonly key?: string;
+}
+
+/**
+ * Client-side encryption of the snapshot before it leaves the job. Every snapshot holds every
+ * Kubernetes Secret in plain text, so storing one unencrypted is a choice to make deliberately.
+ */
+export class EtcdBackupEncryption {
+  /**
+   * rclone's crypt format (XSalsa20-Poly1305 in authenticated 64 KiB blocks, key derived with scrypt
+   * from the passphrase), documented at rclone.org/crypt. Decrypt with `rclone cat` and the same
+   * passphrase, without this library (see the README). The stored snapshot is `<name>.db.rclone`.
+   */
+  public static rcloneCrypt(options: EtcdBackupRcloneCryptOptions): EtcdBackupEncryption {
+    if (!options?.secretName) {
+      throw new EtcdConfigError(`EtcdBackupEncryption.rcloneCrypt() needs secretName, the Secret that holds the passphrase (got ${JSON.stringify(options?.secretName)}): without a key nothing can be encrypted`);
+    }
+    validateDnsSubdomain('EtcdBackupEncryption.rcloneCrypt() secretName', options.secretName);
+    const key = options.key ?? 'passphrase';
+    if (typeof key !== 'string' || !/^[-._a-zA-Z0-9]{1,253}$/.test(key)) {
+      throw new EtcdConfigError(`EtcdBackupEncryption.rcloneCrypt() key must be a Secret key: letters, digits, '-', '_' and '.' (got '${key}')`);
+    }
+    return new EtcdBackupEncryption(options.secretName, key);
+  }
+
+  /** Store snapshots as etcd wrote them. Warns when a destination is object storage. */
+  public static none(): EtcdBackupEncryption {
+    return new EtcdBackupEncryption(undefined, undefined);
+  }
+
+  private constructor(
+    /** @internal */ public readonly _secretName: string | undefined,
+    /** @internal */ public readonly _key: string | undefined,
+  ) {}
+
+  /** Whether snapshots are encrypted. */
+  public get enabled(): boolean {
+    return this._secretName !== undefined;
+  }
+}

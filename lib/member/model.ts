@@ -1,0 +1,100 @@
+import { EtcdVersion } from '../release/version';
+import { formatUrl } from '../shared/url';
+import { ResolvedTuning } from './tuning';
+
+/** etcd's well-known ports, as kubeadm uses them. */
+export const CLIENT_PORT = 2379;
+export const PEER_PORT = 2380;
+export const METRICS_PORT = 2381;
+
+/** Certificate files as the etcd container sees them; present when TLS is on. */
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly trustedCaFile: string;
+  readonly peerCertFile: string;
+  readonly peerKeyFile: string;
+  readonly peerTrustedCaFile: string;
+}
+
+/** Where one member listens and what it tells others. */
+export interface MemberModel {
+  /** `--name`; also the key in `--initial-cluster`. */
+  readonly name: string;
+  /** `--initial-advertise-peer-urls`; must equal this member's `--initial-cluster` entry. */
+  readonly peerUrl: string;
+  /** `--advertise-client-urls`. */
+  readonly clientUrl: string;
+  readonly listenPeerUrls: string[];
+  readonly listenClientUrls: string[];
+  /** `--listen-metrics-urls`: plain http, serving /metrics and the health endpoints, never keys. */
+  readonly listenMetricsUrls: string[];
+  /**
+   * Joins a running cluster (after `etcdctl member add`): `--initial-cluster-state=existing` and an
+   * `--initial-cluster` of the members that are not joining, plus itself.
+   */
+  readonly joining?: boolean;
+}
+
+/**
+ * The resolved cluster: everything every renderer (StatefulSet, static pods, jobs)
+ * needs, validated once. No renderer computes a flag, URL or path of its own.
+ */
+export interface ClusterModel {
+  readonly version: EtcdVersion;
+  readonly members: MemberModel[];
+  readonly initialClusterToken: string;
+  readonly dataDir: string;
+  readonly tuning: ResolvedTuning;
+  readonly tls?: TlsFiles;
+}
+
+/** `https` when TLS is on, `http` otherwise. */
+export function schemeOf(tls: TlsFiles | undefined): string {
+  return tls ? 'https' : 'http';
+}
+
+/**
+ * A member addressed by a DNS name (a StatefulSet pod) listening on every interface.
+ * @param name the member name, or a `$(POD_NAME)` reference inside a pod template
+ * @param host the member's DNS name (built from `name`)
+ */
+export function dnsMember(name: string, host: string, tls: TlsFiles | undefined): MemberModel {
+  const scheme = schemeOf(tls);
+  return {
+    name,
+    peerUrl: formatUrl(scheme, host, PEER_PORT),
+    clientUrl: formatUrl(scheme, host, CLIENT_PORT),
+    listenPeerUrls: [formatUrl(scheme, '0.0.0.0', PEER_PORT)],
+    listenClientUrls: [formatUrl(scheme, '0.0.0.0', CLIENT_PORT)],
+    listenMetricsUrls: [formatUrl('http', '0.0.0.0', METRICS_PORT)],
+  };
+}
+
+/**
+ * A member addressed by its node IP (a kubeadm-style static pod on the host network): peers on the
+ * node IP, clients on loopback and the node IP, metrics on loopback only.
+ */
+export function hostMember(name: string, ip: string, loopback: string, tls: TlsFiles | undefined, joining: boolean): MemberModel {
+  const scheme = schemeOf(tls);
+  return {
+    name,
+    peerUrl: formatUrl(scheme, ip, PEER_PORT),
+    clientUrl: formatUrl(scheme, ip, CLIENT_PORT),
+    listenPeerUrls: [formatUrl(scheme, ip, PEER_PORT)],
+    listenClientUrls: [formatUrl(scheme, loopback, CLIENT_PORT), formatUrl(scheme, ip, CLIENT_PORT)],
+    listenMetricsUrls: [formatUrl('http', loopback, METRICS_PORT)],
+    joining,
+  };
+}
+
+/**
+ * `--initial-cluster` for one member, in member order: every member that is not joining, plus the
+ * member itself when it joins (the cluster as it will be once its `member add` is done).
+ */
+export function initialClusterFor(members: MemberModel[], member: MemberModel): string {
+  return members
+    .filter((m) => !m.joining || m.name === member.name)
+    .map((m) => `${m.name}=${m.peerUrl}`)
+    .join(',');
+}

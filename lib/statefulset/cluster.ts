@@ -1,0 +1,580 @@
+import { Chart, Size } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { accessOf, registerAccess } from '../access/access';
+import { apiServerFlags } from '../access/kube-apiserver';
+import { EtcdBackupOptions } from '../jobs/backup/backup-options';
+import { EtcdBackup, IEtcdCluster } from '../jobs/cluster-jobs';
+import { clusterToken } from '../member/cluster-token';
+import { renderEtcdFlags } from '../member/flags';
+import { CLIENT_PORT, ClusterModel, METRICS_PORT, MemberModel, PEER_PORT, TlsFiles, dnsMember } from '../member/model';
+import { renderProbes } from '../member/probes';
+import { EtcdResources } from '../member/resources';
+import { EtcdTuning, bytesOf, resolveTuning } from '../member/tuning';
+import { resolveImage } from '../release/image';
+import { EtcdVersion } from '../release/version';
+import { warnAboutVersion } from '../release/version-warnings';
+import { prepareRestore, renderRestoreSteps } from '../restore/restore-steps';
+import { EtcdSnapshotSource } from '../restore/snapshot-source';
+import { checkObjectCollisions } from '../shared/app-checks';
+import { EtcdConfigError } from '../shared/errors';
+import { validateAbsolutePath, validateDnsLabel, validateDnsSubdomain, validateMemberCount, validateServiceName } from '../shared/validate';
+import { addWarning } from '../shared/warnings';
+import { EtcdTls, TlsSecrets } from '../tls/tls';
+import { EtcdNetworkPeer } from './network-peer';
+import { renderNetworkPolicy } from './network-policy';
+import { EtcdPodAntiAffinity, renderScheduling } from './scheduling';
+import { secretVolume } from './secret-volumes';
+import { statefulSetAccess } from './statefulset-access';
+import { EtcdUpdateStrategy } from './update-strategy';
+
+/** Properties of an {@link EtcdCluster}. */
+export interface EtcdClusterProps {
+  /**
+   * Base name of every object: the StatefulSet and client Service are `<name>`, the headless
+   * peer Service `<name>-peer`, members `<name>-0`, `<name>-1`, ...
+   * Must start with a letter (it names Services) and be at most 52 characters (StatefulSet limit).
+   * @default - the construct id, lowercased
+   */
+  readonly name?: string;
+
+  /**
+   * Namespace of every object. It is written into each object, because member DNS names
+   * and certificates depend on it.
+   * @default - the chart's namespace, or `default`
+   */
+  readonly namespace?: string;
+
+  /**
+   * Number of members: 1, 3, 5 or 7. A majority must be up for the cluster to work, so
+   * 3 tolerate one failure, 5 two, 7 three. 1 is not highly available.
+   * @default 3
+   */
+  readonly members?: number;
+
+  /**
+   * etcd release. Flags and probe endpoints follow it.
+   * @default EtcdVersion.DEFAULT
+   */
+  readonly version?: EtcdVersion;
+
+  /**
+   * Container image repository; the image must contain `/usr/local/bin/etcd`.
+   * @default 'gcr.io/etcd-development/etcd' (etcd's official release images)
+   */
+  readonly imageRepository?: string;
+
+  /**
+   * Container image tag. A tag that names a release (`v3.6.16`, `3.6.16-0`) must match `version`;
+   * mutable tags such as `latest` are refused, and other tags warn, because the flags are rendered
+   * for `version`.
+   * @default - `v<version>`, as etcd's release images are tagged
+   */
+  readonly imageTag?: string;
+
+  /**
+   * The Kubernetes cluster's DNS domain, used in member addresses: the part after `.svc.` in a
+   * Service's FQDN, so it never contains a `svc` label.
+   * @default 'cluster.local'
+   */
+  readonly clusterDomain?: string;
+
+  /**
+   * `--initial-cluster-token`, which keeps members of different clusters from joining each other
+   * while they bootstrap. Changing it changes the pod template and so restarts every member.
+   * @default - derived from the namespace and name: stable when the construct moves in code
+   */
+  readonly initialClusterToken?: string;
+
+  /**
+   * How a changed pod template reaches the members. The default replaces one member at a time
+   * without checking the others' health first; see EtcdUpdateStrategy for a manual roll.
+   * @default EtcdUpdateStrategy.rollingUpdate()
+   */
+  readonly updateStrategy?: EtcdUpdateStrategy;
+
+  /**
+   * Size of each member's data volume. Unless `tuning.quotaBackendBytes` is given, the backend
+   * quota is derived from it (8 GiB gives 3.75 GiB; 17 GiB or more gives the 8 GiB maximum).
+   * @default Size.gibibytes(8)
+   */
+  readonly storageSize?: Size;
+
+  /**
+   * StorageClass of the data volumes. etcd wants low-latency disks (SSD).
+   * @default - the cluster's default StorageClass
+   */
+  readonly storageClassName?: string;
+
+  /**
+   * Transport security. The default is mutual TLS on the client and peer planes with
+   * certificates from cert-manager; `EtcdTls.disabled()` is plain http and warns.
+   * @default EtcdTls.certManager()
+   */
+  readonly tls?: EtcdTls;
+
+  /**
+   * Timing, quota, compaction and corruption checks.
+   * @default - see EtcdTuning
+   */
+  readonly tuning?: EtcdTuning;
+
+  /**
+   * CPU and memory for each member.
+   * @default EtcdResources.minimal()
+   */
+  readonly resources?: EtcdResources;
+
+  /**
+   * Keeping members on different nodes.
+   * @default EtcdPodAntiAffinity.REQUIRED (with more than one member)
+   */
+  readonly podAntiAffinity?: EtcdPodAntiAffinity;
+
+  /**
+   * Spread members evenly over zones (`topology.kubernetes.io/zone`, max skew 1).
+   * Nodes without the zone label are not used.
+   * @default false
+   */
+  readonly spreadAcrossZones?: boolean;
+
+  /**
+   * Node labels members must run on.
+   * @default - any node
+   */
+  readonly nodeSelector?: { [key: string]: string };
+
+  /**
+   * Tolerations, e.g. to run on dedicated or control-plane nodes.
+   * @default - none
+   */
+  readonly tolerations?: k8s.Toleration[];
+
+  /**
+   * PriorityClass of the members, so they are not preempted by less important pods.
+   * @default - none
+   */
+  readonly priorityClassName?: string;
+
+  /**
+   * Create a NetworkPolicy that admits peer traffic only from members, client traffic only
+   * from `clients` and metrics scrapes only from `monitoring`. Without it, `clients` and
+   * `monitoring` cannot be given.
+   * @default true
+   */
+  readonly networkPolicy?: boolean;
+
+  /**
+   * Who may connect to the client port. More can be added with `allowClient()`.
+   * `EtcdNetworkPeer.anywhere()` turns filtering off.
+   * @default - nobody (a warning is printed)
+   */
+  readonly clients?: EtcdNetworkPeer[];
+
+  /**
+   * Who may scrape the metrics port (Prometheus).
+   * @default - nobody
+   */
+  readonly monitoring?: EtcdNetworkPeer[];
+
+  /**
+   * Start from a snapshot an `EtcdBackup` wrote, instead of empty. Each member restores it once, while
+   * the cluster has never formed with it, and starts from its data ever after (see the README's
+   * restore runbook). The cluster should have a new name: the old cluster's volumes stay untouched.
+   * @default - the cluster starts empty
+   */
+  readonly restoreFrom?: EtcdSnapshotSource;
+}
+
+const DATA_MOUNT_PATH = '/var/lib/etcd';
+/** A subdirectory, so etcd owns its directory (mode 0700) and never sees the volume root's lost+found. */
+const DATA_DIR = `${DATA_MOUNT_PATH}/data`;
+const DATA_VOLUME = 'data';
+/** The distroless convention for an unprivileged user; etcd needs no passwd entry. */
+const RUN_AS_ID = 65532;
+const POD_NAME_REF = '$(POD_NAME)';
+const POD_NAME_ENV: k8s.EnvVar = { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } };
+const TLS_DIR = '/etc/etcd/tls';
+/** Pod Security "restricted", for etcd and the restore steps alike. */
+const CONTAINER_SECURITY: k8s.SecurityContext = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+/** A replaced member must stay ready this long (caught up with the leader) before the rollout moves on. */
+const MIN_READY_SECONDS = 10;
+
+/**
+ * A production etcd cluster running as a StatefulSet.
+ *
+ * Creates a headless peer Service, a client Service, the StatefulSet, a PodDisruptionBudget
+ * that never lets an eviction break quorum, and a NetworkPolicy.
+ */
+export class EtcdCluster extends Construct implements IEtcdCluster {
+  /** Base name of the objects. */
+  public readonly name: string;
+  /** Namespace of the objects. */
+  public readonly namespace: string;
+  /** Number of members. */
+  public readonly members: number;
+  /** etcd release. */
+  public readonly version: EtcdVersion;
+  /** Container image. */
+  public readonly image: string;
+  /** Name of the headless Service that gives members their DNS names. */
+  public readonly peerServiceName: string;
+  /** Name of the Service clients connect to. */
+  public readonly clientServiceName: string;
+  /** Every member's client URL, e.g. `https://etcd-0.etcd-peer.default.svc.cluster.local:2379`. */
+  public readonly clientEndpoints: string[];
+  /** The value for kube-apiserver's `--etcd-servers`: every member's client URL, comma-separated. */
+  public readonly etcdServers: string;
+  /** Whether the client and peer planes use mutual TLS. */
+  public readonly tlsEnabled: boolean;
+  /**
+   * Secret (kubernetes.io/tls: `tls.crt`, `tls.key`, `ca.crt`) with a client certificate for
+   * kube-apiserver and maintenance jobs; undefined without TLS or when `fromSecrets` names none.
+   */
+  public readonly clientSecretName?: string;
+  /**
+   * The DNS names server and peer certificates must hold: each member's FQDN with and without
+   * the cluster domain, the peer Service wildcards, the client Service names, and localhost.
+   */
+  public readonly certificateDnsNames: string[];
+  /** The IP addresses server and peer certificates must hold (loopback, for local health checks). */
+  public readonly certificateIpAddresses: string[];
+
+  /** The StatefulSet running the members. */
+  public readonly statefulSet: k8s.KubeStatefulSet;
+  /** The headless peer Service. */
+  public readonly peerService: k8s.KubeService;
+  /** The client Service. */
+  public readonly clientService: k8s.KubeService;
+  /** The PodDisruptionBudget. */
+  public readonly podDisruptionBudget: k8s.KubePodDisruptionBudget;
+  /** The NetworkPolicy, unless disabled. */
+  public readonly networkPolicy?: k8s.KubeNetworkPolicy;
+
+  /** @internal the resolved model every object renders from. */
+  public readonly _model: ClusterModel;
+  private readonly clients: EtcdNetworkPeer[];
+  private readonly monitoring: EtcdNetworkPeer[];
+  private readonly selectorLabels: { [key: string]: string };
+
+  public constructor(scope: Construct, id: string, props: EtcdClusterProps = {}) {
+    super(scope, id);
+    const chart = this.node.scopes.find((s): s is Chart => Chart.isChart(s));
+    if (!chart) {
+      throw new EtcdConfigError(`EtcdCluster '${id}' must be created inside a Chart, not directly under the App: its objects are written by a chart, e.g. new EtcdCluster(new Chart(app, 'etcd', { namespace: 'etcd' }), '${id}')`);
+    }
+    checkObjectCollisions(this);
+
+    this.name = props.name ?? id.toLowerCase();
+    validateServiceName(props.name === undefined ? `name (derived from the construct id '${id}'; set name explicitly)` : 'name', this.name, 52);
+    this.namespace = props.namespace ?? chart.namespace ?? 'default';
+    validateDnsLabel('namespace', this.namespace);
+    this.members = props.members ?? 3;
+    validateMemberCount('members', this.members);
+    const clusterDomain = props.clusterDomain ?? 'cluster.local';
+    validateDnsSubdomain('clusterDomain', clusterDomain);
+    if (clusterDomain.split('.').includes('svc')) {
+      throw new EtcdConfigError(`clusterDomain must be the domain after '.svc.' in a Service name, such as 'cluster.local' (got '${clusterDomain}'): member names would end in '.svc.${clusterDomain}'`);
+    }
+    const networkPolicy = props.networkPolicy ?? true;
+    if (!networkPolicy && (props.clients?.length || props.monitoring?.length)) {
+      throw new EtcdConfigError(`clients and monitoring need the NetworkPolicy, but networkPolicy is false (got ${[...(props.clients ?? []), ...(props.monitoring ?? [])].map((p) => p.description).join(', ')}): without it every source reaches etcd; remove them, or drop networkPolicy: false`);
+    }
+    this.version = props.version ?? EtcdVersion.DEFAULT;
+    this.image = resolveImage(this, this.version, props.imageRepository, props.imageTag);
+    if (props.storageClassName !== undefined) validateDnsSubdomain('storageClassName', props.storageClassName);
+    const storageSize = props.storageSize ?? Size.gibibytes(8);
+
+    this.peerServiceName = `${this.name}-peer`;
+    this.clientServiceName = this.name;
+    this.clients = [...(props.clients ?? [])];
+    this.monitoring = [...(props.monitoring ?? [])];
+    this.selectorLabels = {
+      'app.kubernetes.io/name': 'etcd',
+      'app.kubernetes.io/instance': this.name,
+    };
+
+    const memberNames: string[] = [];
+    for (let i = 0; i < this.members; i++) memberNames.push(`${this.name}-${i}`);
+    // Members are `<pod>.<peerDomain>` (plus the cluster domain): the one place their DNS names are built.
+    const peerDomain = `${this.peerServiceName}.${this.namespace}.svc`;
+    this.certificateDnsNames = this.dnsNamesFor(memberNames, peerDomain, clusterDomain);
+    this.certificateIpAddresses = ['127.0.0.1', '::1'];
+
+    const tls = props.tls ?? EtcdTls.certManager();
+    this.tlsEnabled = tls.enabled;
+    const secrets = tls._bind(this, {
+      name: this.name,
+      namespace: this.namespace,
+      labels: this.labels,
+      dnsNames: this.certificateDnsNames,
+      ipAddresses: this.certificateIpAddresses,
+    });
+    this.clientSecretName = secrets?.client;
+    const tlsFiles: TlsFiles | undefined = secrets && {
+      certFile: `${TLS_DIR}/server/tls.crt`,
+      keyFile: `${TLS_DIR}/server/tls.key`,
+      trustedCaFile: `${TLS_DIR}/server/ca.crt`,
+      peerCertFile: `${TLS_DIR}/peer/tls.crt`,
+      peerKeyFile: `${TLS_DIR}/peer/tls.key`,
+      peerTrustedCaFile: `${TLS_DIR}/peer/ca.crt`,
+    };
+    if (!tls.enabled) {
+      addWarning(this, 'tls is disabled: clients and peers talk plain http, and anyone who reaches the client port can read and write everything');
+    }
+
+    const memberNamed = (memberName: string) =>
+      dnsMember(memberName, `${memberName}.${peerDomain}.${clusterDomain}`, tlsFiles);
+    const members: MemberModel[] = memberNames.map(memberNamed);
+
+    this._model = {
+      version: this.version,
+      members,
+      initialClusterToken: clusterToken(this.name, this.namespace, props.initialClusterToken),
+      dataDir: DATA_DIR,
+      tuning: resolveTuning(props.tuning ?? {}, bytesOf(storageSize), (w) => addWarning(this, w)),
+      tls: tlsFiles,
+    };
+    this.clientEndpoints = members.map((m) => m.clientUrl);
+    this.etcdServers = this.clientEndpoints.join(',');
+
+    warnAboutVersion(this, this.version);
+    if (this.members === 1) {
+      addWarning(this, 'members is 1: the cluster is not highly available and its only member cannot be evicted without downtime');
+    }
+
+    this.peerService = this.renderPeerService();
+    this.clientService = this.renderClientService();
+    this.statefulSet = this.renderStatefulSet(props, memberNamed(POD_NAME_REF), storageSize, secrets);
+    this.podDisruptionBudget = this.renderPodDisruptionBudget();
+    if (networkPolicy) {
+      // A member waiting to restore asks the others' client ports whether the cluster has formed.
+      if (props.restoreFrom) this.clients.push(EtcdNetworkPeer.pods({ labels: this.selectorLabels }));
+      this.networkPolicy = renderNetworkPolicy(this, this.metadata(this.name), this.selectorLabels, () => this.clients, () => this.monitoring);
+      addWarning(this, 'no clients are declared, so the NetworkPolicy admits nobody to the client port: pass clients or call allowClient()',
+        () => this.clients.length === 0);
+    }
+    registerAccess(this, statefulSetAccess({
+      scope: this,
+      clusterName: this.name,
+      namespace: this.namespace,
+      image: this.image,
+      model: this._model,
+      clientServiceName: this.clientServiceName,
+      clusterDomain,
+      clientSecretName: this.clientSecretName,
+      admitClients: (labels) => {
+        if (this.networkPolicy) this.allowClient(EtcdNetworkPeer.pods({ labels }));
+      },
+    }));
+  }
+
+  /** Add a scheduled, verified backup of this cluster (see EtcdBackup); its pods are admitted as clients. */
+  public addBackup(id: string, options: EtcdBackupOptions): EtcdBackup {
+    return new EtcdBackup(accessOf(this).jobScope(), id, { ...options, cluster: this });
+  }
+
+  /**
+   * The kube-apiserver flags that connect it to this cluster with the client identity,
+   * when the client Secret (`clientSecretName`) is mounted at `certDir`.
+   * @param certDir where the API server mounts the client Secret
+   */
+  public kubeApiServerFlags(certDir: string = '/etc/kubernetes/pki/etcd-client'): string[] {
+    if (!this.tlsEnabled) {
+      throw new EtcdConfigError('kubeApiServerFlags needs a client certificate, but tls is disabled: use EtcdTls.certManager() or fromSecrets(), or pass only --etcd-servers');
+    }
+    if (this.clientSecretName === undefined) {
+      throw new EtcdConfigError('kubeApiServerFlags needs a client certificate, but EtcdTls.fromSecrets() was given no clientSecretName');
+    }
+    const dir = certDir.length > 1 ? certDir.replace(/\/+$/, '') : certDir;
+    validateAbsolutePath('certDir', dir);
+    return apiServerFlags(this.etcdServers, `${dir}/ca.crt`, `${dir}/tls.crt`, `${dir}/tls.key`);
+  }
+
+  /** Admit another source to the client port. */
+  public allowClient(peer: EtcdNetworkPeer): void {
+    this.requireNetworkPolicy('allowClient', peer);
+    this.clients.push(peer);
+  }
+
+  /** Admit another source to the metrics port. */
+  public allowMonitoring(peer: EtcdNetworkPeer): void {
+    this.requireNetworkPolicy('allowMonitoring', peer);
+    this.monitoring.push(peer);
+  }
+
+  private requireNetworkPolicy(method: string, peer: EtcdNetworkPeer): void {
+    if (!this.networkPolicy) {
+      throw new EtcdConfigError(`${method}(${peer.description}) needs the NetworkPolicy, but networkPolicy is false: without it every source already reaches etcd`);
+    }
+  }
+
+  private get labels(): { [key: string]: string } {
+    return {
+      ...this.selectorLabels,
+      'app.kubernetes.io/component': 'database',
+      'app.kubernetes.io/version': this.version.toString(),
+      'app.kubernetes.io/managed-by': 'cdk8s-etcd',
+    };
+  }
+
+  private metadata(name: string): k8s.ObjectMeta {
+    return { name, namespace: this.namespace, labels: this.labels };
+  }
+
+  /** Member FQDNs with and without the cluster domain, the peer wildcards, the client Service names, localhost. */
+  private dnsNamesFor(memberNames: string[], peerDomain: string, clusterDomain: string): string[] {
+    const client = this.clientServiceName;
+    return [
+      ...memberNames.flatMap((m) => [`${m}.${peerDomain}`, `${m}.${peerDomain}.${clusterDomain}`]),
+      `*.${peerDomain}`,
+      `*.${peerDomain}.${clusterDomain}`,
+      client,
+      `${client}.${this.namespace}`,
+      `${client}.${this.namespace}.svc`,
+      `${client}.${this.namespace}.svc.${clusterDomain}`,
+      'localhost',
+    ];
+  }
+
+  private renderPeerService(): k8s.KubeService {
+    return new k8s.KubeService(this, 'PeerService', {
+      metadata: this.metadata(this.peerServiceName),
+      spec: {
+        clusterIp: 'None',
+        // Members must resolve each other before they are ready, or the cluster never forms.
+        publishNotReadyAddresses: true,
+        selector: this.selectorLabels,
+        ports: [
+          { name: 'peer', port: PEER_PORT, targetPort: k8s.IntOrString.fromString('peer') },
+          { name: 'client', port: CLIENT_PORT, targetPort: k8s.IntOrString.fromString('client') },
+          { name: 'metrics', port: METRICS_PORT, targetPort: k8s.IntOrString.fromString('metrics') },
+        ],
+      },
+    });
+  }
+
+  private renderClientService(): k8s.KubeService {
+    return new k8s.KubeService(this, 'ClientService', {
+      metadata: this.metadata(this.clientServiceName),
+      spec: {
+        type: 'ClusterIP',
+        selector: this.selectorLabels,
+        ports: [{ name: 'client', port: CLIENT_PORT, targetPort: k8s.IntOrString.fromString('client') }],
+      },
+    });
+  }
+
+  private renderStatefulSet(props: EtcdClusterProps, templateMember: MemberModel, storageSize: Size, secrets: TlsSecrets | undefined): k8s.KubeStatefulSet {
+    const secretVolumes: k8s.Volume[] = secrets ? [
+      secretVolume('tls-server', secrets.server),
+      secretVolume('tls-peer', secrets.peer),
+    ] : [];
+    const secretMounts: k8s.VolumeMount[] = secrets ? [
+      { name: 'tls-server', mountPath: `${TLS_DIR}/server`, readOnly: true },
+      { name: 'tls-peer', mountPath: `${TLS_DIR}/peer`, readOnly: true },
+    ] : [];
+    const probes = renderProbes(this.version, { port: k8s.IntOrString.fromString('metrics') });
+    const resources = props.resources ?? EtcdResources.minimal();
+    const dataMount: k8s.VolumeMount = { name: DATA_VOLUME, mountPath: DATA_MOUNT_PATH };
+    const restore = props.restoreFrom && renderRestoreSteps(prepareRestore(this, props.restoreFrom, this._model,
+      { kind: 'EtcdCluster', reads: 'secrets', name: this.name, tokenGiven: props.initialClusterToken !== undefined }), {
+      member: templateMember,
+      image: this.image,
+      listenHost: '$(POD_IP)',
+      podEnv: [POD_NAME_ENV, { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+      mounts: [dataMount, ...secretMounts],
+      resources: resources._toKube(),
+      securityContext: CONTAINER_SECURITY,
+    });
+    const container: k8s.Container = {
+      name: 'etcd',
+      image: this.image,
+      imagePullPolicy: 'IfNotPresent',
+      command: ['/usr/local/bin/etcd'],
+      args: renderEtcdFlags(this._model, templateMember),
+      env: [POD_NAME_ENV, ...resources._goMemLimitEnv()],
+      ports: [
+        { name: 'client', containerPort: CLIENT_PORT, protocol: 'TCP' },
+        { name: 'peer', containerPort: PEER_PORT, protocol: 'TCP' },
+        { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
+      ],
+      volumeMounts: [dataMount, ...secretMounts],
+      livenessProbe: probes.liveness,
+      readinessProbe: probes.readiness,
+      startupProbe: probes.startup,
+      resources: resources._toKube(),
+      securityContext: CONTAINER_SECURITY,
+    };
+    const volumes = [...secretVolumes, ...(restore?.volumes ?? [])];
+
+    return new k8s.KubeStatefulSet(this, 'Resource', {
+      metadata: this.metadata(this.name),
+      spec: {
+        serviceName: this.peerServiceName,
+        replicas: this.members,
+        // All members must start together to form the cluster; updates still roll one at a time.
+        podManagementPolicy: 'Parallel',
+        updateStrategy: (props.updateStrategy ?? EtcdUpdateStrategy.rollingUpdate())._toKube(this.members),
+        minReadySeconds: MIN_READY_SECONDS,
+        // Deleting or scaling the StatefulSet must never delete etcd data.
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+        selector: { matchLabels: this.selectorLabels },
+        template: {
+          metadata: { labels: this.labels },
+          spec: {
+            automountServiceAccountToken: false,
+            // Service links inject variables like ETCD_PORT that etcd would read as configuration.
+            enableServiceLinks: false,
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: RUN_AS_ID,
+              runAsGroup: RUN_AS_ID,
+              fsGroup: RUN_AS_ID,
+              fsGroupChangePolicy: 'OnRootMismatch',
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+            ...renderScheduling(props, this.members, this.selectorLabels),
+            initContainers: restore?.initContainers,
+            containers: [container],
+            volumes: volumes.length > 0 ? volumes : undefined,
+          },
+        },
+        volumeClaimTemplates: [{
+          metadata: { name: DATA_VOLUME, labels: this.selectorLabels },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            storageClassName: props.storageClassName,
+            resources: { requests: { storage: k8s.Quantity.fromString(storageSize.asString()) } },
+          },
+        }],
+      },
+    });
+  }
+
+  /**
+   * At most one member voluntarily down at a time. With 3 or more members that always
+   * leaves a quorum (and counts already-broken members against the budget); a single
+   * member cannot be evicted at all without an outage, so its budget allows none.
+   * Members that are not ready may always be evicted, so a broken member never blocks a drain;
+   * while quorum is lost every member is not ready, and evicting one loses nothing more (its
+   * volume is kept).
+   */
+  private renderPodDisruptionBudget(): k8s.KubePodDisruptionBudget {
+    return new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
+      metadata: this.metadata(this.name),
+      spec: {
+        maxUnavailable: k8s.IntOrString.fromNumber(this.members === 1 ? 0 : 1),
+        selector: { matchLabels: this.selectorLabels },
+        // A member that is already broken must not block node drains: evicting it costs nothing more.
+        unhealthyPodEvictionPolicy: 'AlwaysAllow',
+      },
+    });
+  }
+}

@@ -1,0 +1,66 @@
+import { Construct } from 'constructs';
+import { EtcdAccess } from '../access/access';
+import { CLIENT_PORT, ClusterModel, schemeOf } from '../member/model';
+import { effectiveQuotaBytes } from '../member/tuning';
+import { EtcdConfigError } from '../shared/errors';
+import { formatUrl } from '../shared/url';
+import { validateDnsSubdomain } from '../shared/validate';
+import { secretVolume } from './secret-volumes';
+
+const CLIENT_IDENTITY_DIR = '/etc/etcd/client';
+
+/** What a StatefulSet cluster tells the access model about itself. */
+export interface StatefulSetAccessInput {
+  /** The cluster construct: its jobs go beside it, in its chart. */
+  readonly scope: Construct;
+  readonly clusterName: string;
+  readonly namespace: string;
+  readonly image: string;
+  readonly model: ClusterModel;
+  readonly clientServiceName: string;
+  readonly clusterDomain: string;
+  /** The cluster's client Secret, when it has one. */
+  readonly clientSecretName?: string;
+  /** Admit a job's pods to the client port (a no-op without the NetworkPolicy). */
+  readonly admitClients: (labels: { [key: string]: string }) => void;
+}
+
+/** A StatefulSet cluster's access model: the pod network, the client Service, the client Secret. */
+export function statefulSetAccess(cluster: StatefulSetAccessInput): EtcdAccess {
+  const { model } = cluster;
+  const tlsEnabled = model.tls !== undefined;
+  return {
+    clusterName: cluster.clusterName,
+    namespace: cluster.namespace,
+    image: cluster.image,
+    model,
+    endpoints: model.members.map((m) => m.clientUrl),
+    quotaBytes: effectiveQuotaBytes(model.tuning),
+    // The Service routes only to ready members, so the snapshot comes from a healthy one.
+    snapshotEndpoint: formatUrl(schemeOf(model.tls),
+      `${cluster.clientServiceName}.${cluster.namespace}.svc.${cluster.clusterDomain}`, CLIENT_PORT),
+    placement: { hostNetwork: false, runAsRoot: false },
+    clientIdentity: (secretName?: string) => {
+      if (!tlsEnabled) {
+        if (secretName !== undefined) {
+          throw new EtcdConfigError(`clientSecretName '${secretName}' is a client certificate, but the cluster's tls is disabled: members accept plain http only; drop clientSecretName or enable tls`);
+        }
+        return undefined;
+      }
+      const name = secretName ?? cluster.clientSecretName;
+      if (name === undefined) {
+        throw new EtcdConfigError('the job needs a client certificate, but the cluster has none: EtcdTls.fromSecrets() was given no clientSecretName; give it one, or pass clientSecretName to the job');
+      }
+      validateDnsSubdomain('clientSecretName', name);
+      return {
+        caFile: `${CLIENT_IDENTITY_DIR}/ca.crt`,
+        certFile: `${CLIENT_IDENTITY_DIR}/tls.crt`,
+        keyFile: `${CLIENT_IDENTITY_DIR}/tls.key`,
+        volume: secretVolume('etcd-client', name),
+        mount: { name: 'etcd-client', mountPath: CLIENT_IDENTITY_DIR, readOnly: true },
+      };
+    },
+    admitClients: cluster.admitClients,
+    jobScope: () => cluster.scope,
+  };
+}

@@ -1,0 +1,76 @@
+import { App, Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { EtcdAccess } from '../access/access';
+import { CLIENT_PORT, ClusterModel } from '../member/model';
+import { effectiveQuotaBytes } from '../member/tuning';
+import { EtcdConfigError } from '../shared/errors';
+import { formatUrl } from '../shared/url';
+
+const CONTROL_PLANE_TAINTS = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'];
+
+/** What a static-pod cluster tells the access model about itself. */
+export interface StaticPodAccessInput {
+  /** The cluster construct: its jobs go beside it when it is in a chart, else into `<clusterName>-jobs`. */
+  readonly scope: Construct;
+  readonly clusterName: string;
+  readonly namespace: string;
+  readonly image: string;
+  readonly model: ClusterModel;
+  readonly nodeNames: string[];
+  readonly pkiDir: string;
+  /** The members' loopback address, where a job on the node reaches its member. */
+  readonly loopback: string;
+}
+
+/**
+ * Static pods: the job runs on a node of the cluster with host networking and talks to that node's
+ * member on loopback, with kubeadm's healthcheck-client certificate from the PKI by hostPath.
+ */
+export function staticPodAccess(cluster: StaticPodAccessInput): EtcdAccess {
+  const { scope, clusterName, namespace, model } = cluster;
+  let jobsChart: Chart | undefined;
+  return {
+    clusterName,
+    namespace,
+    image: cluster.image,
+    model,
+    endpoints: model.members.map((m) => m.clientUrl),
+    quotaBytes: effectiveQuotaBytes(model.tuning),
+    snapshotEndpoint: formatUrl('https', cluster.loopback, CLIENT_PORT),
+    placement: {
+      hostNetwork: true,
+      runAsRoot: true,
+      // Only the nodes that run a member have one on 127.0.0.1.
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: cluster.nodeNames }] }],
+          },
+        },
+      },
+      tolerations: CONTROL_PLANE_TAINTS.map((key) => ({ key, operator: 'Exists', effect: 'NoSchedule' })),
+      priorityClassName: 'system-cluster-critical',
+    },
+    clientIdentity: (secretName?: string) => {
+      if (secretName !== undefined) {
+        throw new EtcdConfigError(`clientSecretName '${secretName}' applies to EtcdCluster: static-pod jobs use kubeadm's healthcheck-client certificate from pkiDir (${cluster.pkiDir})`);
+      }
+      return {
+        caFile: `${cluster.pkiDir}/ca.crt`,
+        certFile: `${cluster.pkiDir}/healthcheck-client.crt`,
+        keyFile: `${cluster.pkiDir}/healthcheck-client.key`,
+        volume: { name: 'etcd-certs', hostPath: { path: cluster.pkiDir, type: 'Directory' } },
+        mount: { name: 'etcd-certs', mountPath: cluster.pkiDir, readOnly: true },
+      };
+    },
+    // Host-network pods are not selected by NetworkPolicies.
+    admitClients: () => undefined,
+    jobScope: () => {
+      if (scope.node.scopes.some((s) => Chart.isChart(s))) return scope;
+      // A static-pod cluster usually sits under the App (its manifests are per-node charts). Its jobs
+      // are ordinary objects applied with kubectl, so they get a chart of their own: <id>-jobs.k8s.yaml.
+      jobsChart = jobsChart ?? new Chart(App.of(scope), `${clusterName}-jobs`, { namespace });
+      return jobsChart;
+    },
+  };
+}

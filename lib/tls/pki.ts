@@ -1,0 +1,138 @@
+import { X509Certificate, createPrivateKey, generateKeyPairSync, randomBytes } from 'crypto';
+import { Duration } from 'cdk8s';
+import * as forge from 'node-forge';
+import { EtcdConfigError } from '../shared/errors';
+
+/** A PEM certificate with its PEM private key. */
+export interface PemPair {
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+/** What a leaf certificate must contain. */
+export interface LeafSpec {
+  readonly commonName: string;
+  readonly dnsNames?: string[];
+  readonly ipAddresses?: string[];
+  readonly serverAuth: boolean;
+  readonly clientAuth: boolean;
+  readonly validityDays: number;
+}
+
+/** Allow for clock skew between the machine that synthesizes and the nodes. */
+const BACKDATE_MS = 5 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Key pairs come from Node's native generator (fast); node-forge builds and signs the
+ * certificates synchronously, which constructs require. node-forge signs with RSA only.
+ */
+function newRsaKey(): { forgeKey: forge.pki.rsa.PrivateKey; forgePublic: forge.pki.rsa.PublicKey; keyPem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  return {
+    keyPem,
+    forgeKey: forge.pki.privateKeyFromPem(keyPem),
+    forgePublic: forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()),
+  };
+}
+
+function newCertificate(publicKey: forge.pki.rsa.PublicKey, validityDays: number): forge.pki.Certificate {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKey;
+  // A positive 128-bit serial: the high bit of the first byte clear.
+  cert.serialNumber = (randomBytes(16)[0] & 0x7f).toString(16).padStart(2, '0') + randomBytes(15).toString('hex');
+  const now = Date.now();
+  cert.validity.notBefore = new Date(now - BACKDATE_MS);
+  cert.validity.notAfter = new Date(now + validityDays * DAY_MS);
+  return cert;
+}
+
+/** What every generated PKI is configured with: optionally the CA to sign with, and the leaf validity. */
+export interface SigningOptions {
+  readonly caCertificatePem?: string;
+  readonly caPrivateKeyPem?: string;
+  readonly validity?: Duration;
+}
+
+/**
+ * Validate signing options: validity in whole days (default 365), and a supplied CA given as a
+ * complete, usable pair.
+ * @param property prefix for messages (`tls`, `pki`)
+ */
+export function resolveSigning(property: string, options: SigningOptions): { validityDays: number; ca?: PemPair } {
+  const validity = options.validity ?? Duration.days(365);
+  const validityDays = validity.toDays({ integral: false });
+  if (!Number.isInteger(validityDays) || validityDays < 1) {
+    throw new EtcdConfigError(`${property}.validity must be a whole number of days, at least 1 (got ${validity.toHumanString()})`);
+  }
+  if ((options.caCertificatePem === undefined) !== (options.caPrivateKeyPem === undefined)) {
+    throw new EtcdConfigError(`${property}.caCertificatePem and ${property}.caPrivateKeyPem must be given together (got only one)`);
+  }
+  const ca = options.caCertificatePem !== undefined ? loadCa(property, options.caCertificatePem, options.caPrivateKeyPem!) : undefined;
+  return { validityDays, ca };
+}
+
+/** A self-signed CA. */
+export function createCa(commonName: string, validityDays: number): PemPair {
+  const key = newRsaKey();
+  const cert = newCertificate(key.forgePublic, validityDays);
+  const subject = [{ name: 'commonName', value: commonName }];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(key.forgeKey, forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: key.keyPem };
+}
+
+/**
+ * Check a supplied CA: both PEMs parse, the certificate is a CA, the key is its key and is RSA.
+ * @param property prefix for messages
+ */
+export function loadCa(property: string, certPem: string, keyPem: string): PemPair {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(certPem);
+  } catch (e) {
+    throw new EtcdConfigError(`${property}.caCertificatePem must be a PEM certificate (${(e as Error).message})`);
+  }
+  let key;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch (e) {
+    throw new EtcdConfigError(`${property}.caPrivateKeyPem must be an unencrypted PEM private key (${(e as Error).message})`);
+  }
+  if (!cert.ca) throw new EtcdConfigError(`${property}.caCertificatePem must be a CA certificate (basicConstraints CA:TRUE) (got subject '${cert.subject}')`);
+  if (!cert.checkPrivateKey(key)) throw new EtcdConfigError(`${property}.caPrivateKeyPem must be the private key of caCertificatePem (subject '${cert.subject}')`);
+  if (key.asymmetricKeyType !== 'rsa') throw new EtcdConfigError(`${property}.caPrivateKeyPem must be an RSA key (got ${key.asymmetricKeyType})`);
+  if (new Date(cert.validTo).getTime() <= Date.now()) throw new EtcdConfigError(`${property}.caCertificatePem has expired (valid to ${cert.validTo})`);
+  return { certPem, keyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString() };
+}
+
+/** A leaf certificate signed by `ca`. */
+export function issueLeaf(ca: PemPair, spec: LeafSpec): PemPair {
+  const caCert = forge.pki.certificateFromPem(ca.certPem);
+  const caKey = forge.pki.privateKeyFromPem(ca.keyPem) as forge.pki.rsa.PrivateKey;
+  const key = newRsaKey();
+  const cert = newCertificate(key.forgePublic, spec.validityDays);
+  cert.setSubject([{ name: 'commonName', value: spec.commonName }]);
+  cert.setIssuer(caCert.subject.attributes);
+  const altNames = [
+    ...(spec.dnsNames ?? []).map((value) => ({ type: 2, value })),
+    ...(spec.ipAddresses ?? []).map((ip) => ({ type: 7, ip })),
+  ];
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: spec.serverAuth, clientAuth: spec.clientAuth },
+    ...(altNames.length > 0 ? [{ name: 'subjectAltName', altNames }] : []),
+    { name: 'subjectKeyIdentifier' },
+    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
+  ]);
+  cert.sign(caKey, forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: key.keyPem };
+}

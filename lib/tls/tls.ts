@@ -1,0 +1,292 @@
+import { ApiObject, Duration } from 'cdk8s';
+import { Construct } from 'constructs';
+import { goDuration } from '../shared/duration';
+import { EtcdConfigError } from '../shared/errors';
+import { validateDnsSubdomain } from '../shared/validate';
+import { addWarning } from '../shared/warnings';
+import { PemPair, createCa, issueLeaf, resolveSigning } from './pki';
+
+/** A cert-manager Issuer or ClusterIssuer that signs the etcd certificates. */
+export interface EtcdCertManagerIssuer {
+  /** Name of the issuer. */
+  readonly name: string;
+  /**
+   * `Issuer` (in the cluster's namespace) or `ClusterIssuer`.
+   * @default 'Issuer'
+   */
+  readonly kind?: string;
+  /**
+   * API group of the issuer, for external issuers.
+   * @default 'cert-manager.io'
+   */
+  readonly group?: string;
+}
+
+/** Options for certificates issued by cert-manager. */
+export interface EtcdCertManagerOptions {
+  /**
+   * The issuer to use. It must publish the CA in each Secret's `ca.crt` (CA and Vault issuers do),
+   * because etcd verifies peers and clients against it.
+   * @default - the construct creates its own chain: a self-signed root, a CA Certificate
+   *   (`<name>-ca`) and a CA Issuer, so the CA is unique to this cluster
+   */
+  readonly issuer?: EtcdCertManagerIssuer;
+  /**
+   * Lifetime of the server, peer and client certificates. etcd reloads certificates on every new
+   * connection, so renewals need no restart.
+   * @default Duration.days(90)
+   */
+  readonly duration?: Duration;
+  /**
+   * How long before expiry cert-manager renews them.
+   * @default Duration.days(30)
+   */
+  readonly renewBefore?: Duration;
+  /**
+   * Lifetime of the CA the construct creates (ignored with `issuer`). The CA key is kept on
+   * renewal, so certificates it signed stay trusted.
+   * @default Duration.days(3650)
+   */
+  readonly caDuration?: Duration;
+}
+
+/** Secrets that already hold the certificates. */
+export interface EtcdTlsSecretsOptions {
+  /**
+   * Secret (type kubernetes.io/tls) with the server certificate presented to clients: keys `tls.crt`,
+   * `tls.key`, and `ca.crt`, the CA that client certificates must chain to. Needs every member's
+   * DNS name (see `EtcdCluster.certificateDnsNames`) and the serverAuth and clientAuth usages.
+   */
+  readonly serverSecretName: string;
+  /**
+   * Secret (type kubernetes.io/tls) with the peer certificate, same keys; `ca.crt` is the CA peers
+   * must chain to. Needs every member's DNS name and the serverAuth and clientAuth usages.
+   */
+  readonly peerSecretName: string;
+  /**
+   * Secret (type kubernetes.io/tls) with a client certificate (clientAuth) for kube-apiserver and
+   * maintenance jobs.
+   * @default - no client identity is known to the construct
+   */
+  readonly clientSecretName?: string;
+}
+
+/** Options for certificates generated at synthesis. */
+export interface EtcdGeneratedTlsOptions {
+  /**
+   * PEM certificate of an existing CA to sign with (give `caPrivateKeyPem` too). Supplying one keeps
+   * trust stable across syntheses: clients configured with this CA keep working.
+   * @default - a new CA is generated on every synthesis
+   */
+  readonly caCertificatePem?: string;
+  /**
+   * Unencrypted PEM RSA private key of `caCertificatePem`.
+   * @default - a new CA is generated on every synthesis
+   */
+  readonly caPrivateKeyPem?: string;
+  /**
+   * Validity of the generated server, peer and client certificates.
+   * @default Duration.days(365)
+   */
+  readonly validity?: Duration;
+}
+
+/** @internal What a TLS source needs to know about the cluster it secures. */
+export interface TlsBindContext {
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: { [key: string]: string };
+  readonly dnsNames: string[];
+  readonly ipAddresses: string[];
+}
+
+/** @internal The Secrets a TLS source provides; each holds `tls.crt`, `tls.key` and `ca.crt`. */
+export interface TlsSecrets {
+  readonly server: string;
+  readonly peer: string;
+  readonly client?: string;
+}
+
+type Binder = (scope: Construct, ctx: TlsBindContext) => TlsSecrets;
+
+/**
+ * Transport security for the client and peer planes.
+ *
+ * Every source except `disabled()` gives mutual TLS on both planes: https URLs,
+ * `--client-cert-auth`, `--peer-client-cert-auth` and a trusted CA for each.
+ */
+export class EtcdTls {
+  /** Certificates issued by cert-manager (the default). */
+  public static certManager(options: EtcdCertManagerOptions = {}): EtcdTls {
+    const duration = options.duration ?? Duration.days(90);
+    const renewBefore = options.renewBefore ?? Duration.days(30);
+    const caDuration = options.caDuration ?? Duration.days(3650);
+    validateLifetime('tls.duration', 'tls.renewBefore', duration, renewBefore);
+    if (options.issuer) {
+      validateIssuer(options.issuer);
+    } else if (!(caDuration.toSeconds({ integral: false }) > duration.toSeconds({ integral: false }))) {
+      throw new EtcdConfigError(`tls.caDuration must be longer than tls.duration (${duration.toHumanString()}): a certificate cannot outlive the CA that signed it (got ${caDuration.toHumanString()})`);
+    }
+    return new EtcdTls(true, (scope, ctx) => issueWithCertManager(scope, ctx, options.issuer, duration, renewBefore, caDuration));
+  }
+
+  /** Certificates from Secrets you manage yourself. */
+  public static fromSecrets(options: EtcdTlsSecretsOptions): EtcdTls {
+    validateDnsSubdomain('tls.serverSecretName', options.serverSecretName);
+    validateDnsSubdomain('tls.peerSecretName', options.peerSecretName);
+    if (options.clientSecretName !== undefined) validateDnsSubdomain('tls.clientSecretName', options.clientSecretName);
+    return new EtcdTls(true, () => ({ server: options.serverSecretName, peer: options.peerSecretName, client: options.clientSecretName }));
+  }
+
+  /**
+   * Certificates generated at synthesis and written into kubernetes.io/tls Secrets
+   * (`<name>-server`, `<name>-peer`, `<name>-client`).
+   *
+   * For development and tests only: the private keys are in the synthesized YAML, and nothing
+   * renews the certificates. A warning is printed at synthesis. Keys and serials are new on every
+   * synthesis; snapshot tests should mask Secret `data` (see the README).
+   */
+  public static generate(options: EtcdGeneratedTlsOptions = {}): EtcdTls {
+    const { validityDays, ca } = resolveSigning('tls', options);
+    return new EtcdTls(true, (scope, ctx) => writeGeneratedSecrets(scope, ctx, ca, validityDays));
+  }
+
+  /**
+   * Plain http on both planes. Anyone who reaches the client port can read and write
+   * everything; a warning is printed at synthesis.
+   */
+  public static disabled(): EtcdTls {
+    return new EtcdTls(false, undefined);
+  }
+
+  private constructor(
+    /** Whether TLS is on. */
+    public readonly enabled: boolean,
+    private readonly binder: Binder | undefined,
+  ) {}
+
+  /** @internal Create whatever the source needs under `scope` and name the Secrets to mount. */
+  public _bind(scope: Construct, ctx: TlsBindContext): TlsSecrets | undefined {
+    return this.binder?.(scope, ctx);
+  }
+}
+
+function validateLifetime(durationName: string, renewName: string, duration: Duration, renewBefore: Duration): void {
+  const d = duration.toSeconds({ integral: false });
+  const r = renewBefore.toSeconds({ integral: false });
+  if (!(d >= 3600)) {
+    throw new EtcdConfigError(`${durationName} must be at least 1 hour, cert-manager's minimum (got ${duration.toHumanString()})`);
+  }
+  if (!(r >= 300) || r >= d) {
+    throw new EtcdConfigError(`${renewName} must be at least 5 minutes and shorter than ${durationName} (${duration.toHumanString()}), or certificates expire before they are renewed (got ${renewBefore.toHumanString()})`);
+  }
+}
+
+function validateIssuer(issuer: EtcdCertManagerIssuer): void {
+  validateDnsSubdomain('tls.issuer.name', issuer.name);
+  if (issuer.group === undefined || issuer.group === 'cert-manager.io') {
+    const kind = issuer.kind ?? 'Issuer';
+    if (kind !== 'Issuer' && kind !== 'ClusterIssuer') {
+      throw new EtcdConfigError(`tls.issuer.kind must be 'Issuer' or 'ClusterIssuer' for cert-manager.io issuers (got '${kind}')`);
+    }
+  } else {
+    validateDnsSubdomain('tls.issuer.group', issuer.group);
+    if (!issuer.kind) throw new EtcdConfigError(`tls.issuer.kind is required for the external issuer group '${issuer.group}'`);
+  }
+}
+
+/** A cdk8s Duration as cert-manager's Go duration string. */
+function certManagerDuration(d: Duration): string {
+  return goDuration(Math.round(d.toSeconds({ integral: false })));
+}
+
+function issueWithCertManager(
+  scope: Construct, ctx: TlsBindContext, issuer: EtcdCertManagerIssuer | undefined,
+  duration: Duration, renewBefore: Duration, caDuration: Duration,
+): TlsSecrets {
+  const metadata = (name: string) => ({ name, namespace: ctx.namespace, labels: ctx.labels });
+  let issuerRef: { name: string; kind: string; group: string };
+  if (issuer) {
+    issuerRef = { name: issuer.name, kind: issuer.kind ?? 'Issuer', group: issuer.group ?? 'cert-manager.io' };
+  } else {
+    const selfSigned = `${ctx.name}-selfsigned`;
+    const ca = `${ctx.name}-ca`;
+    new ApiObject(scope, 'SelfSignedIssuer', {
+      apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: metadata(selfSigned),
+      spec: { selfSigned: {} },
+    });
+    new ApiObject(scope, 'CaCertificate', {
+      apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: metadata(ca),
+      spec: {
+        isCA: true,
+        commonName: ca,
+        secretName: ca,
+        duration: certManagerDuration(caDuration),
+        renewBefore: certManagerDuration(Duration.seconds(Math.floor(caDuration.toSeconds({ integral: false }) / 3))),
+        // Keep the key on renewal so every certificate it signed stays trusted.
+        privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Never' },
+        issuerRef: { name: selfSigned, kind: 'Issuer', group: 'cert-manager.io' },
+      },
+    });
+    new ApiObject(scope, 'CaIssuer', {
+      apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: metadata(ca),
+      spec: { ca: { secretName: ca } },
+    });
+    issuerRef = { name: ca, kind: 'Issuer', group: 'cert-manager.io' };
+  }
+
+  const certificate = (id: string, role: string, usages: string[], withSans: boolean) => {
+    const secretName = `${ctx.name}-${role}`;
+    new ApiObject(scope, id, {
+      apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: metadata(secretName),
+      spec: {
+        secretName,
+        commonName: withSans ? ctx.name : `${ctx.name}-${role}`,
+        dnsNames: withSans ? ctx.dnsNames : undefined,
+        ipAddresses: withSans ? ctx.ipAddresses : undefined,
+        usages,
+        duration: certManagerDuration(duration),
+        renewBefore: certManagerDuration(renewBefore),
+        privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
+        issuerRef,
+      },
+    });
+    return secretName;
+  };
+  // etcd's server and peer listeners also act as clients (peers dial each other; the gateway dials the server).
+  // ECDSA keys only sign: 'key encipherment' is an RSA key-exchange usage (RFC 5480 forbids it for EC keys).
+  const bothWays = ['digital signature', 'server auth', 'client auth'];
+  return {
+    server: certificate('ServerCertificate', 'server', bothWays, true),
+    peer: certificate('PeerCertificate', 'peer', bothWays, true),
+    client: certificate('ClientCertificate', 'client', ['digital signature', 'client auth'], false),
+  };
+}
+
+function writeGeneratedSecrets(scope: Construct, ctx: TlsBindContext, suppliedCa: PemPair | undefined, validityDays: number): TlsSecrets {
+  addWarning(scope, 'tls is EtcdTls.generate(): private keys are written into the manifests and nothing renews the certificates; use it for development and tests only');
+  const ca = suppliedCa ?? createCa(`${ctx.name}-ca`, Math.max(validityDays, 3650));
+  const secret = (id: string, role: string, leaf: PemPair) => {
+    const name = `${ctx.name}-${role}`;
+    new ApiObject(scope, id, {
+      apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls',
+      metadata: { name, namespace: ctx.namespace, labels: ctx.labels },
+      data: {
+        'tls.crt': base64(leaf.certPem),
+        'tls.key': base64(leaf.keyPem),
+        'ca.crt': base64(ca.certPem),
+      },
+    });
+    return name;
+  };
+  const serving = { commonName: ctx.name, dnsNames: ctx.dnsNames, ipAddresses: ctx.ipAddresses, serverAuth: true, clientAuth: true, validityDays };
+  return {
+    server: secret('ServerSecret', 'server', issueLeaf(ca, serving)),
+    peer: secret('PeerSecret', 'peer', issueLeaf(ca, serving)),
+    client: secret('ClientSecret', 'client', issueLeaf(ca, { commonName: `${ctx.name}-client`, serverAuth: false, clientAuth: true, validityDays })),
+  };
+}
+
+function base64(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64');
+}

@@ -1,0 +1,367 @@
+import { spawnSync } from 'child_process';
+import { App, Chart, Cron, Duration, Size, Testing } from 'cdk8s';
+import {
+  EtcdBackup, EtcdBackupDestination, EtcdBackupEncryption, EtcdBackupOptions, EtcdCluster, EtcdClusterProps,
+  EtcdStaticPodCluster, EtcdTls, EtcdVersion,
+} from '../../../lib';
+import { warningsOf } from '../../../lib/shared/warnings';
+import { Manifest, only, synth } from '../../support/synth';
+
+const s3 = (extra: object = {}) => EtcdBackupDestination.objectStore({
+  endpoint: 'https://s3.example.com', bucket: 'etcd-backups', prefix: 'prod', credentialsSecretName: 's3-credentials', ...extra,
+});
+const sealed = EtcdBackupEncryption.rcloneCrypt({ secretName: 'backup-key' });
+const defaults: EtcdBackupOptions = { destinations: [EtcdBackupDestination.volume()], encryption: sealed };
+
+function statefulSetBackup(options: Partial<EtcdBackupOptions> = {}, clusterProps: EtcdClusterProps = {}) {
+  const chart = new Chart(Testing.app(), 'etcd', { namespace: 'etcd' });
+  const etcd = new EtcdCluster(chart, 'etcd', clusterProps);
+  const backup = etcd.addBackup('backup', { ...defaults, ...options });
+  const manifests = synth(chart);
+  return { etcd, backup, manifests, ...podOf(only(manifests, 'CronJob')) };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function podOf(cronJob: Manifest): { cronJob: Manifest; pod: any; container: (name: string) => any } {
+  const pod = cronJob.spec.jobTemplate.spec.template.spec;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const container = (name: string) => [...(pod.initContainers ?? []), ...pod.containers].find((c: any) => c.name === name);
+  return { cronJob, pod, container };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const envOf = (c: any): { [k: string]: string } => Object.fromEntries((c.env ?? []).filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+
+describe('the CronJob', () => {
+  test('runs one at a time, with bounded history, deadlines, a small backoff and no service-account token', () => {
+    const { cronJob, pod } = statefulSetBackup();
+    expect(cronJob.metadata).toMatchObject({ name: 'etcd-backup', namespace: 'etcd' });
+    expect(cronJob.spec).toMatchObject({
+      schedule: '0 * * * *',
+      concurrencyPolicy: 'Forbid',
+      startingDeadlineSeconds: 600,
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 3,
+      jobTemplate: { spec: { backoffLimit: 1, activeDeadlineSeconds: 3600 } },
+    });
+    expect(cronJob.spec.timeZone).toBeUndefined();
+    expect(pod).toMatchObject({ restartPolicy: 'Never', automountServiceAccountToken: false, enableServiceLinks: false });
+  });
+
+  test('takes schedule, time zone, deadlines, backoff and suspend', () => {
+    const { cronJob } = statefulSetBackup({
+      schedule: Cron.schedule({ minute: '30', hour: '2' }), timeZone: 'Europe/Berlin', startingDeadline: Duration.minutes(2),
+      activeDeadline: Duration.minutes(20), backoffLimit: 0, suspend: true,
+    });
+    expect(cronJob.spec).toMatchObject({
+      schedule: '30 2 * * *', timeZone: 'Europe/Berlin', suspend: true, startingDeadlineSeconds: 120,
+      jobTemplate: { spec: { backoffLimit: 0, activeDeadlineSeconds: 1200 } },
+    });
+  });
+
+  test('steps run in order, each in the image that holds its commands', () => {
+    const { etcd, pod, container } = statefulSetBackup();
+    expect(pod.initContainers.map((c: { name: string }) => c.name)).toEqual(['tools', 'snapshot', 'verify']);
+    expect(pod.containers.map((c: { name: string }) => c.name)).toEqual(['store']);
+    expect(container('tools').image).toBe('busybox:1.37.0-musl');
+    expect(container('tools').command.slice(0, 2)).toEqual(['/bin/busybox', 'sh']);
+    expect(container('snapshot').image).toBe(etcd.image);
+    expect(container('snapshot').command[0]).toBe('/usr/local/bin/etcdctl');
+    // The etcd image has no shell: verification runs the busybox copied into the tools volume.
+    expect(container('verify').image).toBe(etcd.image);
+    expect(container('verify').command.slice(0, 2)).toEqual(['/tools/sh', '-c']);
+    expect(container('store').image).toBe('rclone/rclone:1.76.0');
+    expect(container('store').command.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+  });
+
+  test('meets Pod Security "restricted": non-root, no privilege escalation, no capabilities, read-only root, seccomp', () => {
+    const { pod } = statefulSetBackup();
+    expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } });
+    for (const c of [...pod.initContainers, ...pod.containers]) {
+      expect(c.securityContext).toEqual({
+        allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(c.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '1Gi' } });
+    }
+    expect(pod.hostNetwork).toBeUndefined();
+  });
+
+  test('is schema-valid and stable', () => {
+    const { manifests } = statefulSetBackup({ destinations: [EtcdBackupDestination.volume(), s3()] });
+    expect(manifests.filter((m) => ['CronJob', 'PersistentVolumeClaim'].includes(m.kind))).toMatchSnapshot();
+  });
+});
+
+describe('snapshot and verification', () => {
+  test('EtcdCluster: one endpoint, the client Service (ready members only), with the cluster client certificate', () => {
+    const { etcd, pod, container } = statefulSetBackup();
+    const command: string[] = container('snapshot').command;
+    expect(command.slice(0, 4)).toEqual(['/usr/local/bin/etcdctl', 'snapshot', 'save', '/work/snapshot.db']);
+    expect(command.filter((a) => a.startsWith('--endpoints='))).toEqual(['--endpoints=https://etcd.etcd.svc.cluster.local:2379']);
+    expect(command).toEqual(expect.arrayContaining(['--cacert=/etc/etcd/client/ca.crt', '--cert=/etc/etcd/client/tls.crt', '--key=/etc/etcd/client/tls.key']));
+    expect(pod.volumes).toContainEqual({ name: 'etcd-client', secret: { secretName: etcd.clientSecretName, defaultMode: 0o440 } });
+    expect(container('snapshot').volumeMounts).toContainEqual({ name: 'etcd-client', mountPath: '/etc/etcd/client', readOnly: true });
+    // Only the step that talks to etcd holds the key.
+    for (const name of ['tools', 'verify', 'store']) expect(container(name).volumeMounts.map((m: { name: string }) => m.name)).not.toContain('etcd-client');
+  });
+
+  test('another client Secret can be used, e.g. for a dedicated backup user', () => {
+    const { pod } = statefulSetBackup({ clientSecretName: 'etcd-backup-user' });
+    expect(pod.volumes).toContainEqual({ name: 'etcd-client', secret: { secretName: 'etcd-backup-user', defaultMode: 0o440 } });
+  });
+
+  test('without TLS the snapshot is taken over http, with no identity', () => {
+    const { container, pod } = statefulSetBackup({}, { tls: EtcdTls.disabled() });
+    expect(container('snapshot').command).toContain('--endpoints=http://etcd.etcd.svc.cluster.local:2379');
+    expect(container('snapshot').command.some((a: string) => a.startsWith('--cert'))).toBe(false);
+    expect(pod.volumes.map((v: { name: string }) => v.name)).not.toContain('etcd-client');
+  });
+
+  test.each([
+    ['3.4.45', 'etcdctl'],
+    ['3.5.35', 'etcdutl'],
+    ['3.6.16', 'etcdutl'],
+    ['3.7.3', 'etcdutl'],
+  ])('etcd %s is verified with %s (3.6 removed etcdctl snapshot status; 3.4 has no etcdutl)', (version, tool) => {
+    const { container } = statefulSetBackup({}, { version: EtcdVersion.of(version) });
+    const script: string = container('verify').command[2];
+    expect(script).toContain(`${tool} snapshot status "$snap" --write-out=json`);
+    expect(script).toContain(`${tool} snapshot restore "$snap" --data-dir=/scratch/trial`);
+    expect(script).not.toContain(`${tool === 'etcdctl' ? 'etcdutl' : 'etcdctl'} snapshot`);
+    expect(envOf(container('verify'))).toMatchObject({ ETCD_VERSION: version, PATH: '/usr/local/bin:/tools' });
+  });
+
+  test('checks etcd\'s embedded sha256 before anything else, and the trial restore can be switched off', () => {
+    const on = statefulSetBackup().container('verify').command[2] as string;
+    expect(on.indexOf('does not end with etcd\'s sha256')).toBeLessThan(on.indexOf('snapshot status'));
+    expect(on).toContain('it is corrupt');
+    const off = statefulSetBackup({ trialRestore: false });
+    expect(off.container('verify').command[2]).not.toContain('snapshot restore');
+    expect(off.pod.volumes.map((v: { name: string }) => v.name)).not.toContain('scratch');
+  });
+
+  test.each(['3.4.45', '3.6.16'])('every generated script is valid sh (%s)', (version) => {
+    const { container } = statefulSetBackup({ destinations: [EtcdBackupDestination.volume(), s3()] }, { version: EtcdVersion.of(version) });
+    for (const name of ['tools', 'verify', 'store']) {
+      const command: string[] = container(name).command;
+      const script = command[command.length - 1];
+      const r = spawnSync('sh', ['-n', '-c', script], { encoding: 'utf8' });
+      expect({ name, stderr: r.stderr, status: r.status }).toEqual({ name, stderr: '', status: 0 });
+    }
+  });
+});
+
+describe('EtcdStaticPodCluster', () => {
+  const nodes = [{ name: 'cp-1', ip: '10.0.0.11' }, { name: 'cp-2', ip: '10.0.0.12' }, { name: 'cp-3', ip: '10.0.0.13' }];
+
+  function staticBackup(nodeList = nodes) {
+    const app = Testing.app();
+    const etcd = new EtcdStaticPodCluster(app, 'etcd', { nodes: nodeList });
+    const backup = etcd.addBackup('backup', defaults);
+    const chart = Chart.of(backup);
+    return { app, etcd, backup, chart, ...podOf(only(synth(chart), 'CronJob')) };
+  }
+
+  test('runs on a node of the cluster with host networking, against its member on 127.0.0.1 with kubeadm\'s PKI', () => {
+    const { chart, cronJob, pod, container } = staticBackup();
+    expect(chart.node.id).toBe('etcd-jobs');
+    expect(cronJob.metadata.namespace).toBe('kube-system');
+    expect(pod).toMatchObject({ hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet', priorityClassName: 'system-cluster-critical' });
+    expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms)
+      .toEqual([{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['cp-1', 'cp-2', 'cp-3'] }] }]);
+    expect(pod.tolerations).toEqual([
+      { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
+      { key: 'node-role.kubernetes.io/master', operator: 'Exists', effect: 'NoSchedule' },
+    ]);
+    expect(pod.volumes).toContainEqual({ name: 'etcd-certs', hostPath: { path: '/etc/kubernetes/pki/etcd', type: 'Directory' } });
+    const command: string[] = container('snapshot').command;
+    expect(command.filter((a) => a.startsWith('--endpoints='))).toEqual(['--endpoints=https://127.0.0.1:2379']);
+    expect(command).toEqual(expect.arrayContaining([
+      '--cacert=/etc/kubernetes/pki/etcd/ca.crt', '--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt', '--key=/etc/kubernetes/pki/etcd/healthcheck-client.key',
+    ]));
+  });
+
+  test('runs as root (kubeadm\'s keys are root-only files) but keeps no capabilities and a read-only root', () => {
+    const { pod } = staticBackup();
+    expect(pod.securityContext).toEqual({ runAsUser: 0, runAsGroup: 0, seccompProfile: { type: 'RuntimeDefault' } });
+    for (const c of [...pod.initContainers, ...pod.containers]) {
+      expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true, seccompProfile: { type: 'RuntimeDefault' } });
+    }
+  });
+
+  test('IPv6 nodes are reached on [::1]', () => {
+    const { container } = staticBackup([{ name: 'cp-1', ip: 'fd00::11' }]);
+    expect(container('snapshot').command).toContain('--endpoints=https://[::1]:2379');
+  });
+
+  test('inside a Chart, the backup goes into that chart; several backups share the jobs chart otherwise', () => {
+    const chart = new Chart(Testing.app(), 'control-plane');
+    const inChart = new EtcdStaticPodCluster(chart, 'etcd', { nodes });
+    expect(Chart.of(inChart.addBackup('backup', defaults))).toBe(chart);
+    const { etcd, chart: jobs } = staticBackup();
+    expect(Chart.of(etcd.addBackup('daily', { ...defaults, destinations: [s3()] }))).toBe(jobs);
+    expect(synth(jobs).filter((m) => m.kind === 'CronJob').map((m) => m.metadata.name)).toEqual(['etcd-backup', 'etcd-daily']);
+  });
+});
+
+describe('destinations, encryption and retention', () => {
+  test('a volume destination creates a ReadWriteOnce claim sized for the snapshots retention keeps', () => {
+    const { manifests, backup, container } = statefulSetBackup({ keepLast: 3 });
+    const claim = only(manifests, 'PersistentVolumeClaim');
+    // 4 snapshots at the derived quota of the 8 GiB member volume (3.75 GiB) = 15 GiB.
+    expect(claim).toMatchObject({ metadata: { name: 'etcd-backup', namespace: 'etcd' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '15Gi' } } } });
+    expect(backup.destinationNames).toEqual(['persistentvolumeclaim/etcd-backup']);
+    expect(container('store').volumeMounts).toContainEqual({ name: 'backups-1', mountPath: '/backups/1' });
+    expect(envOf(container('store'))).toMatchObject({ RCLONE_CONFIG_DEST1_TYPE: 'local', RCLONE_CONFIG_SEALED1_REMOTE: 'dest1:/backups/1/', KEEP_LAST: '3', KEEP_WITHIN_SECONDS: '' });
+  });
+
+  test('an existing claim is used as it is', () => {
+    const { manifests, backup, pod } = statefulSetBackup({ destinations: [EtcdBackupDestination.volume({ claimName: 'backups', directory: 'etcd/prod' })] });
+    expect(manifests.filter((m) => m.kind === 'PersistentVolumeClaim')).toEqual([]);
+    expect(pod.volumes).toContainEqual({ name: 'backups-1', persistentVolumeClaim: { claimName: 'backups' } });
+    expect(backup.destinationNames).toEqual(['persistentvolumeclaim/backups/etcd/prod']);
+  });
+
+  test('object storage: endpoint, bucket, prefix, region, path style and credentials from a Secret', () => {
+    const { container, backup } = statefulSetBackup({ destinations: [s3({ region: 'eu-west-1' })] });
+    const env = container('store').env;
+    expect(envOf(container('store'))).toMatchObject({
+      RCLONE_CONFIG_DEST1_TYPE: 's3', RCLONE_CONFIG_DEST1_PROVIDER: 'Other', RCLONE_CONFIG_DEST1_ENDPOINT: 'https://s3.example.com',
+      RCLONE_CONFIG_DEST1_REGION: 'eu-west-1', RCLONE_CONFIG_DEST1_FORCE_PATH_STYLE: 'true', RCLONE_CONFIG_DEST1_NO_CHECK_BUCKET: 'true',
+      RCLONE_CONFIG_SEALED1_REMOTE: 'dest1:etcd-backups/prod/',
+    });
+    expect(env).toContainEqual({ name: 'RCLONE_CONFIG_DEST1_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: 's3-credentials', key: 'AWS_ACCESS_KEY_ID' } } });
+    expect(env).toContainEqual({ name: 'RCLONE_CONFIG_DEST1_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: 's3-credentials', key: 'AWS_SECRET_ACCESS_KEY' } } });
+    expect(backup.destinationNames).toEqual(['s3://etcd-backups/prod/']);
+  });
+
+  test('Amazon S3 needs no endpoint and uses virtual-hosted requests', () => {
+    const { container } = statefulSetBackup({ destinations: [EtcdBackupDestination.objectStore({ bucket: 'b-123', credentialsSecretName: 'aws' })] });
+    const env = envOf(container('store'));
+    expect(env).toMatchObject({ RCLONE_CONFIG_DEST1_PROVIDER: 'AWS', RCLONE_CONFIG_DEST1_FORCE_PATH_STYLE: 'false' });
+    expect(env.RCLONE_CONFIG_DEST1_ENDPOINT).toBeUndefined();
+  });
+
+  test('rclone crypt encrypts contents with the passphrase from the Secret, over every destination', () => {
+    const { container } = statefulSetBackup({ destinations: [EtcdBackupDestination.volume(), s3()] });
+    const store = container('store');
+    expect(store.env).toContainEqual({ name: 'BACKUP_PASSPHRASE', valueFrom: { secretKeyRef: { name: 'backup-key', key: 'passphrase' } } });
+    for (const i of [1, 2]) {
+      expect(envOf(store)).toMatchObject({
+        [`RCLONE_CONFIG_SEALED${i}_TYPE`]: 'crypt', [`RCLONE_CONFIG_SEALED${i}_FILENAME_ENCRYPTION`]: 'off', [`RCLONE_CONFIG_SEALED${i}_SUFFIX`]: '.rclone',
+      });
+      expect(store.command[2]).toContain(`export RCLONE_CONFIG_SEALED${i}_PASSWORD="$obscured"`);
+    }
+    expect(envOf(container('verify'))).toMatchObject({ ENCRYPTION: 'rclone-crypt', SNAPSHOT_SUFFIX: '.rclone' });
+    // Everything is stored and checked before retention deletes anything.
+    const script: string = store.command[2];
+    expect(script.lastIndexOf('\nstore ')).toBeLessThan(script.indexOf('\nprune '));
+  });
+
+  test('unencrypted snapshots are stored as etcd wrote them, with a warning for object storage only', () => {
+    const onVolume = statefulSetBackup({ encryption: EtcdBackupEncryption.none() });
+    expect(warningsOf(onVolume.backup)).toEqual([]);
+    expect(envOf(onVolume.container('store')).RCLONE_CONFIG_SEALED1_TYPE).toBeUndefined();
+    expect(envOf(onVolume.container('verify'))).toMatchObject({ ENCRYPTION: 'none', SNAPSHOT_SUFFIX: '' });
+    const onBucket = statefulSetBackup({ encryption: EtcdBackupEncryption.none(), destinations: [s3()] });
+    expect(warningsOf(onBucket.backup)).toEqual([expect.stringContaining('encryption is none and s3://etcd-backups/prod/ is object storage')]);
+  });
+
+  test('a plain-http endpoint warns', () => {
+    const { backup } = statefulSetBackup({ destinations: [s3({ endpoint: 'http://minio.storage:9000' })] });
+    expect(warningsOf(backup)).toEqual([expect.stringContaining('is plain http')]);
+  });
+
+  test('retention: keep the newest 7 by default; keepWithin alone keeps by age only', () => {
+    expect(envOf(statefulSetBackup().container('store'))).toMatchObject({ KEEP_LAST: '7', KEEP_WITHIN_SECONDS: '' });
+    expect(envOf(statefulSetBackup({ keepWithin: Duration.days(14) }).container('store'))).toMatchObject({ KEEP_LAST: '', KEEP_WITHIN_SECONDS: '1209600' });
+  });
+});
+
+describe('the cluster side and the outputs', () => {
+  test('the NetworkPolicy admits the backup pods to the client port, and no member selector picks them up', () => {
+    const { manifests, pod, cronJob } = statefulSetBackup();
+    const policy = only(manifests, 'NetworkPolicy');
+    const clientRule = policy.spec.ingress.find((r: { ports: { port: number }[] }) => r.ports[0].port === 2379);
+    expect(clientRule.from).toContainEqual({ podSelector: { matchLabels: cronJob.spec.jobTemplate.spec.template.metadata.labels } });
+    const labels = cronJob.spec.jobTemplate.spec.template.metadata.labels;
+    for (const selector of [only(manifests, 'Service', 'etcd').spec.selector, only(manifests, 'PodDisruptionBudget').spec.selector.matchLabels]) {
+      expect(Object.entries(selector).every(([k, v]) => labels[k] === v)).toBe(false);
+    }
+    expect(pod.containers).toHaveLength(1);
+  });
+
+  test('several backups per cluster: hourly to a volume, daily to object storage', () => {
+    const chart = new Chart(Testing.app(), 'etcd', { namespace: 'etcd' });
+    const etcd = new EtcdCluster(chart, 'etcd');
+    etcd.addBackup('hourly', defaults);
+    etcd.addBackup('daily', { destinations: [s3()], encryption: sealed, schedule: Cron.daily() });
+    const manifests = synth(chart);
+    expect(manifests.filter((m) => m.kind === 'CronJob').map((m) => [m.metadata.name, m.spec.schedule])).toEqual([['etcd-hourly', '0 * * * *'], ['etcd-daily', '0 0 * * *']]);
+  });
+
+  test('the construct form works as addBackup does, and outputs the on-demand command', () => {
+    const chart = new Chart(Testing.app(), 'etcd', { namespace: 'etcd' });
+    const etcd = new EtcdCluster(chart, 'etcd');
+    const backup = new EtcdBackup(chart, 'Nightly', { ...defaults, cluster: etcd });
+    expect(backup.name).toBe('etcd-nightly');
+    expect(backup.cronJob.name).toBe('etcd-nightly');
+    expect(backup.snapshotPrefix).toBe('etcd-');
+    expect(backup.onDemandCommand).toBe('kubectl --namespace etcd create job --from=cronjob/etcd-nightly etcd-nightly-$(date +%s)');
+  });
+});
+
+describe('bad input gets a clear error', () => {
+  test.each<[string, Partial<EtcdBackupOptions>, string | RegExp]>([
+    ['a minute out of range', { schedule: Cron.schedule({ minute: '61' }) }, "schedule must be a five-field cron schedule such as '0 2 * * *', or @hourly/@daily/@weekly/@monthly/@yearly (got '61 * * * *'): Invalid value for minute: 61"],
+    ['six fields', { schedule: { expressionString: '0 0 2 * * *' } as Cron }, /got '0 0 2 \* \* \*'\): it has 6 fields/],
+    ['an unknown descriptor', { schedule: { expressionString: '@reboot' } as Cron }, /Kubernetes knows no such descriptor/],
+    ['a Quartz extension', { schedule: Cron.schedule({ minute: '0', hour: '2', day: 'L' }) }, /'L', 'W' and '#' are not part of Kubernetes' cron syntax/],
+    ['a time zone in the schedule', { schedule: { expressionString: 'TZ=UTC 0 2 * * *' } as Cron }, /use timeZone/],
+    ['an unknown time zone', { timeZone: 'Mars/Olympus' }, "timeZone must be an IANA time zone name such as 'Etc/UTC' or 'Europe/Berlin' (got 'Mars/Olympus')"],
+    ['retention below 1', { keepLast: 0 }, 'keepLast must be a whole number between 1 and 10000 (got 0)'],
+    ['an age rule below an hour', { keepWithin: Duration.minutes(10) }, /keepWithin must be a whole number of seconds, at least 3600 \(got 600 s\)/],
+    ['no destination', { destinations: [] }, /destinations must name at least one place to store snapshots/],
+    ['no encryption choice', { encryption: undefined }, /encryption must be given: EtcdBackupEncryption.rcloneCrypt/],
+    ['a mutable image', { rcloneImage: 'rclone/rclone:latest' }, "rcloneImage must be an image pinned by a version tag or digest, e.g. 'rclone/rclone:1.76.0' (got 'rclone/rclone:latest'): the job's commands are written for that image's contents"],
+    ['an untagged image', { busyboxImage: 'busybox' }, /busyboxImage must be an image pinned/],
+    ['a name too long for its Jobs', { name: 'a'.repeat(53) }, /name must .* at most 52 characters/],
+    ['too many retries', { backoffLimit: 7 }, 'backoffLimit must be a whole number between 0 and 6 (got 7)'],
+    ['a starting deadline the controller cannot meet', { startingDeadline: Duration.seconds(5) }, /startingDeadline must be a whole number of seconds, at least 10 \(got 5 s\)/],
+  ])('%s', (_, options, message) => {
+    expect(() => statefulSetBackup(options)).toThrow(message);
+  });
+
+  test.each<[string, () => unknown, string | RegExp]>([
+    ['a bucket missing', () => EtcdBackupDestination.objectStore({ bucket: '', credentialsSecretName: 's' }), 'EtcdBackupDestination.objectStore() needs bucket, the bucket snapshots are written to (got "")'],
+    ['credentials missing', () => EtcdBackupDestination.objectStore({ bucket: 'etcd', credentialsSecretName: '' }), /needs credentialsSecretName, a Secret with the access key pair/],
+    ['a bad bucket name', () => EtcdBackupDestination.objectStore({ bucket: 'Etcd_Backups', credentialsSecretName: 's' }), /bucket must be an S3 bucket name/],
+    ['an endpoint with a path', () => s3({ endpoint: 'https://s3.example.com/etcd' }), /endpoint must be an http\(s\) URL of a host and optional port/],
+    ['a prefix with ..', () => s3({ prefix: 'a/../b' }), /prefix must be a relative path/],
+    ['a new-claim size with an existing claim', () => EtcdBackupDestination.volume({ claimName: 'x', size: Size.gibibytes(5) }), /size and storageClassName describe a new claim, but claimName 'x' names an existing one/],
+    ['encryption without a key', () => EtcdBackupEncryption.rcloneCrypt({ secretName: '' }), /rcloneCrypt\(\) needs secretName, the Secret that holds the passphrase .*without a key nothing can be encrypted/],
+  ])('%s', (_, make, message) => {
+    expect(make).toThrow(message);
+  });
+
+  test('a client identity requested from a cluster without TLS', () => {
+    expect(() => statefulSetBackup({ clientSecretName: 'backup-user' }, { tls: EtcdTls.disabled() }))
+      .toThrow("clientSecretName 'backup-user' is a client certificate, but the cluster's tls is disabled: members accept plain http only; drop clientSecretName or enable tls");
+  });
+
+  test('a TLS cluster whose Secrets name no client certificate', () => {
+    expect(() => statefulSetBackup({}, { tls: EtcdTls.fromSecrets({ serverSecretName: 's', peerSecretName: 'p' }) }))
+      .toThrow(/the job needs a client certificate, but the cluster has none/);
+  });
+
+  test('a client Secret for a static-pod cluster, which uses kubeadm\'s certificate', () => {
+    const etcd = new EtcdStaticPodCluster(Testing.app(), 'etcd', { nodes: [{ name: 'cp-1', ip: '10.0.0.11' }] });
+    expect(() => etcd.addBackup('b', { ...defaults, clientSecretName: 'x' })).toThrow(/static-pod jobs use kubeadm's healthcheck-client certificate/);
+  });
+
+  test('a backup outside any Chart', () => {
+    const app = new App();
+    const etcd = new EtcdCluster(new Chart(app, 'etcd'), 'etcd');
+    expect(() => new EtcdBackup(app, 'b', { ...defaults, cluster: etcd })).toThrow(/must be created inside a Chart/);
+  });
+});
