@@ -1,12 +1,14 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { ClusterModel } from '../member/model';
+import { ClusterModel, clientEndpointsOf } from '../member/model';
+import { effectiveQuotaBytes } from '../member/tuning';
 import { EtcdConfigError } from '../shared/errors';
 
 /**
- * The access model: how a job reaches one cluster, resolved once per cluster kind. Backup, restore
- * and defragmentation jobs render from it, so none of them computes an endpoint, a certificate path
- * or a toleration itself.
+ * The access model: how a job reaches one running cluster, resolved once per cluster kind
+ * (statefulset/statefulset-access.ts, static-pod/static-pod-access.ts). Every job renders from it (the
+ * backup today), so none of them computes an endpoint, a certificate path or a toleration itself. The
+ * restore is no job: its steps run inside the members' own pods and render from the member model.
  */
 export interface EtcdAccess {
   /** Names snapshots and the jobs' objects. */
@@ -35,6 +37,11 @@ export interface EtcdAccess {
   admitClients(labels: { [key: string]: string }): void;
   /** Where `cluster.add*()` creates a job: inside a Chart, so its objects are written. */
   jobScope(): Construct;
+}
+
+/** The parts of an access model that follow from the member model alone, the same for every cluster kind. */
+export function accessFromModel(model: ClusterModel): Pick<EtcdAccess, 'model' | 'endpoints' | 'quotaBytes'> {
+  return { model, endpoints: clientEndpointsOf(model), quotaBytes: effectiveQuotaBytes(model.tuning) };
 }
 
 /** Where a job's pod runs. */

@@ -1,6 +1,5 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { accessOf } from '../access/access';
 import { EtcdVersion } from '../release/version';
 import { renderBackup } from './backup/backup-job';
 import { EtcdBackupOptions } from './backup/backup-options';
@@ -61,7 +60,7 @@ export class EtcdBackup extends Construct {
 
   public constructor(scope: Construct, id: string, props: EtcdBackupProps) {
     super(scope, id);
-    const backup = renderBackup(this, id, accessOf(props.cluster), props);
+    const backup = renderBackup(this, id, props.cluster, props);
     this.name = backup.name;
     this.cronJob = backup.cronJob;
     this.destinationNames = backup.destinationNames;

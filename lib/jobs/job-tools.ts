@@ -5,10 +5,10 @@
 
 /** Where the busybox copy and its applet links live in every container that mounts the tools volume. */
 export const TOOLS_DIR = '/tools';
-/** The scratch directory the steps of one run hand files through. */
+/** The working directory (an emptyDir) through which the steps of one pod hand files to each other. */
 export const WORK_DIR = '/work';
 
-/** Copy busybox where the etcd image can run it, and note when the run started (it names the snapshot). */
+/** Copy busybox where the etcd image can run it, and note when the run started (a backup names its snapshot after it). */
 export function prepareTools(): string {
   return `cp /bin/busybox ${TOOLS_DIR}/busybox && ${TOOLS_DIR}/busybox --install -s ${TOOLS_DIR} && date -u +%s > ${WORK_DIR}/started`;
 }

@@ -49,6 +49,11 @@ export interface ClusterModel {
   readonly tls?: TlsFiles;
 }
 
+/** Every member's client URL, in member order (`--etcd-servers` and the jobs' endpoints). */
+export function clientEndpointsOf(model: ClusterModel): string[] {
+  return model.members.map((m) => m.clientUrl);
+}
+
 /** `https` when TLS is on, `http` otherwise. */
 export function schemeOf(tls: TlsFiles | undefined): string {
   return tls ? 'https' : 'http';

@@ -6,8 +6,7 @@ import { wholeSeconds } from '../jobs/schedule';
 import { EtcdBackupDestination, EtcdBackupObjectStoreOptions } from '../jobs/storage/backup-destination';
 import { EtcdBackupEncryption } from '../jobs/storage/backup-encryption';
 import { EtcdConfigError } from '../shared/errors';
-import { validateAbsolutePath } from '../shared/validate';
-import { validateInteger } from '../shared/validate';
+import { validateAbsolutePath, validateInteger } from '../shared/validate';
 
 /** How a cluster starts from a snapshot; shared by every kind of source. */
 export interface EtcdSnapshotRestoreOptions {

@@ -7,7 +7,7 @@ import { EtcdBackupOptions } from '../jobs/backup/backup-options';
 import { EtcdBackup, IEtcdCluster } from '../jobs/cluster-jobs';
 import { clusterToken } from '../member/cluster-token';
 import { renderEtcdFlags } from '../member/flags';
-import { CLIENT_PORT, ClusterModel, METRICS_PORT, MemberModel, PEER_PORT, TlsFiles, dnsMember } from '../member/model';
+import { CLIENT_PORT, ClusterModel, METRICS_PORT, MemberModel, PEER_PORT, TlsFiles, clientEndpointsOf, dnsMember } from '../member/model';
 import { renderProbes } from '../member/probes';
 import { EtcdResources } from '../member/resources';
 import { EtcdTuning, bytesOf, resolveTuning } from '../member/tuning';
@@ -24,7 +24,7 @@ import { EtcdTls, TlsSecrets } from '../tls/tls';
 import { EtcdNetworkPeer } from './network-peer';
 import { renderNetworkPolicy } from './network-policy';
 import { EtcdPodAntiAffinity, renderScheduling } from './scheduling';
-import { secretVolume } from './secret-volumes';
+import { secretVolume } from './secret-volume';
 import { statefulSetAccess } from './statefulset-access';
 import { EtcdUpdateStrategy } from './update-strategy';
 
@@ -341,7 +341,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       tuning: resolveTuning(props.tuning ?? {}, bytesOf(storageSize), (w) => addWarning(this, w)),
       tls: tlsFiles,
     };
-    this.clientEndpoints = members.map((m) => m.clientUrl);
+    this.clientEndpoints = clientEndpointsOf(this._model);
     this.etcdServers = this.clientEndpoints.join(',');
 
     warnAboutVersion(this, this.version);

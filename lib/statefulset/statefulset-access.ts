@@ -1,11 +1,10 @@
 import { Construct } from 'constructs';
-import { EtcdAccess } from '../access/access';
+import { EtcdAccess, accessFromModel } from '../access/access';
 import { CLIENT_PORT, ClusterModel, schemeOf } from '../member/model';
-import { effectiveQuotaBytes } from '../member/tuning';
 import { EtcdConfigError } from '../shared/errors';
 import { formatUrl } from '../shared/url';
 import { validateDnsSubdomain } from '../shared/validate';
-import { secretVolume } from './secret-volumes';
+import { secretVolume } from './secret-volume';
 
 const CLIENT_IDENTITY_DIR = '/etc/etcd/client';
 
@@ -26,19 +25,17 @@ export interface StatefulSetAccessInput {
 }
 
 /** A StatefulSet cluster's access model: the pod network, the client Service, the client Secret. */
-export function statefulSetAccess(cluster: StatefulSetAccessInput): EtcdAccess {
-  const { model } = cluster;
+export function statefulSetAccess(input: StatefulSetAccessInput): EtcdAccess {
+  const { model } = input;
   const tlsEnabled = model.tls !== undefined;
   return {
-    clusterName: cluster.clusterName,
-    namespace: cluster.namespace,
-    image: cluster.image,
-    model,
-    endpoints: model.members.map((m) => m.clientUrl),
-    quotaBytes: effectiveQuotaBytes(model.tuning),
+    ...accessFromModel(model),
+    clusterName: input.clusterName,
+    namespace: input.namespace,
+    image: input.image,
     // The Service routes only to ready members, so the snapshot comes from a healthy one.
     snapshotEndpoint: formatUrl(schemeOf(model.tls),
-      `${cluster.clientServiceName}.${cluster.namespace}.svc.${cluster.clusterDomain}`, CLIENT_PORT),
+      `${input.clientServiceName}.${input.namespace}.svc.${input.clusterDomain}`, CLIENT_PORT),
     placement: { hostNetwork: false, runAsRoot: false },
     clientIdentity: (secretName?: string) => {
       if (!tlsEnabled) {
@@ -47,7 +44,7 @@ export function statefulSetAccess(cluster: StatefulSetAccessInput): EtcdAccess {
         }
         return undefined;
       }
-      const name = secretName ?? cluster.clientSecretName;
+      const name = secretName ?? input.clientSecretName;
       if (name === undefined) {
         throw new EtcdConfigError('the job needs a client certificate, but the cluster has none: EtcdTls.fromSecrets() was given no clientSecretName; give it one, or pass clientSecretName to the job');
       }
@@ -60,7 +57,7 @@ export function statefulSetAccess(cluster: StatefulSetAccessInput): EtcdAccess {
         mount: { name: 'etcd-client', mountPath: CLIENT_IDENTITY_DIR, readOnly: true },
       };
     },
-    admitClients: cluster.admitClients,
-    jobScope: () => cluster.scope,
+    admitClients: input.admitClients,
+    jobScope: () => input.scope,
   };
 }

@@ -1,8 +1,7 @@
 import { App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { EtcdAccess } from '../access/access';
+import { EtcdAccess, accessFromModel } from '../access/access';
 import { CLIENT_PORT, ClusterModel } from '../member/model';
-import { effectiveQuotaBytes } from '../member/tuning';
 import { EtcdConfigError } from '../shared/errors';
 import { formatUrl } from '../shared/url';
 
@@ -26,17 +25,15 @@ export interface StaticPodAccessInput {
  * Static pods: the job runs on a node of the cluster with host networking and talks to that node's
  * member on loopback, with kubeadm's healthcheck-client certificate from the PKI by hostPath.
  */
-export function staticPodAccess(cluster: StaticPodAccessInput): EtcdAccess {
-  const { scope, clusterName, namespace, model } = cluster;
+export function staticPodAccess(input: StaticPodAccessInput): EtcdAccess {
+  const { scope, clusterName, namespace, pkiDir } = input;
   let jobsChart: Chart | undefined;
   return {
+    ...accessFromModel(input.model),
     clusterName,
     namespace,
-    image: cluster.image,
-    model,
-    endpoints: model.members.map((m) => m.clientUrl),
-    quotaBytes: effectiveQuotaBytes(model.tuning),
-    snapshotEndpoint: formatUrl('https', cluster.loopback, CLIENT_PORT),
+    image: input.image,
+    snapshotEndpoint: formatUrl('https', input.loopback, CLIENT_PORT),
     placement: {
       hostNetwork: true,
       runAsRoot: true,
@@ -44,7 +41,7 @@ export function staticPodAccess(cluster: StaticPodAccessInput): EtcdAccess {
       affinity: {
         nodeAffinity: {
           requiredDuringSchedulingIgnoredDuringExecution: {
-            nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: cluster.nodeNames }] }],
+            nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: input.nodeNames }] }],
           },
         },
       },
@@ -53,14 +50,14 @@ export function staticPodAccess(cluster: StaticPodAccessInput): EtcdAccess {
     },
     clientIdentity: (secretName?: string) => {
       if (secretName !== undefined) {
-        throw new EtcdConfigError(`clientSecretName '${secretName}' applies to EtcdCluster: static-pod jobs use kubeadm's healthcheck-client certificate from pkiDir (${cluster.pkiDir})`);
+        throw new EtcdConfigError(`clientSecretName '${secretName}' applies to EtcdCluster: static-pod jobs use kubeadm's healthcheck-client certificate from pkiDir (${pkiDir})`);
       }
       return {
-        caFile: `${cluster.pkiDir}/ca.crt`,
-        certFile: `${cluster.pkiDir}/healthcheck-client.crt`,
-        keyFile: `${cluster.pkiDir}/healthcheck-client.key`,
-        volume: { name: 'etcd-certs', hostPath: { path: cluster.pkiDir, type: 'Directory' } },
-        mount: { name: 'etcd-certs', mountPath: cluster.pkiDir, readOnly: true },
+        caFile: `${pkiDir}/ca.crt`,
+        certFile: `${pkiDir}/healthcheck-client.crt`,
+        keyFile: `${pkiDir}/healthcheck-client.key`,
+        volume: { name: 'etcd-certs', hostPath: { path: pkiDir, type: 'Directory' } },
+        mount: { name: 'etcd-certs', mountPath: pkiDir, readOnly: true },
       };
     },
     // Host-network pods are not selected by NetworkPolicies.

@@ -8,7 +8,7 @@ import { EtcdBackupOptions } from '../jobs/backup/backup-options';
 import { EtcdBackup, IEtcdCluster } from '../jobs/cluster-jobs';
 import { clusterToken } from '../member/cluster-token';
 import { renderEtcdFlags } from '../member/flags';
-import { ClusterModel, METRICS_PORT, MemberModel, TlsFiles, hostMember } from '../member/model';
+import { ClusterModel, METRICS_PORT, MemberModel, TlsFiles, clientEndpointsOf, hostMember } from '../member/model';
 import { renderProbes } from '../member/probes';
 import { EtcdResources } from '../member/resources';
 import { EtcdTuning, resolveTuning } from '../member/tuning';
@@ -198,7 +198,7 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
       tuning: resolveTuning(props.tuning ?? {}, undefined, (w) => addWarning(this, w)),
       tls,
     };
-    this.clientEndpoints = members.map((m) => m.clientUrl);
+    this.clientEndpoints = clientEndpointsOf(this._model);
     this.etcdServers = this.clientEndpoints.join(',');
     warnAboutVersion(this, this.version);
     if (this.nodes.length % 2 === 0) {

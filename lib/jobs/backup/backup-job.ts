@@ -1,7 +1,7 @@
 import { Chart, Cron, Duration, Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
-import { Construct } from 'constructs';
-import { ClientIdentity, EtcdAccess } from '../../access/access';
+import { Construct, IConstruct } from 'constructs';
+import { ClientIdentity, EtcdAccess, accessOf } from '../../access/access';
 import { EtcdResources } from '../../member/resources';
 import { MIB } from '../../member/tuning';
 import { EtcdConfigError } from '../../shared/errors';
@@ -32,12 +32,14 @@ export interface RenderedBackup {
 /**
  * Render a backup's CronJob from the cluster's access model: snapshot from one member, verify, record,
  * store in every destination, check each copy, then apply retention.
- * @param backup the `EtcdBackup` construct the objects go under
+ * @param backup the `EtcdBackup` construct the objects go under (the construct itself is in ../cluster-jobs.ts)
+ * @param cluster the cluster construct, whose registered access model the job renders from
  */
-export function renderBackup(backup: Construct, id: string, access: EtcdAccess, props: EtcdBackupOptions): RenderedBackup {
+export function renderBackup(backup: Construct, id: string, cluster: IConstruct, props: EtcdBackupOptions): RenderedBackup {
   if (!backup.node.scopes.some((s) => Chart.isChart(s))) {
     throw new EtcdConfigError(`EtcdBackup '${id}' must be created inside a Chart, so its objects are written: use cluster.addBackup(), or new EtcdBackup(chart, '${id}', ...)`);
   }
+  const access = accessOf(cluster);
   const name = props.name ?? `${access.clusterName}-${id.toLowerCase()}`;
   validateServiceName(props.name === undefined ? `name (derived from the cluster name and the id '${id}'; set name explicitly)` : 'name', name, MAX_NAME_LENGTH);
   const schedule = validateSchedule('schedule', props.schedule ?? Cron.hourly());

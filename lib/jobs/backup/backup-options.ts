@@ -3,7 +3,7 @@ import { EtcdResources } from '../../member/resources';
 import { EtcdBackupDestination } from '../storage/backup-destination';
 import { EtcdBackupEncryption } from '../storage/backup-encryption';
 
-/** Options of a backup added with `cluster.addBackup()`. */
+/** Options of a backup added with `cluster.addBackup()` (`EtcdBackupProps` and `EtcdBackup` are in ../cluster-jobs.ts). */
 export interface EtcdBackupOptions {
   /** Where snapshots are stored: one or more volumes and buckets. Each gets every snapshot. */
   readonly destinations: EtcdBackupDestination[];
