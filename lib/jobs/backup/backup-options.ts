@@ -3,7 +3,9 @@ import { EtcdResources } from '../../member/resources';
 import { EtcdBackupDestination } from '../storage/backup-destination';
 import { EtcdBackupEncryption } from '../storage/backup-encryption';
 
-/** Options of a backup added with `cluster.addBackup()` (`EtcdBackupProps` and `EtcdBackup` are in ../cluster-jobs.ts). */
+// EtcdBackupProps and the EtcdBackup construct are in ../cluster-jobs.ts (they name IEtcdCluster).
+
+/** Options of a backup added with `cluster.addBackup()`. */
 export interface EtcdBackupOptions {
   /** Where snapshots are stored: one or more volumes and buckets. Each gets every snapshot. */
   readonly destinations: EtcdBackupDestination[];
