@@ -11,7 +11,7 @@
  * Profile with `TS_NODE_PROJECT=test/tsconfig.json TS_NODE_PREFER_TS_EXTS=true node --cpu-prof -r ts-node/register/transpile-only bench/synth.bench.ts`.
  */
 import { performance } from 'perf_hooks';
-import { ApiObject, App, Chart, Yaml } from 'cdk8s';
+import { ApiObject, ApiObjectProps, App, Chart, Yaml } from 'cdk8s';
 import { EtcdCluster } from '../lib';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 15);
@@ -29,11 +29,11 @@ function libraryApp(n: number): App {
 }
 
 /** The library's objects for n clusters, as plain JSON: what a user writing them by hand would pass to ApiObject. */
-function manifestsFor(n: number): any[] {
+function manifestsFor(n: number): ApiObjectProps[] {
   return libraryApp(n).charts[0].toJson();
 }
 
-function rawApp(manifests: any[]): App {
+function rawApp(manifests: ApiObjectProps[]): App {
   const app = new App({ outdir: 'dist-bench' });
   const chart = new Chart(app, 'bench', { namespace: 'bench' });
   manifests.forEach((m, i) => new ApiObject(chart, `o${i}`, m));
@@ -45,7 +45,7 @@ function rawApp(manifests: any[]): App {
  * and warnings among them), then each chart's objects. YAML writing costs the same for both sides (the
  * documents are identical), so it is timed on its own.
  */
-function synthesize(app: App): any[] {
+function synthesize(app: App): unknown[] {
   for (const c of app.node.findAll()) {
     const errors = c.node.validate();
     if (errors.length > 0) throw new Error(errors.join('\n'));
