@@ -21,10 +21,12 @@ import { EtcdConfigError } from '../shared/errors';
 import { validateAbsolutePath, validateDnsLabel, validateDnsSubdomain, validateMemberCount, validateServiceName } from '../shared/validate';
 import { addWarning } from '../shared/warnings';
 import { EtcdTls, TlsSecrets } from '../tls/tls';
+import { renderDisruptionBudget } from './disruption-budget';
 import { EtcdNetworkPeer } from './network-peer';
 import { renderNetworkPolicy } from './network-policy';
 import { EtcdPodAntiAffinity, renderScheduling } from './scheduling';
 import { secretVolume } from './secret-volume';
+import { renderClientService, renderPeerService } from './services';
 import { statefulSetAccess } from './statefulset-access';
 import { EtcdUpdateStrategy } from './update-strategy';
 
@@ -349,10 +351,10 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       addWarning(this, 'members is 1: the cluster is not highly available and its only member cannot be evicted without downtime');
     }
 
-    this.peerService = this.renderPeerService();
-    this.clientService = this.renderClientService();
+    this.peerService = renderPeerService(this, this.metadata(this.peerServiceName), this.selectorLabels);
+    this.clientService = renderClientService(this, this.metadata(this.clientServiceName), this.selectorLabels);
     this.statefulSet = this.renderStatefulSet(props, memberNamed(POD_NAME_REF), storageSize, secrets);
-    this.podDisruptionBudget = this.renderPodDisruptionBudget();
+    this.podDisruptionBudget = renderDisruptionBudget(this, this.metadata(this.name), this.members, this.selectorLabels);
     if (networkPolicy) {
       // A member waiting to restore asks the others' client ports whether the cluster has formed.
       if (props.restoreFrom) this.clients.push(EtcdNetworkPeer.pods({ labels: this.selectorLabels }));
@@ -443,33 +445,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
     ];
   }
 
-  private renderPeerService(): k8s.KubeService {
-    return new k8s.KubeService(this, 'PeerService', {
-      metadata: this.metadata(this.peerServiceName),
-      spec: {
-        clusterIp: 'None',
-        // Members must resolve each other before they are ready, or the cluster never forms.
-        publishNotReadyAddresses: true,
-        selector: this.selectorLabels,
-        ports: [
-          { name: 'peer', port: PEER_PORT, targetPort: k8s.IntOrString.fromString('peer') },
-          { name: 'client', port: CLIENT_PORT, targetPort: k8s.IntOrString.fromString('client') },
-          { name: 'metrics', port: METRICS_PORT, targetPort: k8s.IntOrString.fromString('metrics') },
-        ],
-      },
-    });
-  }
 
-  private renderClientService(): k8s.KubeService {
-    return new k8s.KubeService(this, 'ClientService', {
-      metadata: this.metadata(this.clientServiceName),
-      spec: {
-        type: 'ClusterIP',
-        selector: this.selectorLabels,
-        ports: [{ name: 'client', port: CLIENT_PORT, targetPort: k8s.IntOrString.fromString('client') }],
-      },
-    });
-  }
 
   private renderStatefulSet(props: EtcdClusterProps, templateMember: MemberModel, storageSize: Size, secrets: TlsSecrets | undefined): k8s.KubeStatefulSet {
     const secretVolumes: k8s.Volume[] = secrets ? [
@@ -558,23 +534,4 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
     });
   }
 
-  /**
-   * At most one member voluntarily down at a time. With 3 or more members that always
-   * leaves a quorum (and counts already-broken members against the budget); a single
-   * member cannot be evicted at all without an outage, so its budget allows none.
-   * Members that are not ready may always be evicted, so a broken member never blocks a drain;
-   * while quorum is lost every member is not ready, and evicting one loses nothing more (its
-   * volume is kept).
-   */
-  private renderPodDisruptionBudget(): k8s.KubePodDisruptionBudget {
-    return new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
-      metadata: this.metadata(this.name),
-      spec: {
-        maxUnavailable: k8s.IntOrString.fromNumber(this.members === 1 ? 0 : 1),
-        selector: { matchLabels: this.selectorLabels },
-        // A member that is already broken must not block node drains: evicting it costs nothing more.
-        unhealthyPodEvictionPolicy: 'AlwaysAllow',
-      },
-    });
-  }
 }
