@@ -15,7 +15,7 @@ export function renderEtcdFlags(cluster: ClusterModel, member: MemberModel): str
     'advertise-client-urls': member.clientUrl,
     'initial-cluster': initialClusterFor(cluster.members, member),
     'initial-cluster-token': cluster.initialClusterToken,
-    'initial-cluster-state': member.joining ? 'existing' : 'new',
+    'initial-cluster-state': member.joining || cluster.restored ? 'existing' : 'new',
     'listen-metrics-urls': member.listenMetricsUrls.join(','),
     'heartbeat-interval': String(tuning.heartbeatMillis),
     'election-timeout': String(tuning.electionMillis),

@@ -47,6 +47,11 @@ export interface ClusterModel {
   readonly dataDir: string;
   readonly tuning: ResolvedTuning;
   readonly tls?: TlsFiles;
+  /**
+   * Formed from a snapshot: every member restores it, or joins the members that did with an empty data
+   * directory, so the flags say `--initial-cluster-state=existing` (a restored member has a WAL and ignores it).
+   */
+  readonly restored?: boolean;
 }
 
 /** Every member's client URL, in member order (`--etcd-servers` and the jobs' endpoints). */

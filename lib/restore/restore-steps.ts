@@ -7,7 +7,7 @@ import { MIB, effectiveQuotaBytes } from '../member/tuning';
 import { EtcdConfigError } from '../shared/errors';
 import { formatUrl } from '../shared/url';
 import { addWarning } from '../shared/warnings';
-import { FETCHED_DIR, fetchSnapshot, guardRestore, restoreSnapshot } from './restore-scripts';
+import { FETCHED_DIR, fetchSnapshot, guardRestore, pickSnapshot, restoreSnapshot } from './restore-scripts';
 import { BoundSnapshotSource, DEFAULT_BUMP_REVISION, EtcdSnapshotSource } from './snapshot-source';
 
 /** A restore checked against its cluster, with its source bound and its revision bump settled: render it per member. */
@@ -35,8 +35,10 @@ export interface RestoreTarget {
   readonly listenHost: string;
   /** Env the other values refer to (`POD_NAME`, `POD_IP`). */
   readonly podEnv: k8s.EnvVar[];
-  /** The etcd container's mounts of its data and its certificates. */
-  readonly mounts: k8s.VolumeMount[];
+  /** The etcd container's mount of its data. */
+  readonly dataMount: k8s.VolumeMount;
+  /** The etcd container's mounts of its certificates. */
+  readonly certMounts: k8s.VolumeMount[];
   readonly resources?: k8s.ResourceRequirements;
   readonly securityContext?: k8s.SecurityContext;
 }
@@ -48,8 +50,9 @@ export interface RestoreSteps {
 }
 
 /**
- * The restore as init containers of a member's pod: `tools` (busybox), `guard` (decides, once),
- * `fetch` (rclone, for a bucket or claim) and `restore` (etcdutl). Every value comes from the member
+ * The restore as init containers of a member's pod: `tools` (busybox), `pick` (the newest snapshot it sees),
+ * `guard` (decides, once, and settles one snapshot for every member), `fetch` (rclone, for a bucket or claim)
+ * and `restore` (etcdutl). Every value comes from the member
  * model, so the restored member's name, peer URL, `--initial-cluster` and token are exactly the flags
  * etcd then starts with.
  */
@@ -66,6 +69,34 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
   ];
   const shellEnv: k8s.EnvVar[] = [...target.podEnv, { name: 'PATH', value: `/usr/local/bin:${TOOLS_DIR}` }];
   const tls = model.tls;
+  const mounts = [target.dataMount, ...target.certMounts];
+  const fetch = bound.fetch;
+  const sourceEnv: k8s.EnvVar[] = [
+    { name: 'SUFFIX', value: fetch?.encryption.enabled ? '.rclone' : '' },
+    { name: 'SOURCE_NAME', value: bound.name },
+    ...(fetch ? [{ name: 'SOURCE', value: fetch.remote }, ...rcloneBaseEnv(WORK_DIR), ...fetch.env] : []),
+    ...(bound.hostDirectory ? [{ name: 'SNAPSHOT_DIR', value: bound.hostDirectory }] : []),
+  ];
+
+  // Records are never encrypted, so picking needs the source's credentials but not the passphrase.
+  const pick: k8s.Container = {
+    name: 'restore-pick',
+    ...(fetch ? {
+      image: fetch.image,
+      command: ['/bin/sh', '-c', pickSnapshot({ list: 'rclone lsf --files-only "$SOURCE"', read: 'rclone cat "$SOURCE$1"' })],
+    } : {
+      image: target.image,
+      command: [`${TOOLS_DIR}/sh`, '-c', pickSnapshot({ list: 'ls -1 "$SNAPSHOT_DIR"', read: 'cat "$SNAPSHOT_DIR/$1"' })],
+    }),
+    env: [
+      ...(fetch ? [] : shellEnv),
+      ...selection,
+      ...sourceEnv,
+      { name: 'DATA_DIR', value: model.dataDir },
+    ],
+    volumeMounts: [...(fetch ? [] : [tools]), work, { ...target.dataMount, readOnly: true }, ...(bound.mount ? [bound.mount] : [])],
+    ...common,
+  };
 
   const guard: k8s.Container = {
     name: 'restore-guard',
@@ -74,6 +105,7 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
     env: [
       ...shellEnv,
       { name: 'NAME', value: member.name },
+      { name: 'CHOOSER', value: model.members[0].name },
       { name: 'TOKEN', value: model.initialClusterToken },
       { name: 'DATA_DIR', value: model.dataDir },
       { name: 'LISTEN', value: hostPort(target.listenHost) },
@@ -87,24 +119,18 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
         { name: 'ETCDCTL_KEY', value: tls.keyFile },
       ] : []),
     ],
-    volumeMounts: [tools, work, ...target.mounts],
+    volumeMounts: [tools, work, ...mounts],
     ...common,
   };
 
-  const fetch = bound.fetch;
   const fetchStep: k8s.Container[] = fetch ? [{
     name: 'restore-fetch',
     image: fetch.image,
     command: ['/bin/sh', '-c', fetchSnapshot(fetch.encryption.enabled)],
     env: [
-      ...selection,
-      { name: 'SUFFIX', value: fetch.encryption.enabled ? '.rclone' : '' },
-      { name: 'SOURCE', value: fetch.remote },
-      { name: 'SOURCE_NAME', value: bound.name },
+      ...sourceEnv,
       { name: 'SNAPSHOT_PATH', value: fetch.encryption.enabled ? `${cryptRemoteName(1)}:` : fetch.remote },
-      ...rcloneBaseEnv(WORK_DIR),
       ...passphraseEnv(fetch.encryption),
-      ...fetch.env,
       ...(fetch.encryption.enabled ? cryptEnv(1, fetch.remote) : []),
     ],
     volumeMounts: [work, ...(bound.mount ? [bound.mount] : [])],
@@ -117,8 +143,6 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
     command: [`${TOOLS_DIR}/sh`, '-c', restoreSnapshot(model.version.snapshotTool)],
     env: [
       ...shellEnv,
-      ...selection,
-      { name: 'SUFFIX', value: '' },
       { name: 'SNAPSHOT_DIR', value: bound.hostDirectory ?? FETCHED_DIR },
       { name: 'ETCD_VERSION', value: model.version.toString() },
       { name: 'DATA_DIR', value: model.dataDir },
@@ -128,7 +152,7 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
       { name: 'PEER_URL', value: member.peerUrl },
       { name: 'BUMP', value: bump === 0 ? '' : String(bump) },
     ],
-    volumeMounts: [tools, work, ...target.mounts, ...(bound.hostDirectory && bound.mount ? [bound.mount] : [])],
+    volumeMounts: [tools, work, ...mounts, ...(bound.hostDirectory && bound.mount ? [bound.mount] : [])],
     ...common,
   };
 
@@ -142,6 +166,7 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
         volumeMounts: [tools, work],
         ...common,
       },
+      pick,
       guard,
       ...fetchStep,
       restoreStep,
@@ -188,7 +213,7 @@ export interface RestoreCluster {
 }
 
 /** kubeadm's data directory: on a control-plane node it holds the old member's data. */
-const KUBEADM_DATA_DIR = '/var/lib/etcd';
+export const KUBEADM_DATA_DIR = '/var/lib/etcd';
 
 /**
  * A restore starts a new logical cluster: by default beside the old one (another name, so other volumes),

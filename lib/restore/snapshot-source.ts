@@ -147,6 +147,11 @@ export class EtcdSnapshotSource {
   /**
    * A directory on every node with the decrypted snapshot and its record (`EtcdStaticPodCluster` only:
    * the kubelet runs static pods without the API server, so they read no Secrets or claims).
+   *
+   * The manifest mounts it as `DirectoryOrCreate`: once the cluster has formed, a member starts from its data and
+   * never reads the directory, so deleting it must not keep the member from starting after a reboot (with
+   * `Directory`, the kubelet would refuse to start the pod). Once the cluster runs, write the manifests without
+   * `restoreFrom` (README: "After a restore").
    */
   public static hostPath(options: EtcdSnapshotHostPathOptions): EtcdSnapshotSource {
     const p = 'EtcdSnapshotSource.hostPath()';
@@ -155,7 +160,7 @@ export class EtcdSnapshotSource {
     return new EtcdSnapshotSource(p, 'node', resolveOptions(p, options), () => ({
       name: `hostPath ${options.directory}`,
       hostDirectory: options.directory,
-      volume: { name: 'snapshot-source', hostPath: { path: options.directory, type: 'Directory' } },
+      volume: { name: 'snapshot-source', hostPath: { path: options.directory, type: 'DirectoryOrCreate' } },
       mount: { name: 'snapshot-source', mountPath: options.directory, readOnly: true },
     }));
   }

@@ -342,6 +342,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       dataDir: DATA_DIR,
       tuning: resolveTuning(props.tuning ?? {}, bytesOf(storageSize), (w) => addWarning(this, w)),
       tls: tlsFiles,
+      restored: props.restoreFrom !== undefined,
     };
     this.clientEndpoints = clientEndpointsOf(this._model);
     this.etcdServers = this.clientEndpoints.join(',');
@@ -465,7 +466,8 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       image: this.image,
       listenHost: '$(POD_IP)',
       podEnv: [POD_NAME_ENV, { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
-      mounts: [dataMount, ...secretMounts],
+      dataMount,
+      certMounts: secretMounts,
       resources: resources._toKube(),
       securityContext: CONTAINER_SECURITY,
     });

@@ -15,7 +15,7 @@ import { EtcdTuning, resolveTuning } from '../member/tuning';
 import { resolveImage } from '../release/image';
 import { EtcdVersion } from '../release/version';
 import { warnAboutVersion } from '../release/version-warnings';
-import { PreparedRestore, prepareRestore, renderRestoreSteps } from '../restore/restore-steps';
+import { KUBEADM_DATA_DIR, PreparedRestore, prepareRestore, renderRestoreSteps } from '../restore/restore-steps';
 import { EtcdSnapshotSource } from '../restore/snapshot-source';
 import { checkObjectCollisions, markNodeLocal } from '../shared/app-checks';
 import { EtcdConfigError } from '../shared/errors';
@@ -75,6 +75,11 @@ export interface EtcdStaticPodClusterProps {
 
   /**
    * Data directory on each node (hostPath).
+   *
+   * On kubeadm nodes, `kubeadm upgrade apply|node` rewrites `etcd.yaml` from kubeadm's `etcd.local.dataDir`
+   * (`/var/lib/etcd` by default): with another directory here, run it with `--etcd-upgrade=false`, and set
+   * `etcd.local.dataDir` in the `kubeadm-config` ConfigMap to this value, or the next upgrade starts etcd from the
+   * other directory (after a restore, the old cluster's data). Synthesis warns.
    * @default '/var/lib/etcd'
    */
   readonly dataDir?: string;
@@ -120,7 +125,8 @@ export interface EtcdStaticPodClusterProps {
   /**
    * Start from a snapshot instead of empty: each node's manifest restores it once into a new, empty
    * `dataDir`, while the cluster has never formed with that member, and starts from its data ever after.
-   * Follow the README's runbook (stop the API servers first).
+   * Follow the README's runbook (stop the API servers first). Once every member runs, write the manifests
+   * without it (keep `dataDir` and `initialClusterToken`), one node at a time (README: "After a restore").
    * @default - the cluster starts empty
    */
   readonly restoreFrom?: EtcdSnapshotSource;
@@ -171,13 +177,16 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
     validateDnsLabel('namespace', namespace);
     this.version = props.version ?? EtcdVersion.DEFAULT;
     this.image = resolveImage(this, this.version, props.imageRepository, props.imageTag);
-    const dataDir = props.dataDir ?? '/var/lib/etcd';
+    const dataDir = props.dataDir ?? KUBEADM_DATA_DIR;
     validateAbsolutePath('dataDir', dataDir);
     this.pkiDir = props.pkiDir ?? '/etc/kubernetes/pki/etcd';
     validateAbsolutePath('pkiDir', this.pkiDir);
     this.apiServerPkiDir = props.apiServerPkiDir ?? '/etc/kubernetes/pki';
     validateAbsolutePath('apiServerPkiDir', this.apiServerPkiDir);
     validateDataDir(dataDir, { pkiDir: this.pkiDir, apiServerPkiDir: this.apiServerPkiDir });
+    if (dataDir !== KUBEADM_DATA_DIR) {
+      addWarning(this, `dataDir is '${dataDir}', but on a kubeadm node \`kubeadm upgrade apply|node\` rewrites etcd.yaml with kubeadm's etcd.local.dataDir ('${KUBEADM_DATA_DIR}' by default), so the next upgrade would start etcd from that directory (after a restore: the old cluster's data, a silent rollback). Run kubeadm upgrade with --etcd-upgrade=false, and set etcd.local.dataDir to '${dataDir}' in the kubeadm-config ConfigMap (README: "kubeadm upgrade")`);
+    }
     const priorityClassName = props.priorityClassName ?? 'system-node-critical';
     validateDnsSubdomain('priorityClassName', priorityClassName);
 
@@ -197,6 +206,7 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
       dataDir,
       tuning: resolveTuning(props.tuning ?? {}, undefined, (w) => addWarning(this, w)),
       tls,
+      restored: props.restoreFrom !== undefined,
     };
     this.clientEndpoints = clientEndpointsOf(this._model);
     this.etcdServers = this.clientEndpoints.join(',');
@@ -302,7 +312,8 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
       image: this.image,
       listenHost: node.ip,
       podEnv: [],
-      mounts,
+      dataMount: mounts[0],
+      certMounts: mounts.slice(1),
       resources: resources._toKube(),
     });
     const probes = renderProbes(this.version, {

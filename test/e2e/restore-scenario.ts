@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { EtcdVersion } from '../../lib';
@@ -50,4 +51,36 @@ export async function wipeAndRestart(h: EtcdHarness, index: number, dataVolume: 
   h.start(index);
   await h.initDone(index);
   return data;
+}
+
+/** Every member's `endpoint hashkv` at one revision: equal hashes mean equal data, key by key, up to it. */
+export function hashKvAt(h: EtcdHarness, revision: number): number[] {
+  return [...Array(h.size).keys()].map((i) => {
+    const r = h.etcdctl(['endpoint', 'hashkv', `--rev=${revision}`, '-w', 'json'], { endpoints: [h.clientUrl(i)] });
+    if (r.status !== 0) throw new Error(`endpoint hashkv on ${h.podName(i)} failed: ${r.stderr}`);
+    return JSON.parse(r.stdout)[0].HashKV.hash;
+  });
+}
+
+/** A file the restore steps wrote into the work volume of a member's newest pod start (`candidate`, `decision`). */
+export function restoreWorkFile(h: EtcdHarness, index: number, name: string): string | undefined {
+  const memberDir = path.join(h.workDir, h.podName(index));
+  const runs = fs.readdirSync(memberDir).filter((d) => d.startsWith('init-'))
+    .map((d) => path.join(memberDir, d)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+  for (const run of runs.slice(0, 1)) {
+    const found = spawnSync('find', [run, '-name', name, '-type', 'f'], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+    if (found) return fs.readFileSync(found, 'utf8').trim();
+  }
+  return undefined;
+}
+
+/** Poll until `check` returns a value, or fail after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

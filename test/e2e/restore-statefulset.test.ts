@@ -9,7 +9,7 @@ import { SecretFiles } from './harness/certificates';
 import { describeEachLine, ipPrefix } from './harness/environment';
 import { EtcdHarness } from './harness/etcd-harness';
 import { S3Server } from './harness/s3-server';
-import { RESTORE_KEYS, clusterStatus, expectedKeys, readKeys, restoredRevision, wipeAndRestart } from './restore-scenario';
+import { RESTORE_KEYS, clusterStatus, expectedKeys, hashKvAt, readKeys, restoreWorkFile, restoredRevision, waitFor, wipeAndRestart } from './restore-scenario';
 
 const FORM_MS = 180000;
 
@@ -139,5 +139,54 @@ describeEachLine('Restore of a 3-member EtcdCluster from its backup', (line) => 
       expect(fs.readdirSync(badSha.volumeDir(i, 'data'))).toEqual([]);
     }
   }, FORM_MS);
-});
 
+  test('a snapshot that lands while members wait is not restored: every member restores the first member\'s pick, one deleted before its etcd started joins the others, and all hold identical data', async () => {
+    const h = restoredCluster('etcd-agreed', 18, fromBucket());
+    h.start(0);
+    h.start(2);
+    // Both have picked the newest snapshot, and wait for etcd-agreed-1.
+    for (const i of [0, 2]) expect(await waitFor(`${h.podName(i)}'s pick`, () => restoreWorkFile(h, i, 'candidate'), 60000)).toBe(`${stem} ${record.sha256}`);
+    // The old cluster goes on, and its backup lands a newer snapshot.
+    expect(original.etcdctl(['put', '/e2e/backup/landed-later', 'x']).status).toBe(0);
+    const newer = world.backUp(RESTORE_KEYS);
+    expect(newer.stem > stem).toBe(true);
+    h.start(1);
+    expect(await waitFor('etcd-agreed-1\'s pick', () => restoreWorkFile(h, 1, 'candidate'), 60000)).toBe(`${newer.stem} ${newer.record.sha256}`);
+    // Every member decides to restore; etcd-agreed-1 is then deleted (as an eviction would) before it restores.
+    for (const i of [0, 1, 2]) await waitFor(`${h.podName(i)}'s decision`, () => (restoreWorkFile(h, i, 'decision') === 'restore' ? true : undefined), 90000);
+    await h.stop(1);
+    await h.waitHealthy([0, 2], FORM_MS);
+    // Its new pod finds the restored cluster with a quorum, and joins it with an empty data directory.
+    h.start(1);
+    await h.waitHealthy([1], 90000);
+
+    for (const i of [0, 2]) {
+      expect(h.log(i)).toMatch(new RegExp(`(taking etcd-agreed-0's pick|adopting the snapshot the other members chose): ${stem}`));
+      expect(h.log(i)).toContain(`restored ${stem} into /var/lib/etcd/data`);
+      expect(h.log(i)).not.toContain(`fetched ${newer.stem}`);
+    }
+    expect(h.log(1)).toContain(`candidate ${newer.stem}`);
+    expect(h.log(1)).toContain(`etcd-agreed-1 restores ${stem}`);
+    expect(h.log(1)).toContain('it joins with an empty data directory and gets the data from the leader');
+    expect(h.log(1)).not.toContain('restored etcd-');
+    expect(readKeys(h)).toEqual(expectedKeys());
+    const hashes = hashKvAt(h, clusterStatus(h).revision);
+    expect(new Set(hashes).size).toBe(1);
+    const members = h.etcdctl(['member', 'list']).stdout.trim().split('\n').map((l) => l.split(', ').slice(1, 3).join(' ')).sort();
+    expect(members).toEqual(['started etcd-agreed-0', 'started etcd-agreed-1', 'started etcd-agreed-2']);
+
+    // After the restore: the same cluster without restoreFrom rolls one member at a time; each starts from its data.
+    const chart = new Chart(Testing.app(), 'etcd-agreed', { namespace: 'etcd' });
+    new EtcdCluster(chart, 'etcd-agreed', { version });
+    const sts = only(synth(chart), 'StatefulSet');
+    expect(sts.spec.template.spec.initContainers).toBeUndefined();
+    for (let i = 0; i < 3; i++) {
+      await h.stop(i);
+      h.replaceMember(i, { podName: h.podName(i), podIp: h.member(i).podIp, loopbackIp: h.member(i).loopbackIp, workload: sts });
+      h.start(i);
+      await h.waitHealthy([i], 60000);
+    }
+    expect(readKeys(h)).toEqual(expectedKeys());
+    expect(new Set(hashKvAt(h, clusterStatus(h).revision)).size).toBe(1);
+  }, FORM_MS + 300000);
+});

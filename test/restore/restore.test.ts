@@ -3,7 +3,7 @@ import { App, Chart, Duration, Testing } from 'cdk8s';
 import {
   EtcdBackupEncryption, EtcdCluster, EtcdClusterProps, EtcdSnapshotSource, EtcdStaticPodCluster, EtcdStaticPodClusterProps, EtcdTls, EtcdVersion,
 } from '../../lib';
-import { PICK, fetchSnapshot, guardRestore, restoreSnapshot } from '../../lib/restore/restore-scripts';
+import { PICK, fetchSnapshot, guardRestore, pickSnapshot, restoreSnapshot } from '../../lib/restore/restore-scripts';
 import { warningsOf } from '../../lib/shared/warnings';
 import { Manifest, etcdContainer, flagsOf, only, synth } from '../support/synth';
 
@@ -43,17 +43,35 @@ function stepsOf(pod: any) {
 const envOf = (c: any): { [k: string]: string } => Object.fromEntries((c.env ?? []).filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
 
 describe('EtcdCluster restoreFrom', () => {
-  test('runs tools, guard, fetch and restore before etcd, in that order, in the images that have what each calls', () => {
+  test('runs tools, pick, guard, fetch and restore before etcd, in that order, in the images that have what each calls', () => {
     const { etcd, pod } = restoredStatefulSet();
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     expect(pod.initContainers.map((c: any) => [c.name, c.image])).toEqual([
       ['restore-tools', 'busybox:1.37.0-musl'],
+      ['restore-pick', 'rclone/rclone:1.76.0'],
       ['restore-guard', etcd.image],
       ['restore-fetch', 'rclone/rclone:1.76.0'],
       ['restore', etcd.image],
     ]);
-    expect(pod.initContainers[1].command.slice(0, 2)).toEqual(['/tools/sh', '-c']);
-    expect(pod.initContainers[3].command[2]).toContain('etcdutl snapshot restore "$snap"');
+    expect(pod.initContainers[1].command[2]).toContain('rclone lsf --files-only "$SOURCE"');
+    expect(pod.initContainers[2].command.slice(0, 2)).toEqual(['/tools/sh', '-c']);
+    expect(pod.initContainers[4].command[2]).toContain('etcdutl snapshot restore "$snap"');
+  });
+
+  test('the pick step sees the source and the data directory (read-only), but never the passphrase', () => {
+    const { step } = restoredStatefulSet();
+    const pick = step('restore-pick');
+    expect(envOf(pick)).toMatchObject({ CLUSTER: 'etcd', SNAPSHOT: '', SUFFIX: '.rclone', SOURCE: 'dest1:etcd-backups/prod/', DATA_DIR: '/var/lib/etcd/data' });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    expect(pick.env.some((e: any) => e.name === 'BACKUP_PASSPHRASE')).toBe(false);
+    expect(pick.volumeMounts).toContainEqual(expect.objectContaining({ mountPath: '/var/lib/etcd', readOnly: true }));
+  });
+
+  test('every member of a restored cluster starts with --initial-cluster-state=existing (it restores, or joins the members that did)', () => {
+    expect(flagsOf(etcdContainer(restoredStatefulSet().sts).args).get('initial-cluster-state')).toBe('existing');
+    const chart = new Chart(Testing.app(), 'etcd', { namespace: 'etcd' });
+    new EtcdCluster(chart, 'etcd');
+    expect(flagsOf(etcdContainer(only(synth(chart), 'StatefulSet')).args).get('initial-cluster-state')).toBe('new');
   });
 
   test("restores with exactly the member's own flags: name, --initial-cluster, token, peer URL, data dir", () => {
@@ -68,8 +86,6 @@ describe('EtcdCluster restoreFrom', () => {
       ETCD_VERSION: EtcdVersion.DEFAULT.toString(),
       BUMP: '1000000000',
       SNAPSHOT_DIR: '/work/restore',
-      CLUSTER: 'etcd',
-      SNAPSHOT: '',
     });
     // The new cluster's token is its own, not the backed-up cluster's.
     expect(flags.get('initial-cluster-token')).toMatch(/^etcd-restored-etcd-/);
@@ -88,6 +104,8 @@ describe('EtcdCluster restoreFrom', () => {
       ETCDCTL_KEY: '/etc/etcd/tls/server/tls.key',
       WAIT_SECONDS: '600',
       CONSISTENCY: '--consistency=s',
+      // The first member's candidate is the one every member takes when none holds a choice yet.
+      CHOOSER: 'etcd-restored-0',
     });
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     expect(guard.volumeMounts.map((m: any) => m.mountPath)).toEqual(['/tools', '/work', '/var/lib/etcd', '/etc/etcd/tls/server', '/etc/etcd/tls/peer']);
@@ -122,9 +140,9 @@ describe('EtcdCluster restoreFrom', () => {
     });
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     expect(fetch.env.filter((e: any) => e.valueFrom).map((e: any) => `${e.name}=${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`)).toEqual([
-      'BACKUP_PASSPHRASE=backup-key/passphrase',
       'RCLONE_CONFIG_DEST1_ACCESS_KEY_ID=s3-credentials/AWS_ACCESS_KEY_ID',
       'RCLONE_CONFIG_DEST1_SECRET_ACCESS_KEY=s3-credentials/AWS_SECRET_ACCESS_KEY',
+      'BACKUP_PASSPHRASE=backup-key/passphrase',
     ]);
   });
 
@@ -135,9 +153,11 @@ describe('EtcdCluster restoreFrom', () => {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     expect(pod.volumes.find((v: any) => v.persistentVolumeClaim)).toEqual({ name: 'backups-1', persistentVolumeClaim: { claimName: 'etcd-backup' } });
     expect(step('restore-fetch').volumeMounts).toContainEqual({ name: 'backups-1', mountPath: '/backups/1', readOnly: true });
+    expect(step('restore-pick').volumeMounts).toContainEqual({ name: 'backups-1', mountPath: '/backups/1', readOnly: true });
+    expect(envOf(step('restore-pick')).SNAPSHOT).toBe('etcd-20261121T020000Z');
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     for (const name of ['restore-guard', 'restore']) expect(step(name).volumeMounts.some((m: any) => m.name === 'backups-1')).toBe(false);
-    expect(envOf(step('restore-fetch'))).toMatchObject({ SOURCE: 'dest1:/backups/1/daily/', SNAPSHOT_PATH: 'dest1:/backups/1/daily/', SUFFIX: '', SNAPSHOT: 'etcd-20261121T020000Z' });
+    expect(envOf(step('restore-fetch'))).toMatchObject({ SOURCE: 'dest1:/backups/1/daily/', SNAPSHOT_PATH: 'dest1:/backups/1/daily/', SUFFIX: '' });
     expect(envOf(step('restore-fetch')).BACKUP_PASSPHRASE).toBeUndefined();
   });
 
@@ -153,6 +173,19 @@ describe('EtcdCluster restoreFrom', () => {
     const { etcd, step } = restoredStatefulSet({ tls: EtcdTls.disabled() });
     expect(Object.keys(envOf(step('restore-guard'))).filter((k) => k.startsWith('ETCDCTL_'))).toEqual([]);
     expect(etcd.etcdServers).toBe([0, 1, 2].map((i) => `http://etcd-restored-${i}.etcd-restored-peer.etcd.svc.cluster.local:2379`).join(','));
+  });
+
+  test('once formed, the same cluster without restoreFrom keeps every flag but the initial cluster state: removing it is one rolling restart', () => {
+    const { sts } = restoredStatefulSet();
+    const chart = new Chart(Testing.app(), 'etcd', { namespace: 'etcd' });
+    new EtcdCluster(chart, 'etcd-restored');
+    const later = only(synth(chart), 'StatefulSet');
+    const flags = flagsOf(etcdContainer(sts).args);
+    const laterFlags = flagsOf(etcdContainer(later).args);
+    flags.delete('initial-cluster-state');
+    laterFlags.delete('initial-cluster-state');
+    expect(laterFlags).toEqual(flags);
+    expect(later.spec.volumeClaimTemplates).toEqual(sts.spec.volumeClaimTemplates);
   });
 
   test('a cluster without restoreFrom has no init containers', () => {
@@ -186,9 +219,38 @@ describe('EtcdStaticPodCluster restoreFrom', () => {
       });
       // No fetch step: the kubelet cannot give a static pod Secrets; the snapshot is read where it is.
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      expect(pod.spec.initContainers.map((c: any) => c.name)).toEqual(['restore-tools', 'restore-guard', 'restore']);
-      expect(pod.spec.volumes).toContainEqual({ name: 'snapshot-source', hostPath: { path: '/var/lib/etcd-snapshot', type: 'Directory' } });
+      expect(pod.spec.initContainers.map((c: any) => c.name)).toEqual(['restore-tools', 'restore-pick', 'restore-guard', 'restore']);
+      expect(steps[i].step('restore-pick').command[2]).toContain('ls -1 "$SNAPSHOT_DIR"');
+      expect(steps[i].step('restore-pick').volumeMounts).toContainEqual({ name: 'snapshot-source', mountPath: '/var/lib/etcd-snapshot', readOnly: true });
+      expect(pod.spec.volumes).toContainEqual({ name: 'snapshot-source', hostPath: { path: '/var/lib/etcd-snapshot', type: 'DirectoryOrCreate' } });
       expect(steps[i].step('restore').volumeMounts).toContainEqual({ name: 'snapshot-source', mountPath: '/var/lib/etcd-snapshot', readOnly: true });
+    });
+  });
+
+  test('a dataDir other than kubeadm\'s warns that kubeadm upgrade would rewrite etcd.yaml with /var/lib/etcd, and says what prevents it', () => {
+    const { etcd } = restoredStaticPods();
+    const warning = warningsOf(etcd).find((w) => w.includes('kubeadm upgrade'));
+    expect(warning).toContain("dataDir is '/var/lib/etcd-restored'");
+    expect(warning).toContain('--etcd-upgrade=false');
+    expect(warning).toContain("set etcd.local.dataDir to '/var/lib/etcd-restored' in the kubeadm-config ConfigMap");
+    const plain = new EtcdStaticPodCluster(Testing.app(), 'etcd', { nodes });
+    expect(warningsOf(plain).filter((w) => w.includes('kubeadm upgrade'))).toEqual([]);
+  });
+
+  test('once formed, the manifests without restoreFrom differ only by the restore steps and the initial cluster state', () => {
+    const { pods } = restoredStaticPods();
+    const after = new EtcdStaticPodCluster(Testing.app(), 'etcd', { nodes, dataDir: '/var/lib/etcd-restored', initialClusterToken: 'etcd-restored-1' });
+    nodes.forEach((n, i) => {
+      const later = synth(after.chartFor(n.name))[0];
+      const flags = flagsOf(etcdContainer(pods[i]).command.slice(1));
+      const laterFlags = flagsOf(etcdContainer(later).command.slice(1));
+      expect(flags.get('initial-cluster-state')).toBe('existing');
+      flags.delete('initial-cluster-state');
+      laterFlags.delete('initial-cluster-state');
+      expect(laterFlags).toEqual(flags);
+      expect(later.spec.initContainers).toBeUndefined();
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      expect(later.spec.volumes).toEqual(pods[i].spec.volumes.filter((v: any) => v.name === 'etcd-data' || v.name === 'etcd-certs'));
     });
   });
 
@@ -228,6 +290,7 @@ describe('bad input is refused at synthesis, naming the property', () => {
 
 describe('the scripts', () => {
   test.each([
+    ['pick from a bucket', pickSnapshot({ list: 'rclone lsf "$SOURCE"', read: 'rclone cat "$SOURCE$1"' })],
     ['guard', guardRestore()],
     ['fetch, encrypted', fetchSnapshot(true)],
     ['fetch, plain', fetchSnapshot(false)],

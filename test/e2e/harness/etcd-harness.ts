@@ -158,6 +158,11 @@ export class EtcdHarness {
       const failed = runs.find((r) => r.exitCode !== 0);
       if (failed) this.exited.set(index, `init container ${failed.name} exited with ${failed.exitCode}`);
       else this.spawnEtcd(index);
+    }, (err: Error) => {
+      // The kubelet could not set the pod up (a volume it cannot mount): nothing in it runs.
+      fs.appendFileSync(m.logFile, `--- pod not started: ${err.message}\n`);
+      this.initializing.delete(index);
+      this.exited.set(index, err.message);
     });
     this.initializing.set(index, { children, done: init });
   }

@@ -1,0 +1,174 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { WORK_DIR } from '../../lib/jobs/job-tools';
+import { guardRestore } from '../../lib/restore/restore-scripts';
+
+/**
+ * The guard's decisions, run by a real `sh` against stand-ins for the other members: what each answers on its
+ * peer port (`wget`) and client port (`etcdctl`). The real members are in the e2e restore runs; these cover
+ * every branch, including the ones a real run reaches only by bad luck (two different choices at once).
+ */
+const A = `etcd-20261121T010000Z ${'a'.repeat(64)}`;
+const B = `etcd-20261121T020000Z ${'b'.repeat(64)}`;
+const C = `etcd-20261121T030000Z ${'c'.repeat(64)}`;
+
+interface Peer {
+  /** What its peer port answers while it waits to restore (the second line), e.g. `candidate <A>` or `choice <A>`. */
+  readonly waiting?: string;
+  /** `etcdctl member list -w simple` as its etcd answers it. */
+  readonly members?: string;
+  /** Whether a linearizable read on it succeeds. */
+  readonly healthy?: boolean;
+}
+
+interface GuardRun {
+  readonly status: number | null;
+  readonly output: string;
+  readonly decision?: string;
+  readonly choice?: string;
+  /** What this member answers on its peer port when the guard stops. */
+  readonly published: string;
+}
+
+function runGuard(peers: { [name: string]: Peer }, mine: { candidate?: string; data?: boolean; chooser?: string } = {}): GuardRun {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-'));
+  const work = path.join(root, 'work');
+  const stubs = path.join(root, 'stubs');
+  const data = path.join(root, 'data');
+  fs.mkdirSync(work);
+  fs.mkdirSync(stubs);
+  fs.mkdirSync(data);
+  if (mine.data) fs.mkdirSync(path.join(data, 'member'));
+  if (mine.candidate) fs.writeFileSync(path.join(work, 'candidate'), `${mine.candidate}\n`);
+  for (const [name, peer] of Object.entries(peers)) {
+    if (peer.waiting) fs.writeFileSync(path.join(stubs, `${name}.waiting`), `waiting token\n${peer.waiting}\n`);
+    if (peer.members) fs.writeFileSync(path.join(stubs, `${name}.members`), `${peer.members}\n`);
+    if (peer.healthy) fs.writeFileSync(path.join(stubs, `${name}.healthy`), '');
+  }
+  const stub = (name: string, body: string) => fs.writeFileSync(path.join(stubs, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  // URLs are http://<name>:2380 and https://<name>:2379: the host names the stand-in.
+  stub('wget', `host=\${4#http://}; host=\${host%%:*}; [ -f "${stubs}/$host.waiting" ] && cat "${stubs}/$host.waiting"`);
+  stub('etcdctl', `for a in "$@"; do case $a in --endpoints=*) host=\${a#--endpoints=https://}; host=\${host%%:*};; esac; done
+case "$1 $2" in
+  "member list") [ -f "${stubs}/$host.members" ] && cat "${stubs}/$host.members";;
+  "endpoint health") [ -f "${stubs}/$host.healthy" ];;
+  *) exit 2;;
+esac`);
+  stub('timeout', 'shift; exec "$@"');
+  stub('httpd', 'exec /bin/sleep 60');
+  stub('sleep', 'exit 0');
+  const names = ['etcd-0', 'etcd-1', 'etcd-2'];
+  const r = spawnSync('sh', ['-c', guardRestore().split(WORK_DIR).join(work)], {
+    encoding: 'utf8',
+    timeout: 20000,
+    env: {
+      PATH: `${stubs}:${process.env.PATH}`,
+      NAME: 'etcd-1',
+      CHOOSER: mine.chooser ?? 'etcd-0',
+      TOKEN: 'token',
+      DATA_DIR: data,
+      LISTEN: '127.0.0.1:2380',
+      PEERS: names.map((n) => `${n}|http://${n}:2380|https://${n}:2379`).join(' '),
+      WAIT_SECONDS: '0',
+      CONSISTENCY: '',
+    },
+  });
+  const read = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim() : undefined);
+  const run = {
+    status: r.status,
+    output: `${r.stdout}${r.stderr}`,
+    decision: read(path.join(work, 'decision')),
+    choice: read(path.join(work, 'choice')),
+    published: read(path.join(work, 'www', 'cdk8s-etcd-restore')) ?? '',
+  };
+  fs.rmSync(root, { recursive: true, force: true });
+  return run;
+}
+
+/** A member list line: `id, started, name, peer URLs, client URLs, learner`; unstarted members have no name or client URL. */
+const listed = (name: string, started: boolean) => started
+  ? `8e9e05c52164694d, started, ${name}, http://${name}:2380, https://${name}:2379, false`
+  : `91bc3c398fb3c146, unstarted, , http://${name}:2380, , false`;
+
+describe('the restore guard settles one snapshot for every member', () => {
+  test('when no member holds a choice yet, every member takes the first member\'s candidate, not its own newer one', () => {
+    const run = runGuard({ 'etcd-0': { waiting: `candidate ${A}` }, 'etcd-2': { waiting: `candidate ${B}` } }, { candidate: C });
+    expect(run.choice).toBe(A);
+    // It publishes the choice, and waits until the others publish the same one.
+    expect(run.published).toBe(`waiting token\nchoice ${A}`);
+    expect(run.decision).toBeUndefined();
+    expect(run.status).toBe(1);
+    expect(run.output).toContain('no agreement from etcd-0 etcd-2');
+  });
+
+  test('a member that starts later adopts the choice the others hold, whatever landed since, and restores it', () => {
+    const run = runGuard({ 'etcd-0': { waiting: `choice ${A}` }, 'etcd-2': { waiting: `choice ${A}` } }, { candidate: B });
+    expect(run.status).toBe(0);
+    expect(run.choice).toBe(A);
+    expect(run.decision).toBe('restore');
+    expect(run.output).toContain(`etcd-1 restores ${A.split(' ')[0]} (sha256 ${'a'.repeat(64)})`);
+  });
+
+  test('the first member takes its own candidate', () => {
+    const run = runGuard({ 'etcd-0': { waiting: `candidate ${B}` }, 'etcd-2': { waiting: `candidate ${B}` } }, { candidate: A, chooser: 'etcd-1' });
+    expect(run.choice).toBe(A);
+  });
+
+  test('two different choices held at once refuse the restore, naming both', () => {
+    const run = runGuard({ 'etcd-0': { waiting: `choice ${A}` }, 'etcd-2': { waiting: `choice ${B}` } }, { candidate: A });
+    expect(run.status).toBe(1);
+    expect(run.output).toContain('REFUSED: members hold different snapshots to restore');
+    expect(run.output).toContain('etcd-20261121T010000Z@');
+    expect(run.output).toContain('etcd-20261121T020000Z@');
+    expect(run.decision).toBeUndefined();
+  });
+
+  test('a member that runs what it restored, without a quorum yet, does not stop the others agreeing', () => {
+    const members = [listed('etcd-0', true), listed('etcd-1', false), listed('etcd-2', false)].join('\n');
+    const run = runGuard({ 'etcd-0': { members }, 'etcd-2': { waiting: `choice ${A}` } }, { candidate: B });
+    expect(run.decision).toBe('restore');
+    expect(run.choice).toBe(A);
+  });
+
+  test('when the members that restored run without a quorum and nobody holds their choice, it refuses rather than guess', () => {
+    const members = [listed('etcd-0', true), listed('etcd-1', false), listed('etcd-2', false)].join('\n');
+    const run = runGuard({ 'etcd-0': { members }, 'etcd-2': { members } }, { candidate: B });
+    expect(run.status).toBe(1);
+    expect(run.output).toContain('no member still holds the snapshot they agreed on');
+    expect(run.decision).toBeUndefined();
+  });
+});
+
+describe('the restore guard never restores into a cluster that formed', () => {
+  test('a quorum of restored members: it joins with an empty data directory and restores nothing', () => {
+    const members = [listed('etcd-0', true), listed('etcd-1', false), listed('etcd-2', true)].join('\n');
+    const run = runGuard({ 'etcd-0': { members, healthy: true }, 'etcd-2': { members, healthy: true } }, { candidate: B });
+    expect(run.status).toBe(0);
+    expect(run.decision).toBe('join');
+    expect(run.choice).toBeUndefined();
+    expect(run.output).toContain('it joins with an empty data directory');
+  });
+
+  test('a cluster that lists this member as started: refused, because it would come back without the writes it acknowledged', () => {
+    const members = ['etcd-0', 'etcd-1', 'etcd-2'].map((n) => listed(n, true)).join('\n');
+    const run = runGuard({ 'etcd-0': { members, healthy: true }, 'etcd-2': { waiting: `choice ${A}` } }, { candidate: A });
+    expect(run.status).toBe(1);
+    expect(run.output).toContain('REFUSED: etcd-1 has no data, but the running cluster (https://etcd-0:2379) lists it as started');
+    expect(run.decision).toBeUndefined();
+  });
+
+  test('a member with data starts from it and asks nobody', () => {
+    const run = runGuard({}, { data: true });
+    expect(run.status).toBe(0);
+    expect(run.decision).toBe('start');
+  });
+
+  test('a member nobody answers for is waited for, and then the step fails without deciding', () => {
+    const run = runGuard({ 'etcd-0': { waiting: `choice ${A}` } }, { candidate: A });
+    expect(run.status).toBe(1);
+    expect(run.output).toContain('no answer from etcd-2');
+    expect(run.decision).toBeUndefined();
+  });
+});
