@@ -202,10 +202,6 @@ describe('warnings', () => {
 });
 
 describe('safer defaults', () => {
-  test('the PodDisruptionBudget lets already-broken members be evicted, so drains are not blocked', () => {
-    expect(only(cluster().manifests, 'PodDisruptionBudget').spec.unhealthyPodEvictionPolicy).toBe('AlwaysAllow');
-  });
-
   test('a replaced member must stay ready 10 s before the rollout moves on', () => {
     expect(cluster().sts.spec.minReadySeconds).toBe(10);
   });
