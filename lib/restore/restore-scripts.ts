@@ -94,6 +94,8 @@ say "candidate $stem (sha256 $sha256) in $SOURCE_NAME"
 export function guardRestore(): string {
   return `${HEADER}
 LINGER=20
+# busybox httpd takes an IPv6 address only in brackets; $(POD_IP) arrives without them.
+case $LISTEN in \\[*) ;; *:*:*) LISTEN="[\${LISTEN%:*}]:\${LISTEN##*:}" ;; esac
 data=$DATA_DIR
 if [ -d "$data/member" ]; then
   say "$data holds this member's data: starting from it; the snapshot is not used"

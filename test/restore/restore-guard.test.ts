@@ -1,4 +1,4 @@
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -30,9 +30,11 @@ interface GuardRun {
   readonly choice?: string;
   /** What this member answers on its peer port when the guard stops. */
   readonly published: string;
+  /** The arguments the guard started httpd with. */
+  readonly httpd?: string;
 }
 
-function runGuard(peers: { [name: string]: Peer }, mine: { candidate?: string; data?: boolean; chooser?: string } = {}): GuardRun {
+function runGuard(peers: { [name: string]: Peer }, mine: { candidate?: string; data?: boolean; chooser?: string; listen?: string } = {}): GuardRun {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-'));
   const work = path.join(root, 'work');
   const stubs = path.join(root, 'stubs');
@@ -57,7 +59,7 @@ case "$1 $2" in
   *) exit 2;;
 esac`);
   stub('timeout', 'shift; exec "$@"');
-  stub('httpd', 'exec /bin/sleep 60');
+  stub('httpd', `echo "$@" > "${stubs}/httpd.args"; exec /bin/sleep 60`);
   stub('sleep', 'exit 0');
   const names = ['etcd-0', 'etcd-1', 'etcd-2'];
   const r = spawnSync('sh', ['-c', guardRestore().split(WORK_DIR).join(work)], {
@@ -69,7 +71,7 @@ esac`);
       CHOOSER: mine.chooser ?? 'etcd-0',
       TOKEN: 'token',
       DATA_DIR: data,
-      LISTEN: '127.0.0.1:2380',
+      LISTEN: mine.listen ?? '127.0.0.1:2380',
       PEERS: names.map((n) => `${n}|http://${n}:2380|https://${n}:2379`).join(' '),
       WAIT_SECONDS: '0',
       CONSISTENCY: '',
@@ -82,6 +84,7 @@ esac`);
     decision: read(path.join(work, 'decision')),
     choice: read(path.join(work, 'choice')),
     published: read(path.join(work, 'www', 'cdk8s-etcd-restore')) ?? '',
+    httpd: read(path.join(stubs, 'httpd.args')),
   };
   fs.rmSync(root, { recursive: true, force: true });
   return run;
@@ -171,4 +174,44 @@ describe('the restore guard never restores into a cluster that formed', () => {
     expect(run.output).toContain('no answer from etcd-2');
     expect(run.decision).toBeUndefined();
   });
+});
+
+describe('the restore guard answers on IPv6', () => {
+  test.each([
+    ['fd00::11:2380', '[fd00::11]:2380'],
+    ['[fd00::11]:2380', '[fd00::11]:2380'],
+    ['10.0.0.11:2380', '10.0.0.11:2380'],
+  ])('LISTEN %s: httpd listens on %s', (listen, expected) => {
+    expect(runGuard({}, { listen }).httpd).toContain(`-p ${expected} `);
+  });
+
+  const busybox = '/bin/busybox';
+  const haveBusybox = fs.existsSync(busybox) && spawnSync(busybox, ['httpd', '--help'], { encoding: 'utf8' }).stderr.includes('httpd');
+  (haveBusybox ? test : test.skip)('busybox httpd serves the waiting answer on ::1, from the pod IP as $(POD_IP) gives it (unbracketed)', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'guard6-'));
+    const bin = path.join(root, 'bin');
+    fs.mkdirSync(bin);
+    fs.mkdirSync(path.join(root, 'data'));
+    for (const applet of ['httpd', 'wget', 'timeout', 'sleep', 'date', 'awk', 'sed', 'grep', 'sort', 'head', 'ls', 'mkdir', 'mv', 'cat', 'tr']) fs.symlinkSync(busybox, path.join(bin, applet));
+    fs.writeFileSync(path.join(bin, 'etcdctl'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    const port = 20000 + (process.pid % 20000);
+    // Its own process group, so httpd goes with it; no pipes that would outlive the test.
+    const guard = spawn(busybox, ['sh', '-c', guardRestore().split(WORK_DIR).join(path.join(root, 'work'))], {
+      detached: true,
+      stdio: 'ignore',
+      env: {
+        PATH: bin, NAME: 'etcd-1', CHOOSER: 'etcd-0', TOKEN: 'token', DATA_DIR: path.join(root, 'data'), LISTEN: `::1:${port}`,
+        PEERS: 'etcd-1|http://[::1]:1|https://[::1]:1 etcd-2|http://[::1]:2|https://[::1]:2', WAIT_SECONDS: '6', CONSISTENCY: '',
+      },
+    });
+    fs.mkdirSync(path.join(root, 'work'), { recursive: true });
+    let answer = '';
+    for (let i = 0; i < 40 && !answer.startsWith('waiting'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      answer = spawnSync(busybox, ['wget', '-q', '-O', '-', `http://[::1]:${port}/cdk8s-etcd-restore`], { encoding: 'utf8', timeout: 2000 }).stdout ?? '';
+    }
+    process.kill(-guard.pid!, 'SIGKILL');
+    fs.rmSync(root, { recursive: true, force: true });
+    expect(answer).toBe('waiting token\ncandidate -\n');
+  }, 15000);
 });
