@@ -14,7 +14,7 @@ import { validateSchedule, validateTimeZone, wholeSeconds } from '../schedule';
 import { BoundDestination } from '../storage/backup-destination';
 import { cryptEnv, cryptRemoteName, passphraseEnv, rcloneBaseEnv } from '../storage/rclone';
 import { EtcdBackupOptions } from './backup-options';
-import { SCRATCH_DIR, SNAPSHOT_FILE, StoreTarget, storeSnapshot, verifySnapshot } from './backup-scripts';
+import { SCRATCH_DIR, SNAPSHOT_FILE, StoreTarget, storeSnapshot, storeTargetEnv, verifySnapshot } from './backup-scripts';
 
 const DEFAULT_KEEP_LAST = 7;
 /** A CronJob's Jobs are named `<name>-<minutes since epoch>` (11 more characters) and must stay DNS labels. */
@@ -76,6 +76,7 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
   const snapshotPrefix = `${access.clusterName}-`;
   const onDemandCommand = `kubectl --namespace ${access.namespace} create job --from=cronjob/${name} ${name}-$(date +%s)`;
   const encrypted = props.encryption.enabled;
+  const targets = storeTargets(destinations, encrypted);
   if (!encrypted && destinations.some((d) => d.isObjectStore)) {
     addWarning(backup, `encryption is none and ${destinations.filter((d) => d.isObjectStore).map((d) => d.name).join(', ')} is object storage: every snapshot holds every Kubernetes Secret in plain text; use EtcdBackupEncryption.rcloneCrypt()`);
   }
@@ -132,8 +133,9 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
     containers: [{
       name: 'store',
       image: rcloneImage,
-      command: ['/bin/sh', '-c', storeSnapshot(storeTargets(destinations, encrypted))],
+      command: ['/bin/sh', '-c', storeSnapshot(targets)],
       env: [
+        ...storeTargetEnv(targets),
         { name: 'CLUSTER', value: access.clusterName },
         { name: 'KEEP_LAST', value: retention.keepLast === undefined ? '' : String(retention.keepLast) },
         { name: 'KEEP_WITHIN_SECONDS', value: retention.keepWithinSeconds === undefined ? '' : String(retention.keepWithinSeconds) },

@@ -70,6 +70,17 @@ export interface StoreTarget {
 }
 
 /**
+ * The destinations as env for `storeSnapshot`: user values (a bucket, prefix or directory may hold `'`, `(`, `)`
+ * or `$`) reach the shell only as quoted variables, never as script text.
+ */
+export function storeTargetEnv(targets: StoreTarget[]): { name: string; value: string }[] {
+  return targets.flatMap((t, i) => [
+    { name: `STORE_PATH_${i + 1}`, value: t.snapshotPath },
+    { name: `STORE_DIR_${i + 1}`, value: t.directory },
+  ]);
+}
+
+/**
  * Store the verified snapshot in every destination, check each copy, write its record last (a
  * snapshot without a record is never taken as good), and only then apply retention.
  */
@@ -110,8 +121,8 @@ prune() {
     echo "backup: retention removed $stem from $1"
   done
 }
-${targets.map((t) => `store ${t.snapshotPath} ${t.directory}`).join('\n')}
-${targets.map((t) => `prune ${t.directory}`).join('\n')}
+${targets.map((_, i) => `store "$STORE_PATH_${i + 1}" "$STORE_DIR_${i + 1}"`).join('\n')}
+${targets.map((_, i) => `prune "$STORE_DIR_${i + 1}"`).join('\n')}
 echo "backup: done"
 `;
 }
