@@ -335,4 +335,22 @@ function backupTests(world: () => BackupWorld): void {
     expect(result.runs[2].output).toContain('it is corrupt');
     expect(w.listing()).toEqual(before);
   }, 120000);
+
+  test('a member cut off from its peers is not snapshotted (etcd would serve it): the run fails, nothing is stored', async () => {
+    const w = world();
+    const before = w.listing();
+    // The job reaches the first member (the Service, or the node's 127.0.0.1); its peers go away.
+    await Promise.all([w.h.stop(1), w.h.stop(2)]);
+    try {
+      const result = w.run();
+      expect(result.succeeded).toBe(false);
+      expect(result.runs.map((r) => r.name)).toEqual(['tools', 'snapshot']);
+      expect(result.runs[1].output).toContain('did not answer a linearizable read within 15 s: it has no quorum');
+      expect(w.listing()).toEqual(before);
+    } finally {
+      w.h.start(1);
+      w.h.start(2);
+      await w.h.waitHealthy([0, 1, 2], 60000);
+    }
+  }, 150000);
 }

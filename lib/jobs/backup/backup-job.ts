@@ -1,7 +1,7 @@
 import { Chart, Cron, Duration, Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { ClientIdentity, EtcdAccess, accessOf } from '../../access/access';
+import { accessOf } from '../../access/access';
 import { EtcdResources } from '../../member/resources';
 import { MIB } from '../../member/tuning';
 import { EtcdConfigError } from '../../shared/errors';
@@ -14,7 +14,7 @@ import { validateSchedule, validateTimeZone, wholeSeconds } from '../schedule';
 import { BoundDestination } from '../storage/backup-destination';
 import { cryptEnv, cryptRemoteName, passphraseEnv, rcloneBaseEnv } from '../storage/rclone';
 import { EtcdBackupOptions } from './backup-options';
-import { SCRATCH_DIR, SNAPSHOT_FILE, StoreTarget, storeSnapshot, storeTargetEnv, verifySnapshot } from './backup-scripts';
+import { SCRATCH_DIR, StoreTarget, storeSnapshot, storeTargetEnv, takeSnapshot, verifySnapshot } from './backup-scripts';
 
 const DEFAULT_KEEP_LAST = 7;
 /** A CronJob's Jobs are named `<name>-<minutes since epoch>` (11 more characters) and must stay DNS labels. */
@@ -92,6 +92,8 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
   const scratch: k8s.VolumeMount = { name: 'scratch', mountPath: SCRATCH_DIR };
   const trialRestore = props.trialRestore ?? true;
 
+  const activeDeadlineSeconds = wholeSeconds('activeDeadline', props.activeDeadline ?? Duration.hours(1), 60,
+    'a snapshot, its verification and its upload take at least that long');
   const cronJob = renderCronJob(backup, 'Resource', {
     name: name,
     namespace: access.namespace,
@@ -101,8 +103,7 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
     suspend: props.suspend,
     startingDeadlineSeconds: wholeSeconds('startingDeadline', props.startingDeadline ?? Duration.minutes(10), 10,
       'the CronJob controller checks schedules every 10 seconds, so a shorter deadline can skip every run'),
-    activeDeadlineSeconds: wholeSeconds('activeDeadline', props.activeDeadline ?? Duration.hours(1), 60,
-      'a snapshot, its verification and its upload take at least that long'),
+    activeDeadlineSeconds,
     backoffLimit,
     placement: access.placement,
     initContainers: [
@@ -110,8 +111,18 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
       {
         name: 'snapshot',
         image: access.image,
-        command: snapshotCommand(access, identity),
-        volumeMounts: [work, ...(identity ? [identity.mount] : [])],
+        command: [`${TOOLS_DIR}/sh`, '-c', takeSnapshot()],
+        env: [
+          { name: 'PATH', value: `/usr/local/bin:${TOOLS_DIR}` },
+          { name: 'ENDPOINT', value: access.snapshotEndpoint },
+          { name: 'SNAPSHOT_TIMEOUT', value: String(snapshotTimeoutSeconds(access.quotaBytes, activeDeadlineSeconds)) },
+          ...(identity ? [
+            { name: 'ETCDCTL_CACERT', value: identity.caFile },
+            { name: 'ETCDCTL_CERT', value: identity.certFile },
+            { name: 'ETCDCTL_KEY', value: identity.keyFile },
+          ] : []),
+        ],
+        volumeMounts: [tools, work, ...(identity ? [identity.mount] : [])],
         resources,
       },
       {
@@ -122,7 +133,6 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
           { name: 'PATH', value: `/usr/local/bin:${TOOLS_DIR}` },
           { name: 'CLUSTER', value: access.clusterName },
           { name: 'NAMESPACE', value: access.namespace },
-          { name: 'ETCD_VERSION', value: access.model.version.toString() },
           { name: 'ENCRYPTION', value: encrypted ? 'rclone-crypt' : 'none' },
           { name: 'SNAPSHOT_SUFFIX', value: encrypted ? '.rclone' : '' },
         ],
@@ -158,15 +168,16 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
   return { name, cronJob, destinationNames, onDemandCommand, snapshotPrefix };
 }
 
-/** `etcdctl snapshot save` from exactly one member; no command timeout (the Job's deadline bounds it). */
-function snapshotCommand(access: EtcdAccess, identity: ClientIdentity | undefined): string[] {
-  return [
-    '/usr/local/bin/etcdctl',
-    'snapshot', 'save', SNAPSHOT_FILE,
-    `--endpoints=${access.snapshotEndpoint}`,
-    ...(identity ? [`--cacert=${identity.caFile}`, `--cert=${identity.certFile}`, `--key=${identity.keyFile}`] : []),
-    '--dial-timeout=10s',
-  ];
+/** The slowest rate a healthy member streams its database at (a slow disk or a busy network), bytes per second. */
+const SLOWEST_SNAPSHOT_RATE = 8 * MIB;
+
+/**
+ * How long `snapshot save` may take: a database as large as the quota at the slowest healthy rate, plus a minute
+ * to connect, and never past the Job's deadline. A member that has stopped serving fails the step with a reason
+ * (and the Job retries) instead of holding the run until its deadline.
+ */
+export function snapshotTimeoutSeconds(quotaBytes: number, activeDeadlineSeconds: number): number {
+  return Math.min(60 + Math.ceil(quotaBytes / SLOWEST_SNAPSHOT_RATE), activeDeadlineSeconds);
 }
 
 function storeTargets(destinations: BoundDestination[], encrypted: boolean): StoreTarget[] {

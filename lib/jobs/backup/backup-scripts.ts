@@ -6,6 +6,7 @@ import { cryptPasswords } from '../storage/rclone';
  * The shell steps of a backup. Each runs in a named image under a named shell, and uses only what
  * that image has (see the README's table):
  * - `prepareTools`: busybox's own `sh`, in the busybox image;
+ * - `takeSnapshot`: the copied busybox `sh` (with `timeout`), in the distroless etcd image (for etcdctl);
  * - `verifySnapshot`: the copied busybox `sh`, in the distroless etcd image (for etcdutl or etcdctl);
  * - `storeSnapshot`: alpine's busybox `sh`, in the rclone image.
  */
@@ -15,6 +16,30 @@ export const SCRATCH_DIR = '/scratch';
 export const SNAPSHOT_FILE = `${WORK_DIR}/snapshot.db`;
 /** Verified snapshots wait here for the store step: `<name>.db` and `<name>.json`. */
 const OUT_DIR = `${WORK_DIR}/out`;
+/** The version the member reports, as the snapshot step read it (the record's `etcdVersion`). */
+const SERVER_VERSION_FILE = `${WORK_DIR}/server-version`;
+
+/**
+ * Snapshot one member, only once it has shown it is part of a quorum. etcd serves a snapshot without a leader,
+ * so a member cut off from its peers (or a cluster that lost quorum) would hand out a stale one that then
+ * becomes the newest restore point. A linearizable read from the same endpoint needs the leader to confirm
+ * its term with a quorum, so it fails exactly then. The snapshot is bounded by `$SNAPSHOT_TIMEOUT` (see
+ * `snapshotTimeoutSeconds`): a member that accepts connections but does not serve would hold the run until
+ * the Job's deadline and end it without a reason. `$ETCDCTL_*` carry the endpoint's TLS files.
+ */
+export function takeSnapshot(): string {
+  return `set -eu
+fail() { echo "backup: FAILED: $*" >&2; exit 1; }
+ctl() { etcdctl --endpoints="$ENDPOINT" --dial-timeout=10s "$@"; }
+ctl --command-timeout=15s get --consistency=l /cdk8s-etcd/backup-quorum-check > /dev/null || fail "$ENDPOINT did not answer a linearizable read within 15 s: it has no quorum (cut off from its peers, or the cluster lost quorum), so its snapshot could miss acknowledged writes. Nothing was stored"
+status=$(ctl --command-timeout=15s endpoint status -w json) || fail "endpoint status of $ENDPOINT failed"
+version=$(printf '%s' "$status" | sed -n 's/.*"version":"\\([0-9][^"]*\\)".*/\\1/p')
+[ -n "$version" ] || fail "endpoint status of $ENDPOINT reports no version: $status"
+echo "$version" > ${SERVER_VERSION_FILE}
+echo "backup: $ENDPOINT (etcd $version) has a quorum; taking the snapshot"
+timeout "$SNAPSHOT_TIMEOUT" etcdctl --endpoints="$ENDPOINT" --dial-timeout=10s snapshot save ${SNAPSHOT_FILE} || fail "etcdctl snapshot save from $ENDPOINT failed, or did not finish within $SNAPSHOT_TIMEOUT s"
+`;
+}
 
 /**
  * Verify the snapshot before anything is stored, then name it and write its record:
@@ -53,7 +78,7 @@ name="$CLUSTER-$(date -u -d "@$started" +%Y%m%dT%H%M%SZ)"
 mkdir -p ${OUT_DIR}
 mv "$snap" "${OUT_DIR}/$name.db"
 printf '{"cluster":"%s","namespace":"%s","snapshot":"%s","createdAt":"%s","etcdVersion":"%s","revision":%s,"totalKeys":%s,"sizeBytes":%s,"hash":%s,"sha256":"%s","encryption":"%s","trialRestore":%s}\\n' \\
-  "$CLUSTER" "$NAMESPACE" "$name.db$SNAPSHOT_SUFFIX" "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)" "$ETCD_VERSION" \\
+  "$CLUSTER" "$NAMESPACE" "$name.db$SNAPSHOT_SUFFIX" "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)" "$(cat ${SERVER_VERSION_FILE})" \\
   "$revision" "$keys" "$size" "$hash" "$sha256" "$ENCRYPTION" "${trialRestore}" > "${OUT_DIR}/$name.json"
 echo "backup: verified $name.db (sha256 $sha256)"
 `;

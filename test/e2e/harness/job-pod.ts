@@ -190,9 +190,10 @@ function containerInvocation(container: any, volumes: Map<string, string>, ctx: 
     binds.push([host, m.mountPath, m.readOnly === true]);
   }
 
-  const env = containerEnv(container, { secrets: ctx.secrets, fields: ctx.fields });
-  if (!env.has('PATH')) env.set('PATH', image.path);
   const toNode = (value: string) => (ctx.hostNetwork && ctx.nodeIp ? value.split('://127.0.0.1:').join(`://${ctx.nodeIp}:`) : value);
+  // URLs of the node's own 127.0.0.1, in args or env, reach the node's address here.
+  const env = new Map([...containerEnv(container, { secrets: ctx.secrets, fields: ctx.fields })].map(([k, v]) => [k, toNode(v)]));
+  if (!env.has('PATH')) env.set('PATH', image.path);
   const argv: string[] = [...(container.command ?? []), ...(container.args ?? [])].map((a: string) => toNode(expandKubernetesVars(a, env)));
 
   const script = [

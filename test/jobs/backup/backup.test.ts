@@ -1,9 +1,14 @@
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { App, Chart, Cron, Duration, Size, Testing } from 'cdk8s';
 import {
   EtcdBackup, EtcdBackupDestination, EtcdBackupEncryption, EtcdBackupOptions, EtcdCluster, EtcdClusterProps,
   EtcdStaticPodCluster, EtcdTls, EtcdVersion,
 } from '../../../lib';
+import { snapshotTimeoutSeconds } from '../../../lib/jobs/backup/backup-job';
+import { WORK_DIR } from '../../../lib/jobs/job-tools';
 import { warningsOf } from '../../../lib/shared/warnings';
 import { Manifest, only, synth } from '../../support/synth';
 
@@ -66,8 +71,9 @@ describe('the CronJob', () => {
     expect(container('tools').image).toBe('busybox:1.37.0-musl');
     expect(container('tools').command.slice(0, 2)).toEqual(['/bin/busybox', 'sh']);
     expect(container('snapshot').image).toBe(etcd.image);
-    expect(container('snapshot').command[0]).toBe('/usr/local/bin/etcdctl');
-    // The etcd image has no shell: verification runs the busybox copied into the tools volume.
+    // The etcd image has no shell: the snapshot and its verification run the busybox copied into the tools volume.
+    expect(container('snapshot').command.slice(0, 2)).toEqual(['/tools/sh', '-c']);
+    expect(container('snapshot').command[2]).toContain('etcdctl --endpoints="$ENDPOINT" --dial-timeout=10s snapshot save /work/snapshot.db');
     expect(container('verify').image).toBe(etcd.image);
     expect(container('verify').command.slice(0, 2)).toEqual(['/tools/sh', '-c']);
     expect(container('store').image).toBe('rclone/rclone:1.76.0');
@@ -95,10 +101,12 @@ describe('the CronJob', () => {
 describe('snapshot and verification', () => {
   test('EtcdCluster: one endpoint, the client Service (ready members only), with the cluster client certificate', () => {
     const { etcd, pod, container } = statefulSetBackup();
-    const command: string[] = container('snapshot').command;
-    expect(command.slice(0, 4)).toEqual(['/usr/local/bin/etcdctl', 'snapshot', 'save', '/work/snapshot.db']);
-    expect(command.filter((a) => a.startsWith('--endpoints='))).toEqual(['--endpoints=https://etcd.etcd.svc.cluster.local:2379']);
-    expect(command).toEqual(expect.arrayContaining(['--cacert=/etc/etcd/client/ca.crt', '--cert=/etc/etcd/client/tls.crt', '--key=/etc/etcd/client/tls.key']));
+    expect(envOf(container('snapshot'))).toMatchObject({
+      ENDPOINT: 'https://etcd.etcd.svc.cluster.local:2379',
+      ETCDCTL_CACERT: '/etc/etcd/client/ca.crt',
+      ETCDCTL_CERT: '/etc/etcd/client/tls.crt',
+      ETCDCTL_KEY: '/etc/etcd/client/tls.key',
+    });
     expect(pod.volumes).toContainEqual({ name: 'etcd-client', secret: { secretName: etcd.clientSecretName, defaultMode: 0o440 } });
     expect(container('snapshot').volumeMounts).toContainEqual({ name: 'etcd-client', mountPath: '/etc/etcd/client', readOnly: true });
     // Only the step that talks to etcd holds the key.
@@ -112,8 +120,8 @@ describe('snapshot and verification', () => {
 
   test('without TLS the snapshot is taken over http, with no identity', () => {
     const { container, pod } = statefulSetBackup({}, { tls: EtcdTls.disabled() });
-    expect(container('snapshot').command).toContain('--endpoints=http://etcd.etcd.svc.cluster.local:2379');
-    expect(container('snapshot').command.some((a: string) => a.startsWith('--cert'))).toBe(false);
+    expect(envOf(container('snapshot')).ENDPOINT).toBe('http://etcd.etcd.svc.cluster.local:2379');
+    expect(Object.keys(envOf(container('snapshot'))).filter((k) => k.startsWith('ETCDCTL_'))).toEqual([]);
     expect(pod.volumes.map((v: { name: string }) => v.name)).not.toContain('etcd-client');
   });
 
@@ -128,7 +136,7 @@ describe('snapshot and verification', () => {
     expect(script).toContain(`${tool} snapshot status "$snap" --write-out=json`);
     expect(script).toContain(`${tool} snapshot restore "$snap" --data-dir=/scratch/trial`);
     expect(script).not.toContain(`${tool === 'etcdctl' ? 'etcdutl' : 'etcdctl'} snapshot`);
-    expect(envOf(container('verify'))).toMatchObject({ ETCD_VERSION: version, PATH: '/usr/local/bin:/tools' });
+    expect(envOf(container('verify'))).toMatchObject({ PATH: '/usr/local/bin:/tools' });
   });
 
   test('checks etcd\'s embedded sha256 before anything else, and the trial restore can be switched off', () => {
@@ -174,11 +182,12 @@ describe('EtcdStaticPodCluster', () => {
       { key: 'node-role.kubernetes.io/master', operator: 'Exists', effect: 'NoSchedule' },
     ]);
     expect(pod.volumes).toContainEqual({ name: 'etcd-certs', hostPath: { path: '/etc/kubernetes/pki/etcd', type: 'Directory' } });
-    const command: string[] = container('snapshot').command;
-    expect(command.filter((a) => a.startsWith('--endpoints='))).toEqual(['--endpoints=https://127.0.0.1:2379']);
-    expect(command).toEqual(expect.arrayContaining([
-      '--cacert=/etc/kubernetes/pki/etcd/ca.crt', '--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt', '--key=/etc/kubernetes/pki/etcd/healthcheck-client.key',
-    ]));
+    expect(envOf(container('snapshot'))).toMatchObject({
+      ENDPOINT: 'https://127.0.0.1:2379',
+      ETCDCTL_CACERT: '/etc/kubernetes/pki/etcd/ca.crt',
+      ETCDCTL_CERT: '/etc/kubernetes/pki/etcd/healthcheck-client.crt',
+      ETCDCTL_KEY: '/etc/kubernetes/pki/etcd/healthcheck-client.key',
+    });
   });
 
   test('runs as root (kubeadm\'s keys are root-only files) but keeps no capabilities and a read-only root', () => {
@@ -191,7 +200,7 @@ describe('EtcdStaticPodCluster', () => {
 
   test('IPv6 nodes are reached on [::1]', () => {
     const { container } = staticBackup([{ name: 'cp-1', ip: 'fd00::11' }]);
-    expect(container('snapshot').command).toContain('--endpoints=https://[::1]:2379');
+    expect(envOf(container('snapshot')).ENDPOINT).toBe('https://[::1]:2379');
   });
 
   test('inside a Chart, the backup goes into that chart; several backups share the jobs chart otherwise', () => {
@@ -363,5 +372,63 @@ describe('bad input gets a clear error', () => {
     const app = new App();
     const etcd = new EtcdCluster(new Chart(app, 'etcd'), 'etcd');
     expect(() => new EtcdBackup(app, 'b', { ...defaults, cluster: etcd })).toThrow(/must be created inside a Chart/);
+  });
+});
+
+describe('the snapshot step', () => {
+  /** Run the step's script against an etcdctl stand-in: `quorum` decides the linearizable read, `hang` the snapshot. */
+  function runSnapshotStep(opts: { quorum: boolean; hang?: boolean }) {
+    const script: string = statefulSetBackup().container('snapshot').command[2];
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'snapshot-'));
+    const bin = path.join(root, 'bin');
+    fs.mkdirSync(bin);
+    fs.mkdirSync(path.join(root, 'work'));
+    fs.writeFileSync(path.join(bin, 'etcdctl'), `#!/bin/sh
+echo "$*" >> "${root}/calls"
+case "$*" in
+  *" get --consistency=l "*) ${opts.quorum ? 'exit 0' : 'echo "context deadline exceeded" >&2; exit 1'};;
+  *"endpoint status"*) echo '[{"Endpoint":"x","Status":{"header":{"cluster_id":1},"version":"3.5.35","dbSize":20480,"storageVersion":"3.5.0"}}]';;
+  *"snapshot save"*) ${opts.hang ? 'exec sleep 30' : 'echo db > "$5"'};;
+esac
+`, { mode: 0o755 });
+    const started = Date.now();
+    const r = spawnSync('sh', ['-c', script.split(WORK_DIR).join(path.join(root, 'work'))], {
+      encoding: 'utf8',
+      timeout: 20000,
+      env: { PATH: `${bin}:${process.env.PATH}`, ENDPOINT: 'https://etcd:2379', SNAPSHOT_TIMEOUT: '1' },
+    });
+    const read = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim() : '');
+    const run = { status: r.status, output: `${r.stdout}${r.stderr}`, calls: read(path.join(root, 'calls')), version: read(path.join(root, 'work', 'server-version')), ms: Date.now() - started };
+    fs.rmSync(root, { recursive: true, force: true });
+    return run;
+  }
+
+  test('a member without a quorum (its linearizable read fails) is never snapshotted', () => {
+    const run = runSnapshotStep({ quorum: false });
+    expect(run.status).toBe(1);
+    expect(run.output).toContain('https://etcd:2379 did not answer a linearizable read within 15 s: it has no quorum');
+    expect(run.calls).not.toContain('snapshot save');
+  });
+
+  test('with a quorum, the server\'s own version is noted for the record, then the snapshot is taken', () => {
+    const run = runSnapshotStep({ quorum: true });
+    expect(run.status).toBe(0);
+    expect(run.version).toBe('3.5.35');
+    expect(run.calls.split('\n').map((c) => c.split(' ').slice(2, 4).join(' '))).toEqual(['--command-timeout=15s get', '--command-timeout=15s endpoint', 'snapshot save']);
+  });
+
+  test('a snapshot that does not finish within SNAPSHOT_TIMEOUT fails the step with the reason', () => {
+    const run = runSnapshotStep({ quorum: true, hang: true });
+    expect(run.status).toBe(1);
+    expect(run.output).toContain('did not finish within 1 s');
+    expect(run.ms).toBeLessThan(10000);
+  });
+
+  test('the bound: the quota at 8 MiB/s plus a minute, never past the Job\'s deadline', () => {
+    expect(snapshotTimeoutSeconds(2 * 1024 ** 3, 3600)).toBe(316);
+    expect(snapshotTimeoutSeconds(8 * 1024 ** 3, 3600)).toBe(1084);
+    expect(snapshotTimeoutSeconds(8 * 1024 ** 3, 600)).toBe(600);
+    // The default StatefulSet's quota is 3.75 GiB: 480 s at 8 MiB/s, plus 60.
+    expect(envOf(statefulSetBackup().container('snapshot')).SNAPSHOT_TIMEOUT).toBe('540');
   });
 });
