@@ -107,7 +107,10 @@ export function storeTargetEnv(targets: StoreTarget[]): { name: string; value: s
 
 /**
  * Store the verified snapshot in every destination, check each copy, write its record last (a
- * snapshot without a record is never taken as good), and only then apply retention.
+ * snapshot without a record is never taken as good), and only then apply retention. Retention neither
+ * counts nor deletes a snapshot stamped after this run's clock: with a clock running behind, every real
+ * snapshot is "in the future", and one stamped by a clock that ran ahead would otherwise take a place
+ * of the real history in `keepLast` for as long as it exists.
  */
 export function storeSnapshot(targets: StoreTarget[]): string {
   const passwords = cryptPasswords(targets.flatMap((t) => (t.cryptIndex === undefined ? [] : [t.cryptIndex])));
@@ -133,12 +136,16 @@ prune() {
   now=$(date -u +%s)
   i=0
   for stem in $stems; do
+    taken=$(date -u -D '%Y%m%dT%H%M%SZ' -d "\${stem#"$CLUSTER"-}" +%s) || fail "could not read the time in $stem"
+    if [ "$stem" != "$name" ] && [ "$taken" -gt "$now" ]; then
+      echo "backup: retention keeps $stem and does not count it: it is stamped $((taken - now)) s after this run's clock"
+      continue
+    fi
     i=$((i + 1))
     [ "$i" -eq 1 ] && continue
     [ "$stem" = "$name" ] && continue
     [ -n "$KEEP_LAST" ] && [ "$i" -le "$KEEP_LAST" ] && continue
     if [ -n "$KEEP_WITHIN_SECONDS" ]; then
-      taken=$(date -u -D '%Y%m%dT%H%M%SZ' -d "\${stem#"$CLUSTER"-}" +%s)
       [ $((now - taken)) -lt "$KEEP_WITHIN_SECONDS" ] && continue
     fi
     rclone deletefile "$1$stem.json" || fail "could not delete $stem.json from $1"

@@ -432,3 +432,64 @@ esac
     expect(envOf(statefulSetBackup().container('snapshot')).SNAPSHOT_TIMEOUT).toBe('540');
   });
 });
+
+describe('retention under a skewed clock (the store script, run by busybox against a listing)', () => {
+  const busybox = '/bin/busybox';
+  const haveBusybox = fs.existsSync(busybox);
+
+  /**
+   * Run the store step with an rclone stand-in whose destination lists `existing`, and a `date` whose "now" is `now`
+   * (busybox's own date, as in the rclone image, for parsing the names): returns the snapshots retention deleted.
+   */
+  function prune(existing: string[], now: string, retention: Partial<EtcdBackupOptions>): { deleted: string[]; output: string } {
+    const store = statefulSetBackup(retention).container('store');
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'prune-'));
+    const out = path.join(root, 'work', 'out');
+    fs.mkdirSync(out, { recursive: true });
+    const name = `etcd-${now}`;
+    fs.writeFileSync(path.join(out, `${name}.db`), 'db');
+    fs.writeFileSync(path.join(out, `${name}.json`), '{}');
+    const bin = path.join(root, 'bin');
+    fs.mkdirSync(bin);
+    const listing = [...existing, name].map((s) => `${s}.json`).join('\n');
+    fs.writeFileSync(path.join(bin, 'rclone'), `#!${busybox} sh
+case "$1" in
+  lsf) printf '%s\\n' '${listing}';;
+  deletefile) echo "$2" >> "${root}/deleted";;
+esac
+exit 0
+`, { mode: 0o755 });
+    const epoch = spawnSync(busybox, ['date', '-u', '-D', '%Y%m%dT%H%M%SZ', '-d', now, '+%s'], { encoding: 'utf8' }).stdout.trim();
+    fs.writeFileSync(path.join(bin, 'date'), `#!${busybox} sh\n[ "$*" = "-u +%s" ] && { echo ${epoch}; exit 0; }\nexec ${busybox} date "$@"\n`, { mode: 0o755 });
+    // The host's sh, so the date stand-in is found on PATH (a standalone busybox sh runs its own applets first).
+    const r = spawnSync('sh', ['-c', store.command[2].split(WORK_DIR).join(path.join(root, 'work'))], {
+      encoding: 'utf8',
+      env: { ...envOf(store), PATH: `${bin}:${process.env.PATH}`, BACKUP_PASSPHRASE: 'x' },
+    });
+    const deletedFile = path.join(root, 'deleted');
+    const deleted = fs.existsSync(deletedFile) ? fs.readFileSync(deletedFile, 'utf8').trim().split('\n') : [];
+    fs.rmSync(root, { recursive: true, force: true });
+    if (r.status !== 0) throw new Error(`${r.stdout}${r.stderr}`);
+    // Each destination is pruned: report each snapshot once, by name.
+    return { deleted: [...new Set(deleted.map((d) => path.basename(d).replace(/\.json$/, '')))].sort(), output: r.stdout };
+  }
+
+  const history = ['etcd-20261120T020000Z', 'etcd-20261121T020000Z', 'etcd-20261122T020000Z', 'etcd-20261123T020000Z'];
+  const maybe = haveBusybox ? test : test.skip;
+
+  maybe('with a true clock, keepLast 3 deletes the oldest beyond the newest 3', () => {
+    expect(prune(history, '20261124T020000Z', { keepLast: 3 }).deleted).toEqual(['etcd-20261120T020000Z', 'etcd-20261121T020000Z']);
+  });
+
+  maybe('a snapshot stamped in the future (a clock that ran ahead) takes no place of the real history, and is kept', () => {
+    const run = prune([...history, 'etcd-20301201T000000Z'], '20261124T020000Z', { keepLast: 3 });
+    expect(run.deleted).toEqual(['etcd-20261120T020000Z', 'etcd-20261121T020000Z']);
+    expect(run.output).toContain('retention keeps etcd-20301201T000000Z and does not count it');
+  });
+
+  maybe('a run whose clock is years behind deletes nothing of the real history', () => {
+    const run = prune(history, '20200101T000000Z', { keepLast: 1, keepWithin: Duration.days(1) });
+    expect(run.deleted).toEqual([]);
+    for (const stem of history) expect(run.output).toContain(`retention keeps ${stem} and does not count it`);
+  });
+});
