@@ -22,6 +22,9 @@ export const FETCHED_DIR = `${WORK_DIR}/restore`;
 /** The path a waiting member answers on (plain http, on its peer port, before etcd listens there). */
 export const WAITING_PATH = 'cdk8s-etcd-restore';
 
+/** bbolt's default allocation step: how much the database file may grow on one write. */
+const BBOLT_GROWTH_BYTES = 16 * 1024 * 1024;
+
 const HEADER = `set -eu
 say() { echo "restore: $*"; }
 fail() { echo "restore: REFUSED: $*" >&2; exit 1; }`;
@@ -51,6 +54,16 @@ export const PICK = `pick() {
 const FIELD = `field() { printf '%s' "$record" | sed -n "s/.*\\"$1\\":\\"\\{0,1\\}\\([^\\",}]*\\).*/\\1/p"; }`;
 
 /**
+ * A shell function that refuses a snapshot of `$2` bytes the cluster's quota (`$QUOTA_BYTES`) cannot hold with
+ * room for bbolt to grow once (16 MiB, its default allocation step): such a cluster would raise NOSPACE on its first
+ * write. The work volume holds 1.25 × the quota, so a snapshot that fits the quota fits there too.
+ */
+const FITS = `fits() {
+  case "$2" in ''|*[!0-9]*) fail "$1 has no size in its record" ;; esac
+  [ $(( $2 + ${BBOLT_GROWTH_BYTES} )) -le "$QUOTA_BYTES" ] || fail "$1 is $2 bytes, and this cluster's quota is $QUOTA_BYTES bytes: restored, it would raise NOSPACE on its first write. Restore into a cluster with a larger quota (tuning, storageSize), or defragment the old cluster and back it up again. Nothing was written"
+}`;
+
+/**
  * Note the snapshot this member would restore (`<stem> <sha256>` from its record) for the guard, which settles
  * one choice for every member. Skipped when the member has data; kept when the step is retried in the same pod.
  * `list` prints the source's file names, `read` prints the file named by `$1`.
@@ -59,6 +72,7 @@ export function pickSnapshot(source: { list: string; read: string }): string {
   return `${HEADER}
 ${PICK}
 ${FIELD}
+${FITS}
 [ -d "$DATA_DIR/member" ] && { say "$DATA_DIR holds this member's data: nothing to pick"; exit 0; }
 [ -s ${CANDIDATE_FILE} ] && { say "candidate already picked: $(cat ${CANDIDATE_FILE})"; exit 0; }
 list() { ${source.list}; }
@@ -68,6 +82,8 @@ stem=$(printf '%s\\n' "$listing" | pick) || fail "$SOURCE_NAME has no \${SNAPSHO
 record=$(read_file "$stem.json") || fail "could not read $stem.json from $SOURCE_NAME"
 sha256=$(field sha256)
 printf '%s' "$sha256" | grep -qxE '[0-9a-f]{64}' || fail "$stem.json is not a backup record: $record"
+size=$(field sizeBytes)
+fits "$stem" "$size"
 echo "$stem $sha256" > ${CANDIDATE_FILE}
 say "candidate $stem (sha256 $sha256) in $SOURCE_NAME"
 `;
@@ -204,6 +220,7 @@ say "fetched $stem from $SOURCE_NAME"
 export function restoreSnapshot(tool: string): string {
   return `${HEADER}
 ${FIELD}
+${FITS}
 [ "$(cat ${DECISION_FILE})" = restore ] || { say "starting from the data directory, or joining with an empty one"; exit 0; }
 read -r stem agreed < ${CHOICE_FILE}
 snap="$SNAPSHOT_DIR/$stem.db"
@@ -214,6 +231,7 @@ revision=$(field revision)
 taken_with=$(field etcdVersion)
 [ -n "$expected" ] && [ -n "$revision" ] && [ -n "$taken_with" ] || fail "$stem.json is not a backup record: $record"
 [ "$expected" = "$agreed" ] || fail "$stem.json says sha256 $expected, but the members agreed on $stem with sha256 $agreed: the record changed since. Nothing was written"
+fits "$stem.db" "$(stat -c %s "$snap")"
 actual=$(sha256sum "$snap" | cut -d' ' -f1)
 [ "$actual" = "$expected" ] || fail "$stem.db has sha256 $actual, but its record says $expected: the snapshot is not the one the backup verified. Nothing was written"
 [ "\${taken_with%.*}" = "\${ETCD_VERSION%.*}" ] || fail "$stem was taken with etcd $taken_with and this cluster runs $ETCD_VERSION: etcd restores snapshots within a minor line. Restore with version \${taken_with}, then upgrade. Nothing was written"

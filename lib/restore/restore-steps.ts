@@ -71,6 +71,8 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
   const tls = model.tls;
   const mounts = [target.dataMount, ...target.certMounts];
   const fetch = bound.fetch;
+  // A snapshot the new cluster's quota cannot hold is refused before anything is fetched or written.
+  const quota: k8s.EnvVar = { name: 'QUOTA_BYTES', value: String(effectiveQuotaBytes(model.tuning)) };
   const sourceEnv: k8s.EnvVar[] = [
     { name: 'SUFFIX', value: fetch?.encryption.enabled ? '.rclone' : '' },
     { name: 'SOURCE_NAME', value: bound.name },
@@ -93,6 +95,7 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
       ...selection,
       ...sourceEnv,
       { name: 'DATA_DIR', value: model.dataDir },
+      quota,
     ],
     volumeMounts: [...(fetch ? [] : [tools]), work, { ...target.dataMount, readOnly: true }, ...(bound.mount ? [bound.mount] : [])],
     ...common,
@@ -151,6 +154,7 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
       { name: 'TOKEN', value: model.initialClusterToken },
       { name: 'PEER_URL', value: member.peerUrl },
       { name: 'BUMP', value: bump === 0 ? '' : String(bump) },
+      quota,
     ],
     volumeMounts: [tools, work, ...mounts, ...(bound.hostDirectory && bound.mount ? [bound.mount] : [])],
     ...common,

@@ -113,7 +113,7 @@ describeEachLine('Restore of a 3-member EtcdCluster from its backup', (line) => 
     expect(readKeys(restored, endpoints)).toEqual(expectedKeys());
   }, 90000);
 
-  test('the wrong passphrase, or a snapshot whose sha256 differs from its record, is refused before any data directory is written', async () => {
+  test('the wrong passphrase, a snapshot whose sha256 differs from its record, or one larger than the quota, is refused before any data directory is written', async () => {
     // A copy of the backup volume whose record names another sha256.
     const tampered = path.join(original.workDir, 'tampered-claim');
     // cp -a: the same owner, group and mode as the volume the backup wrote (the pods' fsGroup).
@@ -127,8 +127,19 @@ describeEachLine('Restore of a 3-member EtcdCluster from its backup', (line) => 
       encryption: EtcdBackupEncryption.rcloneCrypt({ secretName: 'backup-key' }),
     }));
     badSha.claims.set(CLAIM, tampered);
-    for (const h of [wrongKey, badSha]) h.startAll();
-    await Promise.all([wrongKey, badSha].flatMap((h) => [0, 1, 2].map((i) => h.initDone(i))));
+    // A copy whose record says the snapshot is 100 GiB: more than the new cluster's quota.
+    const huge = path.join(original.workDir, 'huge-claim');
+    expect(spawnSync('cp', ['-a', world.claimDir, huge]).status).toBe(0);
+    const hugeRecord = path.join(huge, `${stem}.json`);
+    fs.writeFileSync(hugeRecord, fs.readFileSync(hugeRecord, 'utf8').replace(/"sizeBytes":\d+/, `"sizeBytes":${100 * 1024 ** 3}`));
+    const tooBig = restoredCluster('etcd-too-big', 19, EtcdSnapshotSource.volume({
+      clusterName: 'etcd',
+      claimName: CLAIM,
+      encryption: EtcdBackupEncryption.rcloneCrypt({ secretName: 'backup-key' }),
+    }));
+    tooBig.claims.set(CLAIM, huge);
+    for (const h of [wrongKey, badSha, tooBig]) h.startAll();
+    await Promise.all([wrongKey, badSha, tooBig].flatMap((h) => [0, 1, 2].map((i) => h.initDone(i))));
     for (let i = 0; i < 3; i++) {
       expect(wrongKey.isRunning(i)).toBe(false);
       expect(wrongKey.log(i)).toMatch(/--- init restore-fetch \(exit 1\)[\s\S]*(failed to authenticate decrypted block|bad password)/);
@@ -137,6 +148,9 @@ describeEachLine('Restore of a 3-member EtcdCluster from its backup', (line) => 
       expect(badSha.isRunning(i)).toBe(false);
       expect(badSha.log(i)).toContain(`restore: REFUSED: ${stem}.db has sha256 ${record.sha256}, but its record says ${'ab'.repeat(32)}`);
       expect(fs.readdirSync(badSha.volumeDir(i, 'data'))).toEqual([]);
+      expect(tooBig.isRunning(i)).toBe(false);
+      expect(tooBig.log(i)).toMatch(/--- init restore-pick \(exit 1\)[\s\S]*is 107374182400 bytes, and this cluster's quota is \d+ bytes: restored, it would raise NOSPACE/);
+      expect(fs.readdirSync(tooBig.volumeDir(i, 'data'))).toEqual([]);
     }
   }, FORM_MS);
 

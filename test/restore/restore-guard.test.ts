@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { WORK_DIR } from '../../lib/jobs/job-tools';
-import { guardRestore } from '../../lib/restore/restore-scripts';
+import { guardRestore, pickSnapshot } from '../../lib/restore/restore-scripts';
 
 /**
  * The guard's decisions, run by a real `sh` against stand-ins for the other members: what each answers on its
@@ -214,4 +214,36 @@ describe('the restore guard answers on IPv6', () => {
     fs.rmSync(root, { recursive: true, force: true });
     expect(answer).toBe('waiting token\ncandidate -\n');
   }, 15000);
+});
+
+describe('the pick step refuses a snapshot the new cluster\'s quota cannot hold, before anything is written', () => {
+  function pick(sizeBytes: number, quotaBytes: number) {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pick-'));
+    const source = path.join(root, 'source');
+    fs.mkdirSync(source);
+    fs.mkdirSync(path.join(root, 'work'));
+    const stem = 'etcd-20261121T020000Z';
+    fs.writeFileSync(path.join(source, `${stem}.db`), 'db');
+    fs.writeFileSync(path.join(source, `${stem}.json`), `{"cluster":"etcd","etcdVersion":"3.6.16","revision":4,"sizeBytes":${sizeBytes},"sha256":"${'a'.repeat(64)}"}`);
+    const script = pickSnapshot({ list: 'ls -1 "$SNAPSHOT_DIR"', read: 'cat "$SNAPSHOT_DIR/$1"' }).split(WORK_DIR).join(path.join(root, 'work'));
+    const r = spawnSync('sh', ['-c', script], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, CLUSTER: 'etcd', SNAPSHOT: '', SUFFIX: '', SOURCE_NAME: 'hostPath', SNAPSHOT_DIR: source, DATA_DIR: path.join(root, 'data'), QUOTA_BYTES: String(quotaBytes) },
+    });
+    const candidate = fs.existsSync(path.join(root, 'work', 'candidate')) ? fs.readFileSync(path.join(root, 'work', 'candidate'), 'utf8').trim() : undefined;
+    fs.rmSync(root, { recursive: true, force: true });
+    return { status: r.status, output: `${r.stdout}${r.stderr}`, candidate };
+  }
+  const MIB = 1024 * 1024;
+
+  test('a snapshot that leaves room for the database to grow once is picked', () => {
+    expect(pick(40 * MIB, 64 * MIB)).toMatchObject({ status: 0, candidate: `etcd-20261121T020000Z ${'a'.repeat(64)}` });
+  });
+
+  test('one that would fill the quota on its first write is refused, naming both sizes', () => {
+    const run = pick(60 * MIB, 64 * MIB);
+    expect(run.status).toBe(1);
+    expect(run.output).toContain(`etcd-20261121T020000Z is ${60 * MIB} bytes, and this cluster's quota is ${64 * MIB} bytes: restored, it would raise NOSPACE on its first write`);
+    expect(run.candidate).toBeUndefined();
+  });
 });
