@@ -60,8 +60,9 @@ export interface ClientIdentity {
   readonly caFile: string;
   readonly certFile: string;
   readonly keyFile: string;
-  readonly volume: k8s.Volume;
-  readonly mount: k8s.VolumeMount;
+  /** Exactly what holds those three files, and nothing else (never a CA key). */
+  readonly volumes: k8s.Volume[];
+  readonly mounts: k8s.VolumeMount[];
 }
 
 const ACCESS = new WeakMap<IConstruct, EtcdAccess>();

@@ -53,8 +53,8 @@ export function statefulSetAccess(input: StatefulSetAccessInput): EtcdAccess {
         caFile: `${CLIENT_IDENTITY_DIR}/ca.crt`,
         certFile: `${CLIENT_IDENTITY_DIR}/tls.crt`,
         keyFile: `${CLIENT_IDENTITY_DIR}/tls.key`,
-        volume: secretVolume('etcd-client', name),
-        mount: { name: 'etcd-client', mountPath: CLIENT_IDENTITY_DIR, readOnly: true },
+        volumes: [secretVolume('etcd-client', name)],
+        mounts: [{ name: 'etcd-client', mountPath: CLIENT_IDENTITY_DIR, readOnly: true }],
       };
     },
     admitClients: input.admitClients,

@@ -52,12 +52,14 @@ export function staticPodAccess(input: StaticPodAccessInput): EtcdAccess {
       if (secretName !== undefined) {
         throw new EtcdConfigError(`clientSecretName '${secretName}' applies to EtcdCluster: static-pod jobs use kubeadm's healthcheck-client certificate from pkiDir (${pkiDir})`);
       }
+      // One hostPath per file: the directory also holds the etcd CA's key, which a backup must never see.
+      const files = { 'etcd-ca-crt': `${pkiDir}/ca.crt`, 'etcd-client-crt': `${pkiDir}/healthcheck-client.crt`, 'etcd-client-key': `${pkiDir}/healthcheck-client.key` };
       return {
-        caFile: `${pkiDir}/ca.crt`,
-        certFile: `${pkiDir}/healthcheck-client.crt`,
-        keyFile: `${pkiDir}/healthcheck-client.key`,
-        volume: { name: 'etcd-certs', hostPath: { path: pkiDir, type: 'Directory' } },
-        mount: { name: 'etcd-certs', mountPath: pkiDir, readOnly: true },
+        caFile: files['etcd-ca-crt'],
+        certFile: files['etcd-client-crt'],
+        keyFile: files['etcd-client-key'],
+        volumes: Object.entries(files).map(([name, file]) => ({ name, hostPath: { path: file, type: 'File' } })),
+        mounts: Object.entries(files).map(([name, file]) => ({ name, mountPath: file, readOnly: true })),
       };
     },
     // Host-network pods are not selected by NetworkPolicies.

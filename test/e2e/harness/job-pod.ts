@@ -99,6 +99,13 @@ export function materializePodVolumes(specs: any[], ctx: VolumeSources, fsGroup:
       const dir = kept?.(v.name) ?? fresh;
       writeSecretFiles(dir, files, v.secret.defaultMode ?? 0o644, fsGroup);
       dirs.set(v.name, dir);
+    } else if (v.hostPath?.type === 'File') {
+      // One file of the node's, mounted as a file.
+      const content = ctx.nodeFiles?.[v.hostPath.path];
+      if (content === undefined) throw new Error(`harness: hostPath ${v.hostPath.path} (File) does not exist on the node`);
+      fs.mkdirSync(path.dirname(fresh), { recursive: true });
+      fs.writeFileSync(fresh, content, { mode: 0o600 });
+      dirs.set(v.name, fresh);
     } else if (v.hostPath) {
       const dir = kept?.(v.name) ?? fresh;
       const files = nodeFilesUnder(ctx.nodeFiles, v.hostPath.path);
@@ -186,7 +193,7 @@ function containerInvocation(container: any, volumes: Map<string, string>, ctx: 
   for (const m of (container.volumeMounts ?? []) as any[]) {
     const host = volumes.get(m.name);
     if (!host) throw new Error(`harness: ${container.name} mounts ${m.name}, which the pod does not declare`);
-    mountPoint(m.mountPath, true);
+    mountPoint(m.mountPath, fs.statSync(host).isDirectory());
     binds.push([host, m.mountPath, m.readOnly === true]);
   }
 

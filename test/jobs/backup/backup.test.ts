@@ -181,7 +181,18 @@ describe('EtcdStaticPodCluster', () => {
       { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
       { key: 'node-role.kubernetes.io/master', operator: 'Exists', effect: 'NoSchedule' },
     ]);
-    expect(pod.volumes).toContainEqual({ name: 'etcd-certs', hostPath: { path: '/etc/kubernetes/pki/etcd', type: 'Directory' } });
+    // Exactly the three files it uses, each its own hostPath: never the directory, which holds the CA's key.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    expect(pod.volumes.filter((v: any) => v.hostPath).map((v: any) => [v.hostPath.path, v.hostPath.type])).toEqual([
+      ['/etc/kubernetes/pki/etcd/ca.crt', 'File'],
+      ['/etc/kubernetes/pki/etcd/healthcheck-client.crt', 'File'],
+      ['/etc/kubernetes/pki/etcd/healthcheck-client.key', 'File'],
+    ]);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    expect(container('snapshot').volumeMounts.filter((m: any) => m.mountPath.startsWith('/etc/kubernetes')).map((m: any) => m.mountPath)).toEqual([
+      '/etc/kubernetes/pki/etcd/ca.crt', '/etc/kubernetes/pki/etcd/healthcheck-client.crt', '/etc/kubernetes/pki/etcd/healthcheck-client.key',
+    ]);
+    expect(JSON.stringify(pod)).not.toContain('ca.key');
     expect(envOf(container('snapshot'))).toMatchObject({
       ENDPOINT: 'https://127.0.0.1:2379',
       ETCDCTL_CACERT: '/etc/kubernetes/pki/etcd/ca.crt',
