@@ -119,7 +119,7 @@ export class EtcdSnapshotSource {
   /** An S3-compatible bucket (`EtcdCluster` only: static pods cannot read Secrets). */
   public static objectStore(options: EtcdSnapshotObjectStoreOptions): EtcdSnapshotSource {
     const p = 'EtcdSnapshotSource.objectStore()';
-    const destination = EtcdBackupDestination.objectStore(options);
+    const destination = namedAs(p, () => EtcdBackupDestination.objectStore(options));
     const fetch = fetchOptions(p, options?.encryption, options?.rcloneImage);
     return new EtcdSnapshotSource(p, 'secrets', resolveOptions(p, options), (scope) => {
       const bound = bindDestination(scope, destination);
@@ -131,7 +131,7 @@ export class EtcdSnapshotSource {
   public static volume(options: EtcdSnapshotVolumeOptions): EtcdSnapshotSource {
     const p = 'EtcdSnapshotSource.volume()';
     if (!options?.claimName) throw new EtcdConfigError(`${p} needs claimName, the claim that holds the snapshots (got ${JSON.stringify(options?.claimName)})`);
-    const destination = EtcdBackupDestination.volume({ claimName: options.claimName, directory: options.directory });
+    const destination = namedAs(p, () => EtcdBackupDestination.volume({ claimName: options.claimName, directory: options.directory }));
     const fetch = fetchOptions(p, options.encryption, options.rcloneImage);
     return new EtcdSnapshotSource(p, 'secrets', resolveOptions(p, options), (scope) => {
       const bound = bindDestination(scope, destination);
@@ -218,6 +218,16 @@ function fetchOptions(p: string, encryption: EtcdBackupEncryption | undefined, r
 }
 
 /** A backup destination read as a source: its remote, credentials and volume, as the backup wrote it. */
+/** A source reads where a destination writes, with the destination's checks; their errors name the source. */
+function namedAs(factory: string, make: () => EtcdBackupDestination): EtcdBackupDestination {
+  try {
+    return make();
+  } catch (e) {
+    if (e instanceof EtcdConfigError) throw new EtcdConfigError(e.message.replace(/^EtcdBackupDestination\.\w+\(\)/, factory));
+    throw e;
+  }
+}
+
 function bindDestination(scope: Construct, destination: EtcdBackupDestination) {
   return destination._bind({ scope, backupName: 'restore', namespace: '', labels: {}, index: 1, quotaBytes: 0 });
 }

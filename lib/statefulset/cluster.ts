@@ -98,12 +98,19 @@ export interface EtcdClusterProps {
   /**
    * Size of each member's data volume. Unless `tuning.quotaBackendBytes` is given, the backend
    * quota is derived from it (8 GiB gives 3.75 GiB; 17 GiB or more gives the 8 GiB maximum).
+   *
+   * Fixed once the StatefulSet exists: Kubernetes refuses changes to `volumeClaimTemplates`, so a new
+   * value fails `kubectl apply`. Grow the claims themselves (`kubectl patch pvc`, where the StorageClass
+   * allows expansion), or restore into a new cluster (README: "Fixed at creation").
    * @default Size.gibibytes(8)
    */
   readonly storageSize?: Size;
 
   /**
    * StorageClass of the data volumes. etcd wants low-latency disks (SSD).
+   *
+   * Fixed once the StatefulSet exists (it is part of `volumeClaimTemplates`, which Kubernetes refuses to
+   * change); moving to another class means a new cluster (README: "Fixed at creation").
    * @default - the cluster's default StorageClass
    */
   readonly storageClassName?: string;

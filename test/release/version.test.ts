@@ -1,4 +1,6 @@
-import { EtcdVersion } from '../../lib';
+import { Chart, Testing } from 'cdk8s';
+import { EtcdCluster, EtcdVersion } from '../../lib';
+import { warningsOf } from '../../lib/shared/warnings';
 
 describe('EtcdVersion.of', () => {
   test.each(['3.5.24', 'v3.5.24', ' 3.5.24 '])('parses %p', (input) => {
@@ -120,5 +122,25 @@ describe('advisories', () => {
     expect(found).toHaveLength(expected.length);
     expected.forEach((text, i) => expect(found[i]).toContain(text));
     found.forEach((text) => expect(text).toMatch(new RegExp(`^etcd ${v.replace(/\./g, '\\.')}: .* \\(fixed in .+\\)$`)));
+  });
+});
+
+describe('a release this library does not know', () => {
+  const warnings = (version: EtcdVersion) => {
+    const chart = new Chart(Testing.app(), 'c', { namespace: 'etcd' });
+    const etcd = new EtcdCluster(chart, 'etcd', { version });
+    Testing.synth(chart);
+    return warningsOf(etcd);
+  };
+
+  test('a patch above the newest known one warns, naming the newest known patch', () => {
+    expect(warnings(EtcdVersion.of('3.6.99')).join('\n')).toContain('version 3.6.99 is newer than 3.6.16, the newest 3.6 release this library knows: check that it exists');
+    expect(warnings(EtcdVersion.of('3.6.99')).join('\n')).toContain('EtcdVersion.V3_6_16');
+  });
+
+  test('the newest known patches, and older ones, do not', () => {
+    for (const v of [EtcdVersion.V3_5_35, EtcdVersion.V3_6_16, EtcdVersion.V3_7_3, EtcdVersion.of('3.6.12')]) {
+      expect(warnings(v).filter((w) => w.includes('newest 3.'))).toEqual([]);
+    }
   });
 });

@@ -283,6 +283,9 @@ describe('bad input is refused at synthesis, naming the property', () => {
     ['a relative host directory', () => onNodes({ directory: 'snapshots' }), 'EtcdSnapshotSource.hostPath() directory'],
     ['a short wait', () => bucket({ memberWait: Duration.seconds(5) }), 'memberWait'],
     ['an unpinned rclone', () => bucket({ rcloneImage: 'rclone/rclone:latest' }), 'rcloneImage must be an image pinned'],
+    ['a bad bucket, named as the source', () => bucket({ bucket: 'B' }), "EtcdSnapshotSource.objectStore() bucket must be an S3 bucket name"],
+    ['a bad prefix, named as the source', () => bucket({ prefix: 'a b' }), 'EtcdSnapshotSource.objectStore() prefix must be a relative path'],
+    ['a bad claim, named as the source', () => EtcdSnapshotSource.volume({ clusterName: 'etcd', claimName: 'X_', encryption: sealed }), 'EtcdSnapshotSource.volume() claimName must be a DNS-1123 subdomain'],
   ])('%s', (_, build, message) => {
     expect(build).toThrow(message);
   });
