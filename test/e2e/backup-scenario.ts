@@ -186,7 +186,7 @@ export class BackupWorld {
     return { stem, record: JSON.parse(fs.readFileSync(path.join(this.claimDir, `${stem}.json`), 'utf8')) };
   }
 
-  public run(afterContainer?: JobPodContext['afterContainer']): JobPodResult {
+  public run(afterContainer?: JobPodContext['afterContainer'], cronJob: Manifest = this.cronJob): JobPodResult {
     const runDir = fs.mkdtempSync(path.join(this.h.workDir, 'job-'));
     fs.chmodSync(runDir, 0o755);
     const secrets = new Map<string, SecretFiles>([
@@ -194,7 +194,7 @@ export class BackupWorld {
       ['backup-key', { passphrase: PASSPHRASE }],
       ['s3-credentials', { AWS_ACCESS_KEY_ID: this.s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: this.s3.credentials.secretAccessKey }],
     ]);
-    return runJobPod(this.cronJob, {
+    return runJobPod(cronJob, {
       runDir,
       hostsFile: this.h.hostsFile,
       secrets,
@@ -334,6 +334,42 @@ function backupTests(world: () => BackupWorld): void {
     expect(result.runs.map((r) => r.name)).toEqual(['tools', 'snapshot', 'verify']);
     expect(result.runs[2].output).toContain('it is corrupt');
     expect(w.listing()).toEqual(before);
+  }, 120000);
+
+  test('a multipart upload is verified by reading it back; rclone cryptcheck passes such an object corrupted, and the read-back does not', () => {
+    const w = world();
+    // Every S3 upload multipart (rclone's cutoff is 200 MiB; 0 makes this small snapshot take that path).
+    const cronJob = JSON.parse(JSON.stringify(w.cronJob));
+    cronJob.spec.jobTemplate.spec.template.spec.containers.find((c: { name: string }) => c.name === 'store').env.push({ name: 'RCLONE_S3_UPLOAD_CUTOFF', value: '0' });
+    const result = w.run(undefined, cronJob);
+    expect(result.log).toContain('backup: done');
+    const stem = /backup: verified (\S+)\.db/.exec(result.log)![1];
+    const recorded = JSON.parse(fs.readFileSync(path.join(w.claimDir, `${stem}.json`), 'utf8')).sha256;
+    expect(result.log).toContain(`backup: stored ${stem} in dest2:${BUCKET}/${PREFIX}/ (read back: sha256 ${recorded})`);
+    const object = fs.readdirSync(w.s3.dir, { recursive: true }).map(String).find((f) => f.endsWith(`${stem}.db.rclone`))!;
+    const decrypted = runReadmeDecryption(w, stem, PASSPHRASE.trim());
+    expect(sha256(decrypted.file)).toBe(recorded);
+    // Corrupt the stored object, as a bad disk or a broken upload would.
+    const file = path.join(w.s3.dir, object);
+    const bytes = fs.readFileSync(file);
+    for (let i = 0; i < 16; i++) bytes[Math.floor(bytes.length / 2) + i] ^= 0xff;
+    fs.writeFileSync(file, bytes);
+    const sealedEnv = {
+      RCLONE_CONFIG_SEALED_TYPE: 'crypt', RCLONE_CONFIG_SEALED_REMOTE: `store:${BUCKET}/${PREFIX}`, RCLONE_CONFIG_SEALED_FILENAME_ENCRYPTION: 'off',
+      RCLONE_CONFIG_SEALED_DIRECTORY_NAME_ENCRYPTION: 'false', RCLONE_CONFIG_SEALED_SUFFIX: '.rclone',
+      RCLONE_CONFIG_SEALED_PASSWORD: w.rclone(['obscure', PASSPHRASE.trim()]).stdout.trim(),
+    };
+    // The check the job used before passes the corrupted object: for a multipart upload rclone compares the MD5 it
+    // stored in the object's metadata at upload, not the bytes the server now holds.
+    const check = w.rclone(['cryptcheck', '--one-way', '--include', `/${stem}.db`, path.dirname(decrypted.file), 'sealed:'], sealedEnv);
+    expect(check.stderr).toMatch(/0 differences found|hash(es)? could not be checked/i);
+    expect(check.status).toBe(0);
+    // The job's read-back (rclone cat through the crypt remote) does not.
+    const readBack = spawnSync('sh', ['-c', `"$RCLONE" cat "sealed:${stem}.db" | sha256sum | cut -d' ' -f1`], {
+      env: { ...process.env, ...w.storeEnv(), ...sealedEnv, RCLONE: toolBinary('rclone', RCLONE_VERSION).binary! }, encoding: 'utf8',
+    });
+    expect(readBack.stdout.trim()).not.toBe(recorded);
+    expect(readBack.stderr).toMatch(/failed to authenticate decrypted block/i);
   }, 120000);
 
   test('a member cut off from its peers is not snapshotted (etcd would serve it): the run fails, nothing is stored', async () => {

@@ -467,6 +467,7 @@ describe('retention under a skewed clock (the store script, run by busybox again
 case "$1" in
   lsf) printf '%s\\n' '${listing}';;
   deletefile) echo "$2" >> "${root}/deleted";;
+  cat) printf db;;
 esac
 exit 0
 `, { mode: 0o755 });
@@ -502,5 +503,49 @@ exit 0
     const run = prune(history, '20200101T000000Z', { keepLast: 1, keepWithin: Duration.days(1) });
     expect(run.deleted).toEqual([]);
     for (const stem of history) expect(run.output).toContain(`retention keeps ${stem} and does not count it`);
+  });
+});
+
+describe('the store step reads every copy back and compares its content', () => {
+  /** Run the store step against an rclone stand-in whose `cat` returns `readBack` for the snapshot. */
+  function store(readBack: string) {
+    const container = statefulSetBackup({ destinations: [EtcdBackupDestination.volume(), s3()] }).container('store');
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
+    const out = path.join(root, 'work', 'out');
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(path.join(out, 'etcd-20261121T020000Z.db'), 'the snapshot');
+    fs.writeFileSync(path.join(out, 'etcd-20261121T020000Z.json'), '{}');
+    const bin = path.join(root, 'bin');
+    fs.mkdirSync(bin);
+    // As rclone check and cryptcheck do for a multipart object, the stand-in would report nothing wrong by hash.
+    fs.writeFileSync(path.join(bin, 'rclone'), `#!/bin/sh\necho "$*" >> "${root}/calls"\n[ "$1" = cat ] && printf '%s' '${readBack}'\nexit 0\n`, { mode: 0o755 });
+    const r = spawnSync('sh', ['-c', container.command[2].split(WORK_DIR).join(path.join(root, 'work'))], {
+      encoding: 'utf8',
+      env: { ...envOf(container), PATH: `${bin}:${process.env.PATH}`, BACKUP_PASSPHRASE: 'x' },
+    });
+    const calls = fs.readFileSync(path.join(root, 'calls'), 'utf8').trim().split('\n');
+    fs.rmSync(root, { recursive: true, force: true });
+    return { status: r.status, output: `${r.stdout}${r.stderr}`, calls };
+  }
+
+  test('a copy whose decrypted bytes differ fails the run, and its record is never written', () => {
+    const run = store('the snapshoT');
+    expect(run.status).toBe(1);
+    expect(run.output).toContain('the copy in dest1:/backups/1/ reads back (decrypted) with sha256');
+    expect(run.calls.filter((c) => c.includes('.json'))).toEqual([]);
+  });
+
+  test('copies that read back intact are stored, each through its crypt remote, with the record last', () => {
+    const run = store('the snapshot');
+    expect(run.status).toBe(0);
+    // (rclone obscure: the crypt password from the passphrase.)
+    expect(run.calls.filter((c) => !c.startsWith('obscure')).slice(0, 6)).toEqual([
+      'copyto etcd-20261121T020000Z.db sealed1:etcd-20261121T020000Z.db',
+      'cat sealed1:etcd-20261121T020000Z.db',
+      'copyto etcd-20261121T020000Z.json dest1:/backups/1/etcd-20261121T020000Z.json',
+      'copyto etcd-20261121T020000Z.db sealed2:etcd-20261121T020000Z.db',
+      'cat sealed2:etcd-20261121T020000Z.db',
+      'copyto etcd-20261121T020000Z.json dest2:etcd-backups/prod/etcd-20261121T020000Z.json',
+    ]);
   });
 });
