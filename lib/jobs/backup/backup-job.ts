@@ -72,6 +72,7 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
     quotaBytes: access.quotaBytes,
     keepLast: retention.keepLast,
   }));
+  claimPlaces(backup, destinations);
   const destinationNames = destinations.map((d) => d.name);
   const snapshotPrefix = `${access.clusterName}-`;
   const onDemandCommand = `kubectl --namespace ${access.namespace} create job --from=cronjob/${name} ${name}-$(date +%s)`;
@@ -166,6 +167,29 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
     ],
   });
   return { name, cronJob, destinationNames, onDemandCommand, snapshotPrefix };
+}
+
+/** Where each App's backups write, and which backup writes there. */
+const PLACES = new WeakMap<IConstruct, Map<string, string>>();
+
+/**
+ * Two backups that write one place would each apply their retention to the other's snapshots (and, for one
+ * cluster, race on the same names): refuse the second, naming both.
+ */
+function claimPlaces(backup: Construct, destinations: BoundDestination[]): void {
+  const app = backup.node.root;
+  const places = PLACES.get(app) ?? new Map<string, string>();
+  PLACES.set(app, places);
+  for (const d of destinations) {
+    const owner = places.get(d.place);
+    if (owner === backup.node.path) {
+      throw new EtcdConfigError(`destinations: ${d.name} is listed twice in '${owner}'`);
+    }
+    if (owner !== undefined) {
+      throw new EtcdConfigError(`destinations: ${d.name} is written by '${owner}' too, and '${backup.node.path}' would write it as well: each backup applies its retention to what it finds there, so give each backup its own claim directory or bucket prefix`);
+    }
+    places.set(d.place, backup.node.path);
+  }
 }
 
 /** The slowest rate a healthy member streams its database at (a slow disk or a busy network), bytes per second. */

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { bytesOf } from '../../member/tuning';
 import { EtcdConfigError } from '../../shared/errors';
 import { validateDnsSubdomain } from '../../shared/validate';
+import { addWarning } from '../../shared/warnings';
 
 /** A PersistentVolumeClaim that holds snapshots. */
 export interface EtcdBackupVolumeOptions {
@@ -71,6 +72,8 @@ export interface EtcdBackupObjectStoreOptions {
 export interface BoundDestination {
   /** Shown in outputs: `persistentvolumeclaim/<claim>/<dir>` or `s3://<bucket>/<prefix>`. */
   readonly name: string;
+  /** Where the snapshots land, for telling two destinations apart: the claim's namespace or the endpoint, and the path. */
+  readonly place: string;
   readonly isObjectStore: boolean;
   /** Requests (and credentials' signatures) travel unencrypted: an `http://` endpoint. */
   readonly plainHttp: boolean;
@@ -95,6 +98,9 @@ export interface DestinationContext {
   /** How many snapshots retention keeps at least, when it keeps a count. */
   readonly keepLast?: number;
 }
+
+/** Above this many quota-sized snapshots, an auto-sized claim is large enough to deserve a word. */
+const MAX_QUIET_SNAPSHOTS = 4;
 
 const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
 const PATH_SEGMENT = "[A-Za-z0-9!_.*'()=-]+";
@@ -176,6 +182,9 @@ function bindVolume(ctx: DestinationContext, options: EtcdBackupVolumeOptions): 
     claimName = ctx.backupName;
     const snapshots = (ctx.keepLast ?? DEFAULT_SNAPSHOTS_ROOM) + 1;
     const size = options.size ?? Size.gibibytes(Math.ceil((snapshots * ctx.quotaBytes) / GIB));
+    if (options.size === undefined && snapshots > MAX_QUIET_SNAPSHOTS) {
+      addWarning(ctx.scope, `EtcdBackupDestination.volume() creates claim '${claimName}' of ${size.toGibibytes()} GiB: room for ${snapshots} snapshots (keepLast ${ctx.keepLast ?? DEFAULT_SNAPSHOTS_ROOM}, and the new one before retention) each as large as the quota (${(ctx.quotaBytes / GIB).toFixed(2)} GiB). Snapshots are usually far smaller than the quota: give size, or keep fewer`);
+    }
     new k8s.KubePersistentVolumeClaim(ctx.scope, `Volume${ctx.index}`, {
       metadata: { name: claimName, namespace: ctx.namespace, labels: ctx.labels },
       spec: {
@@ -190,6 +199,7 @@ function bindVolume(ctx: DestinationContext, options: EtcdBackupVolumeOptions): 
   const remote = `dest${ctx.index}`;
   return {
     name: `persistentvolumeclaim/${claimName}${options.directory ? `/${options.directory}` : ''}`,
+    place: `persistentvolumeclaim ${ctx.namespace}/${claimName}/${options.directory ?? ''}`,
     isObjectStore: false,
     plainHttp: false,
     remote: `${remote}:${directory}/`,
@@ -207,6 +217,7 @@ function bindObjectStore(ctx: DestinationContext, options: EtcdBackupObjectStore
   const pathStyle = options.pathStyle ?? options.endpoint !== undefined;
   return {
     name: `s3://${options.bucket}/${prefix}`,
+    place: `${options.endpoint ?? 'https://s3.amazonaws.com'} ${options.bucket}/${prefix}`,
     isObjectStore: true,
     plainHttp: options.endpoint?.startsWith('http:') ?? false,
     remote: `${remote}:${options.bucket}/${prefix}`,

@@ -279,12 +279,19 @@ describe('destinations, encryption and retention', () => {
   });
 
   test('unencrypted snapshots are stored as etcd wrote them, with a warning for object storage only', () => {
-    const onVolume = statefulSetBackup({ encryption: EtcdBackupEncryption.none() });
+    const onVolume = statefulSetBackup({ encryption: EtcdBackupEncryption.none(), destinations: [EtcdBackupDestination.volume({ size: Size.gibibytes(20) })] });
     expect(warningsOf(onVolume.backup)).toEqual([]);
     expect(envOf(onVolume.container('store')).RCLONE_CONFIG_SEALED1_TYPE).toBeUndefined();
     expect(envOf(onVolume.container('verify'))).toMatchObject({ ENCRYPTION: 'none', SNAPSHOT_SUFFIX: '' });
     const onBucket = statefulSetBackup({ encryption: EtcdBackupEncryption.none(), destinations: [s3()] });
     expect(warningsOf(onBucket.backup)).toEqual([expect.stringContaining('encryption is none and s3://etcd-backups/prod/ is object storage')]);
+  });
+
+  test('an auto-sized claim for more than 4 quota-sized snapshots warns with its size and the retention behind it', () => {
+    const warning = (options: Partial<EtcdBackupOptions>) => warningsOf(statefulSetBackup(options).backup).filter((w) => w.includes('creates claim'));
+    expect(warning({})).toEqual([expect.stringContaining("creates claim 'etcd-backup' of 30 GiB: room for 8 snapshots (keepLast 7, and the new one before retention) each as large as the quota (3.75 GiB)")]);
+    expect(warning({ keepLast: 3 })).toEqual([]);
+    expect(warning({ destinations: [EtcdBackupDestination.volume({ size: Size.gibibytes(10) })] })).toEqual([]);
   });
 
   test('a plain-http endpoint warns', () => {
@@ -547,5 +554,29 @@ describe('the store step reads every copy back and compares its content', () => 
       'cat sealed2:etcd-20261121T020000Z.db',
       'copyto etcd-20261121T020000Z.json dest2:etcd-backups/prod/etcd-20261121T020000Z.json',
     ]);
+  });
+});
+
+describe('one place, one backup', () => {
+  test('two backups in one App that write the same bucket and prefix are refused, naming both', () => {
+    const chart = new Chart(Testing.app(), 'c', { namespace: 'etcd' });
+    const a = new EtcdCluster(chart, 'etcd-a');
+    const b = new EtcdCluster(chart, 'etcd-b');
+    a.addBackup('backup', { ...defaults, destinations: [s3()] });
+    expect(() => b.addBackup('backup', { ...defaults, destinations: [s3()] }))
+      .toThrow("destinations: s3://etcd-backups/prod/ is written by 'c/etcd-a/backup' too, and 'c/etcd-b/backup' would write it as well");
+    // Another prefix, or another endpoint, is another place.
+    expect(() => b.addBackup('other-prefix', { ...defaults, destinations: [s3({ prefix: 'prod-b' })] })).not.toThrow();
+    expect(() => b.addBackup('other-endpoint', { ...defaults, destinations: [s3({ endpoint: 'https://minio.example.com' })] })).not.toThrow();
+  });
+
+  test('the same claim and directory is refused; another directory is not; one destination listed twice is refused', () => {
+    const chart = new Chart(Testing.app(), 'c', { namespace: 'etcd' });
+    const etcd = new EtcdCluster(chart, 'etcd');
+    etcd.addBackup('daily', { ...defaults, destinations: [EtcdBackupDestination.volume({ claimName: 'backups', directory: 'etcd' })] });
+    expect(() => etcd.addBackup('hourly', { ...defaults, destinations: [EtcdBackupDestination.volume({ claimName: 'backups', directory: 'etcd' })] }))
+      .toThrow("persistentvolumeclaim/backups/etcd is written by 'c/etcd/daily' too");
+    expect(() => etcd.addBackup('weekly', { ...defaults, destinations: [EtcdBackupDestination.volume({ claimName: 'backups', directory: 'weekly' })] })).not.toThrow();
+    expect(() => etcd.addBackup('twice', { ...defaults, destinations: [s3({ prefix: 'x' }), s3({ prefix: 'x' })] })).toThrow("s3://etcd-backups/x/ is listed twice in 'c/etcd/twice'");
   });
 });
