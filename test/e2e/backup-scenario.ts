@@ -101,7 +101,7 @@ export interface BackupRecord {
 /** Everything a backup run needs around it: members, the S3 server, the claim's directory, Secrets. */
 export class BackupWorld {
   public readonly claimDir: string;
-  public readonly seeded: { kept: string[]; expired: string[]; foreign: string[] };
+  public readonly seeded: { kept: string[]; expired: string[]; foreign: string[]; unfinished: string[]; abandoned: string[] };
 
   public constructor(
     public readonly line: EtcdLine,
@@ -125,7 +125,11 @@ export class BackupWorld {
       kept: [stem(cluster, 3600), stem(cluster, DAY)],
       expired: [stem(cluster, 3 * DAY), stem(cluster, 10 * DAY)],
       foreign: [`${cluster}-other-20200101T000000Z.json`, 'notes.txt'],
+      // Snapshots without a record: one a run may still be writing (10 min old), one abandoned (3 h, past 2 × the 1 h deadline).
+      unfinished: [`${stem(cluster, 600)}.db.rclone`],
+      abandoned: [`${stem(cluster, 3 * 3600)}.db.rclone`],
     };
+    for (const f of [...this.seeded.unfinished, ...this.seeded.abandoned]) this.seed(f, 'half a snapshot');
     for (const s of [...this.seeded.kept, ...this.seeded.expired]) {
       this.seed(`${s}.db.rclone`, 'old snapshot');
       this.seed(`${s}.json`, '{}');
@@ -287,15 +291,17 @@ function backupTests(world: () => BackupWorld): void {
     }
   }, 180000);
 
-  test('retention deleted exactly the expired snapshots, and nothing that is not this cluster\'s', () => {
+  test('retention deleted exactly the expired snapshots and the abandoned half one, and nothing that is not this cluster\'s', () => {
     const w = world();
     const expected = [
       `${name}.db.rclone`, `${name}.json`,
       ...w.seeded.kept.flatMap((s) => [`${s}.db.rclone`, `${s}.json`]),
       ...w.seeded.foreign,
+      ...w.seeded.unfinished,
     ].sort();
     expect(w.listing()).toEqual({ volume: expected, bucket: expected });
     for (const s of w.seeded.expired) expect(first.log).toContain(`retention removed ${s}`);
+    for (const f of w.seeded.abandoned) expect(first.log).toContain(`removed ${f} from dest2:${BUCKET}/${PREFIX}/: a run that did not finish left it without a record`);
   });
 
   test('the README\'s command decrypts the snapshot to the recorded sha256, and etcd accepts it with the keys written', () => {

@@ -150,6 +150,8 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
         { name: 'CLUSTER', value: access.clusterName },
         { name: 'KEEP_LAST', value: retention.keepLast === undefined ? '' : String(retention.keepLast) },
         { name: 'KEEP_WITHIN_SECONDS', value: retention.keepWithinSeconds === undefined ? '' : String(retention.keepWithinSeconds) },
+        // No run lasts longer than the Job's deadline: a snapshot without a record that is twice as old is abandoned.
+        { name: 'UNFINISHED_GRACE_SECONDS', value: String(2 * activeDeadlineSeconds) },
         ...rcloneBaseEnv(WORK_DIR),
         ...passphraseEnv(props.encryption),
         ...destinations.flatMap((d) => d.env),

@@ -155,6 +155,19 @@ prune() {
     rclone delete --include "/$stem.db" --include "/$stem.db.rclone" "$1" || fail "could not delete $stem.db from $1"
     echo "backup: retention removed $stem from $1"
   done
+  # A snapshot without its record is what a run that did not finish left behind. Once no run that started
+  # then can still be going (twice the Job's deadline), it goes; the record's absence kept it out of every restore.
+  halves=$(rclone lsf --files-only --include "/$CLUSTER-*.db" --include "/$CLUSTER-*.db.rclone" "$1") || fail "could not list $1"
+  for file in $halves; do
+    stem=\${file%.rclone}; stem=\${stem%.db}
+    printf '%s\\n' "$stem" | grep -qx "$CLUSTER-[0-9]\\{8\\}T[0-9]\\{6\\}Z" || continue
+    printf '%s\\n' "$listed" | grep -qxF "$stem.json" && continue
+    [ "$stem" = "$name" ] && continue
+    taken=$(date -u -D '%Y%m%dT%H%M%SZ' -d "\${stem#"$CLUSTER"-}" +%s) || continue
+    [ $((now - taken)) -gt "$UNFINISHED_GRACE_SECONDS" ] || continue
+    rclone deletefile "$1$file" || fail "could not delete $file from $1"
+    echo "backup: removed $file from $1: a run that did not finish left it without a record"
+  done
 }
 ${targets.map((_, i) => `store "$STORE_PATH_${i + 1}" "$STORE_DIR_${i + 1}"`).join('\n')}
 ${targets.map((_, i) => `prune "$STORE_DIR_${i + 1}"`).join('\n')}
