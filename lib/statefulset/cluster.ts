@@ -10,7 +10,7 @@ import { renderEtcdFlags } from '../member/flags';
 import { CLIENT_PORT, ClusterModel, METRICS_PORT, MemberModel, PEER_PORT, TlsFiles, clientEndpointsOf, dnsMember } from '../member/model';
 import { renderProbes } from '../member/probes';
 import { EtcdResources } from '../member/resources';
-import { EtcdTuning, bytesOf, resolveTuning } from '../member/tuning';
+import { EtcdTuning, bytesOf, effectiveQuotaBytes, resolveTuning } from '../member/tuning';
 import { resolveImage } from '../release/image';
 import { EtcdVersion } from '../release/version';
 import { warnAboutVersion } from '../release/version-warnings';
@@ -464,7 +464,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       { name: 'tls-server', mountPath: `${TLS_DIR}/server`, readOnly: true },
       { name: 'tls-peer', mountPath: `${TLS_DIR}/peer`, readOnly: true },
     ] : [];
-    const probes = renderProbes(this.version, { port: k8s.IntOrString.fromString('metrics') });
+    const probes = renderProbes(this.version, { port: k8s.IntOrString.fromString('metrics'), quotaBytes: effectiveQuotaBytes(this._model.tuning) });
     const resources = props.resources ?? EtcdResources.minimal();
     const dataMount: k8s.VolumeMount = { name: DATA_VOLUME, mountPath: DATA_MOUNT_PATH };
     const restore = props.restoreFrom && renderRestoreSteps(prepareRestore(this, props.restoreFrom, this._model,

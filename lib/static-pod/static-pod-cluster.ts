@@ -11,7 +11,7 @@ import { renderEtcdFlags } from '../member/flags';
 import { ClusterModel, METRICS_PORT, MemberModel, TlsFiles, clientEndpointsOf, hostMember } from '../member/model';
 import { renderProbes } from '../member/probes';
 import { EtcdResources } from '../member/resources';
-import { EtcdTuning, resolveTuning } from '../member/tuning';
+import { EtcdTuning, effectiveQuotaBytes, resolveTuning } from '../member/tuning';
 import { resolveImage } from '../release/image';
 import { EtcdVersion } from '../release/version';
 import { warnAboutVersion } from '../release/version-warnings';
@@ -319,6 +319,7 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
     const probes = renderProbes(this.version, {
       port: k8s.IntOrString.fromNumber(METRICS_PORT),
       host: isIPv6(node.ip) ? '::1' : '127.0.0.1',
+      quotaBytes: effectiveQuotaBytes(this._model.tuning),
     });
     return new k8s.KubePod(chart, 'Resource', {
       metadata: {

@@ -1,5 +1,6 @@
 import { Chart, Size, Testing } from 'cdk8s';
 import { AutoCompaction, EtcdCluster, EtcdClusterProps, EtcdPodAntiAffinity, EtcdResources, EtcdTls, EtcdVersion } from '../../lib';
+import { startupFailureThreshold } from '../../lib/member/probes';
 import { warningsOf } from '../../lib/shared/warnings';
 import { Manifest, etcdContainer, flagsOf, only, synth } from '../support/synth';
 
@@ -204,7 +205,17 @@ describe('probes', () => {
     expect(live).toEqual({ httpGet: { path: '/livez', port: 'metrics', scheme: 'HTTP' }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 15, failureThreshold: 8 });
     expect(ready).toEqual({ httpGet: { path: '/readyz', port: 'metrics', scheme: 'HTTP' }, periodSeconds: 1, timeoutSeconds: 15, failureThreshold: 3 });
     // Startup must not need quorum (or a learner would be killed while it catches up): /livez, not /readyz.
-    expect(start).toEqual({ httpGet: { path: '/livez', port: 'metrics', scheme: 'HTTP' }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 15, failureThreshold: 24 });
+    // 250 s for etcd's default 2 GiB quota, and 60 s per GiB above: the default 3.75 GiB quota gets 360 s.
+    expect(start).toEqual({ httpGet: { path: '/livez', port: 'metrics', scheme: 'HTTP' }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 15, failureThreshold: 35 });
+  });
+
+  test('the startup budget grows with the quota: a member may take longer to open a larger database', () => {
+    expect(startupFailureThreshold(2 * 1024 ** 3)).toBe(24);
+    expect(startupFailureThreshold(1024 ** 3)).toBe(24);
+    expect(startupFailureThreshold(8 * 1024 ** 3)).toBe(60);
+    const chart = new Chart(Testing.app(), 'c', { namespace: 'etcd' });
+    new EtcdCluster(chart, 'etcd', { storageSize: Size.gibibytes(20) });
+    expect(etcdContainer(only(synth(chart), 'StatefulSet')).startupProbe.failureThreshold).toBe(60);
   });
 
   // Which check each line's metrics listener serves, read from etcd's etcdhttp/health.go of each release
