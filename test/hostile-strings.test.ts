@@ -104,13 +104,14 @@ test('the store step hands rclone a hostile prefix and directory as one argument
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, 'etcd-20261121T020000Z.db'), 'db');
   fs.writeFileSync(path.join(out, 'etcd-20261121T020000Z.json'), '{}');
+  fs.writeFileSync(path.join(root, 'passphrase'), 'x');
   const bin = path.join(root, 'bin');
   fs.mkdirSync(bin);
   // rclone stand-in: one argument per line, then a separator; `cat` reads back what was stored.
   fs.writeFileSync(path.join(bin, 'rclone'), `#!/bin/sh\nprintf '%s\\n' "$@" --- >> "${root}/calls"\n[ "$1" = cat ] && printf db\nexit 0\n`, { mode: 0o755 });
   const r = spawnSync('sh', ['-c', store.script.split(WORK_DIR).join(path.join(root, 'work'))], {
     encoding: 'utf8',
-    env: { ...store.env, PATH: `${bin}:${process.env.PATH}`, BACKUP_PASSPHRASE: 'x' },
+    env: { ...store.env, PATH: `${bin}:${process.env.PATH}`, PASSPHRASE_FILE: path.join(root, 'passphrase') },
   });
   const calls = fs.readFileSync(path.join(root, 'calls'), 'utf8').split('---\n').map((c) => c.trim().split('\n'));
   fs.rmSync(root, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { TOOLS_DIR, WORK_DIR, prepareTools } from '../jobs/job-tools';
-import { cryptEnv, cryptRemoteName, passphraseEnv, rcloneBaseEnv } from '../jobs/storage/rclone';
+import { cryptEnv, cryptRemoteName, passphraseFile, rcloneBaseEnv } from '../jobs/storage/rclone';
 import { ClusterModel, MemberModel, PEER_PORT, initialClusterFor } from '../member/model';
 import { MIB, effectiveQuotaBytes } from '../member/tuning';
 import { EtcdConfigError } from '../shared/errors';
@@ -126,6 +126,8 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
     ...common,
   };
 
+  // Only the fetch step decrypts, so only it mounts the passphrase.
+  const passphrase = fetch ? passphraseFile(fetch.encryption) : { volumes: [], mounts: [], env: [] };
   const fetchStep: k8s.Container[] = fetch ? [{
     name: 'restore-fetch',
     image: fetch.image,
@@ -133,10 +135,10 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
     env: [
       ...sourceEnv,
       { name: 'SNAPSHOT_PATH', value: fetch.encryption.enabled ? `${cryptRemoteName(1)}:` : fetch.remote },
-      ...passphraseEnv(fetch.encryption),
+      ...passphrase.env,
       ...(fetch.encryption.enabled ? cryptEnv(1, fetch.remote) : []),
     ],
-    volumeMounts: [work, ...(bound.mount ? [bound.mount] : [])],
+    volumeMounts: [work, ...passphrase.mounts, ...(bound.mount ? [bound.mount] : [])],
     ...common,
   }] : [];
 
@@ -179,6 +181,7 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
       { name: 'restore-tools', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } },
       { name: 'restore-work', emptyDir: { sizeLimit: workLimit } },
       ...(bound.volume ? [bound.volume] : []),
+      ...passphrase.volumes,
     ],
   };
 }

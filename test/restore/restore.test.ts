@@ -62,8 +62,7 @@ describe('EtcdCluster restoreFrom', () => {
     const { step } = restoredStatefulSet();
     const pick = step('restore-pick');
     expect(envOf(pick)).toMatchObject({ CLUSTER: 'etcd', SNAPSHOT: '', SUFFIX: '.rclone', SOURCE: 'dest1:etcd-backups/prod/', DATA_DIR: '/var/lib/etcd/data' });
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    expect(pick.env.some((e: any) => e.name === 'BACKUP_PASSPHRASE')).toBe(false);
+    expect(JSON.stringify(pick)).not.toContain('backup-key');
     expect(pick.volumeMounts).toContainEqual(expect.objectContaining({ mountPath: '/var/lib/etcd', readOnly: true }));
   });
 
@@ -142,8 +141,11 @@ describe('EtcdCluster restoreFrom', () => {
     expect(fetch.env.filter((e: any) => e.valueFrom).map((e: any) => `${e.name}=${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`)).toEqual([
       'RCLONE_CONFIG_DEST1_ACCESS_KEY_ID=s3-credentials/AWS_ACCESS_KEY_ID',
       'RCLONE_CONFIG_DEST1_SECRET_ACCESS_KEY=s3-credentials/AWS_SECRET_ACCESS_KEY',
-      'BACKUP_PASSPHRASE=backup-key/passphrase',
     ]);
+    // The passphrase is a file, mounted in this step only.
+    expect(env.PASSPHRASE_FILE).toBe('/etc/etcd-backup-key/passphrase');
+    expect(fetch.volumeMounts).toContainEqual({ name: 'backup-key', mountPath: '/etc/etcd-backup-key', readOnly: true });
+    for (const name of ['restore-tools', 'restore-pick', 'restore-guard', 'restore']) expect(JSON.stringify(restoredStatefulSet().step(name))).not.toContain('backup-key');
   });
 
   test('a volume source is mounted read-only in the fetch step only; unencrypted snapshots are read directly; one snapshot can be chosen', () => {
@@ -158,7 +160,8 @@ describe('EtcdCluster restoreFrom', () => {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     for (const name of ['restore-guard', 'restore']) expect(step(name).volumeMounts.some((m: any) => m.name === 'backups-1')).toBe(false);
     expect(envOf(step('restore-fetch'))).toMatchObject({ SOURCE: 'dest1:/backups/1/daily/', SNAPSHOT_PATH: 'dest1:/backups/1/daily/', SUFFIX: '' });
-    expect(envOf(step('restore-fetch')).BACKUP_PASSPHRASE).toBeUndefined();
+    expect(envOf(step('restore-fetch')).PASSPHRASE_FILE).toBeUndefined();
+    expect(JSON.stringify(pod.volumes)).not.toContain('backup-key');
   });
 
   test('the NetworkPolicy lets members ask each other on the client port', () => {

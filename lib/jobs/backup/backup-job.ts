@@ -12,7 +12,7 @@ import { DEFAULT_IMAGES, validatePinnedImage } from '../images';
 import { TOOLS_DIR, WORK_DIR, prepareTools } from '../job-tools';
 import { validateSchedule, validateTimeZone, wholeSeconds } from '../schedule';
 import { BoundDestination } from '../storage/backup-destination';
-import { cryptEnv, cryptRemoteName, passphraseEnv, rcloneBaseEnv } from '../storage/rclone';
+import { cryptEnv, cryptRemoteName, passphraseFile, rcloneBaseEnv } from '../storage/rclone';
 import { EtcdBackupOptions } from './backup-options';
 import { SCRATCH_DIR, StoreTarget, storeSnapshot, storeTargetEnv, takeSnapshot, verifySnapshot } from './backup-scripts';
 
@@ -78,6 +78,7 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
   const onDemandCommand = `kubectl --namespace ${access.namespace} create job --from=cronjob/${name} ${name}-$(date +%s)`;
   const encrypted = props.encryption.enabled;
   const targets = storeTargets(destinations, encrypted);
+  const passphrase = passphraseFile(props.encryption);
   if (!encrypted && destinations.some((d) => d.isObjectStore)) {
     addWarning(backup, `encryption is none and ${destinations.filter((d) => d.isObjectStore).map((d) => d.name).join(', ')} is object storage: every snapshot holds every Kubernetes Secret in plain text; use EtcdBackupEncryption.rcloneCrypt()`);
   }
@@ -153,11 +154,11 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
         // No run lasts longer than the Job's deadline: a snapshot without a record that is twice as old is abandoned.
         { name: 'UNFINISHED_GRACE_SECONDS', value: String(2 * activeDeadlineSeconds) },
         ...rcloneBaseEnv(WORK_DIR),
-        ...passphraseEnv(props.encryption),
+        ...passphrase.env,
         ...destinations.flatMap((d) => d.env),
         ...(encrypted ? destinations.flatMap((d, i) => cryptEnv(i + 1, d.remote)) : []),
       ],
-      volumeMounts: [work, ...destinations.flatMap((d) => (d.mount ? [d.mount] : []))],
+      volumeMounts: [work, ...passphrase.mounts, ...destinations.flatMap((d) => (d.mount ? [d.mount] : []))],
       resources,
     }],
     volumes: [
@@ -165,6 +166,7 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
       { name: 'work', emptyDir: { sizeLimit: workLimit } },
       ...(trialRestore ? [{ name: 'scratch', emptyDir: { sizeLimit: workLimit } }] : []),
       ...(identity?.volumes ?? []),
+      ...passphrase.volumes,
       ...destinations.flatMap((d) => (d.volume ? [d.volume] : [])),
     ],
   });

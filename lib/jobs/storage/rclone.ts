@@ -31,20 +31,32 @@ export function cryptEnv(index: number, remote: string): k8s.EnvVar[] {
   ];
 }
 
-/** The passphrase from its Secret, as `BACKUP_PASSPHRASE`; nothing when snapshots are not encrypted. */
-export function passphraseEnv(encryption: EtcdBackupEncryption): k8s.EnvVar[] {
-  if (!encryption.enabled) return [];
-  return [{ name: 'BACKUP_PASSPHRASE', valueFrom: { secretKeyRef: { name: encryption._secretName!, key: encryption._key! } } }];
+/** Where the passphrase's Secret is mounted, in the steps that encrypt or decrypt. */
+export const PASSPHRASE_DIR = '/etc/etcd-backup-key';
+
+/**
+ * The passphrase as a file from its Secret, never an env var (which `kubectl describe`, crash dumps and every
+ * process of the container can read): its volume, its mount, and `PASSPHRASE_FILE` naming it. Nothing when
+ * snapshots are not encrypted.
+ */
+export function passphraseFile(encryption: EtcdBackupEncryption): { volumes: k8s.Volume[]; mounts: k8s.VolumeMount[]; env: k8s.EnvVar[] } {
+  if (!encryption.enabled) return { volumes: [], mounts: [], env: [] };
+  return {
+    volumes: [{ name: 'backup-key', secret: { secretName: encryption._secretName!, items: [{ key: encryption._key!, path: 'passphrase' }], defaultMode: 0o440 } }],
+    mounts: [{ name: 'backup-key', mountPath: PASSPHRASE_DIR, readOnly: true }],
+    env: [{ name: 'PASSPHRASE_FILE', value: `${PASSPHRASE_DIR}/passphrase` }],
+  };
 }
 
 /**
- * Shell lines that set each crypt remote's password from `BACKUP_PASSPHRASE` (trailing newlines dropped,
- * as `$(cat file)` drops them), in rclone's obscured form. Needs a `fail` function.
+ * Shell lines that set each crypt remote's password from the file `$PASSPHRASE_FILE` (trailing newlines dropped,
+ * as `$(cat file)` drops them), in rclone's obscured form, passed on stdin (never on a command line, which
+ * `ps` shows). Needs a `fail` function.
  */
 export function cryptPasswords(indexes: number[]): string {
   if (indexes.length === 0) return '';
   return `
-passphrase=$(printf '%s' "$BACKUP_PASSPHRASE")
+passphrase=$(cat "$PASSPHRASE_FILE") || fail "cannot read the encryption passphrase from $PASSPHRASE_FILE"
 [ -n "$passphrase" ] || fail "the encryption passphrase is empty"
 obscured=$(printf '%s' "$passphrase" | rclone obscure -)
 ${indexes.map((i) => `export RCLONE_CONFIG_${cryptRemoteName(i).toUpperCase()}_PASSWORD="$obscured"`).join('\n')}`;

@@ -97,7 +97,14 @@ export function materializePodVolumes(specs: any[], ctx: VolumeSources, fsGroup:
       const files = ctx.secrets.get(v.secret.secretName);
       if (!files) throw new Error(`harness: Secret ${v.secret.secretName} is mounted but nothing provides it`);
       const dir = kept?.(v.name) ?? fresh;
-      writeSecretFiles(dir, files, v.secret.defaultMode ?? 0o644, fsGroup);
+      // items: only the keys listed, under the paths given (as the kubelet projects them).
+      const projected = v.secret.items
+        ? Object.fromEntries(v.secret.items.map((item: { key: string; path: string }) => {
+          if (files[item.key] === undefined) throw new Error(`harness: Secret ${v.secret.secretName} has no key ${item.key}`);
+          return [item.path, files[item.key]];
+        }))
+        : files;
+      writeSecretFiles(dir, projected, v.secret.defaultMode ?? 0o644, fsGroup);
       dirs.set(v.name, dir);
     } else if (v.hostPath?.type === 'File') {
       // One file of the node's, mounted as a file.

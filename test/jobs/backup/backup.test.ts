@@ -16,6 +16,11 @@ const s3 = (extra: object = {}) => EtcdBackupDestination.objectStore({
   endpoint: 'https://s3.example.com', bucket: 'etcd-backups', prefix: 'prod', credentialsSecretName: 's3-credentials', ...extra,
 });
 const sealed = EtcdBackupEncryption.rcloneCrypt({ secretName: 'backup-key' });
+/** A passphrase file in `dir`, standing in for the mounted Secret. */
+function passphraseIn(dir: string): string {
+  fs.writeFileSync(path.join(dir, 'passphrase'), 'x\n');
+  return path.join(dir, 'passphrase');
+}
 const defaults: EtcdBackupOptions = { destinations: [EtcdBackupDestination.volume()], encryption: sealed };
 
 function statefulSetBackup(options: Partial<EtcdBackupOptions> = {}, clusterProps: EtcdClusterProps = {}) {
@@ -265,7 +270,13 @@ describe('destinations, encryption and retention', () => {
   test('rclone crypt encrypts contents with the passphrase from the Secret, over every destination', () => {
     const { container } = statefulSetBackup({ destinations: [EtcdBackupDestination.volume(), s3()] });
     const store = container('store');
-    expect(store.env).toContainEqual({ name: 'BACKUP_PASSPHRASE', valueFrom: { secretKeyRef: { name: 'backup-key', key: 'passphrase' } } });
+    // The passphrase is a file from its Secret, mounted in the store step only; never an env var.
+    expect(envOf(store).PASSPHRASE_FILE).toBe('/etc/etcd-backup-key/passphrase');
+    expect(store.volumeMounts).toContainEqual({ name: 'backup-key', mountPath: '/etc/etcd-backup-key', readOnly: true });
+    expect(podOf(only(statefulSetBackup({ destinations: [s3()] }).manifests, 'CronJob')).pod.volumes).toContainEqual(
+      { name: 'backup-key', secret: { secretName: 'backup-key', items: [{ key: 'passphrase', path: 'passphrase' }], defaultMode: 0o440 } });
+    expect(JSON.stringify(store.env)).not.toContain('secretKeyRef":{"name":"backup-key"');
+    for (const name of ['tools', 'snapshot', 'verify']) expect(JSON.stringify(container(name))).not.toContain('backup-key');
     for (const i of [1, 2]) {
       expect(envOf(store)).toMatchObject({
         [`RCLONE_CONFIG_SEALED${i}_TYPE`]: 'crypt', [`RCLONE_CONFIG_SEALED${i}_FILENAME_ENCRYPTION`]: 'off', [`RCLONE_CONFIG_SEALED${i}_SUFFIX`]: '.rclone',
@@ -483,7 +494,7 @@ exit 0
     // The host's sh, so the date stand-in is found on PATH (a standalone busybox sh runs its own applets first).
     const r = spawnSync('sh', ['-c', store.command[2].split(WORK_DIR).join(path.join(root, 'work'))], {
       encoding: 'utf8',
-      env: { ...envOf(store), PATH: `${bin}:${process.env.PATH}`, BACKUP_PASSPHRASE: 'x' },
+      env: { ...envOf(store), PATH: `${bin}:${process.env.PATH}`, PASSPHRASE_FILE: passphraseIn(root) },
     });
     const deletedFile = path.join(root, 'deleted');
     const deleted = fs.existsSync(deletedFile) ? fs.readFileSync(deletedFile, 'utf8').trim().split('\n') : [];
@@ -528,7 +539,7 @@ describe('the store step reads every copy back and compares its content', () => 
     fs.writeFileSync(path.join(bin, 'rclone'), `#!/bin/sh\necho "$*" >> "${root}/calls"\n[ "$1" = cat ] && printf '%s' '${readBack}'\nexit 0\n`, { mode: 0o755 });
     const r = spawnSync('sh', ['-c', container.command[2].split(WORK_DIR).join(path.join(root, 'work'))], {
       encoding: 'utf8',
-      env: { ...envOf(container), PATH: `${bin}:${process.env.PATH}`, BACKUP_PASSPHRASE: 'x' },
+      env: { ...envOf(container), PATH: `${bin}:${process.env.PATH}`, PASSPHRASE_FILE: passphraseIn(root) },
     });
     const calls = fs.readFileSync(path.join(root, 'calls'), 'utf8').trim().split('\n');
     fs.rmSync(root, { recursive: true, force: true });
