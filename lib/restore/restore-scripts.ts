@@ -19,6 +19,8 @@ export const CANDIDATE_FILE = `${WORK_DIR}/candidate`;
 export const CHOICE_FILE = `${WORK_DIR}/choice`;
 /** Where the fetch step puts the chosen snapshot and its record. */
 export const FETCHED_DIR = `${WORK_DIR}/restore`;
+/** What wget said when a peer did not give the waiting answer: refused and unknown hosts differ from etcd's answer. */
+const WGET_ERRORS = `${WORK_DIR}/wget.err`;
 /** The path a waiting member answers on (plain http, on its peer port, before etcd listens there). */
 export const WAITING_PATH = 'cdk8s-etcd-restore';
 
@@ -65,7 +67,8 @@ const FITS = `fits() {
 
 /**
  * Note the snapshot this member would restore (`<stem> <sha256>` from its record) for the guard, which settles
- * one choice for every member. Skipped when the member has data; kept when the step is retried in the same pod.
+ * one choice for every member. The newest by name is refused when it is stamped in the future (beyond 5 minutes
+ * of clock difference): a backup whose clock ran ahead named it, and it may hold older data than the real newest. Skipped when the member has data; kept when the step is retried in the same pod.
  * `list` prints the source's file names, `read` prints the file named by `$1`.
  */
 export function pickSnapshot(source: { list: string; read: string }): string {
@@ -73,12 +76,18 @@ export function pickSnapshot(source: { list: string; read: string }): string {
 ${PICK}
 ${FIELD}
 ${FITS}
+CLOCK_SLACK=300
 [ -d "$DATA_DIR/member" ] && { say "$DATA_DIR holds this member's data: nothing to pick"; exit 0; }
 [ -s ${CANDIDATE_FILE} ] && { say "candidate already picked: $(cat ${CANDIDATE_FILE})"; exit 0; }
 list() { ${source.list}; }
 read_file() { ${source.read}; }
 listing=$(list) || fail "could not list $SOURCE_NAME"
 stem=$(printf '%s\\n' "$listing" | pick) || fail "$SOURCE_NAME has no \${SNAPSHOT:-snapshot of $CLUSTER} with its record (<name>.json and <name>.db$SUFFIX)"
+if [ -z "$SNAPSHOT" ]; then
+  taken=$(date -u -D '%Y%m%dT%H%M%SZ' -d "\${stem#"$CLUSTER"-}" +%s) || fail "could not read the time in $stem"
+  now=$(date -u +%s)
+  [ "$taken" -le $((now + CLOCK_SLACK)) ] || fail "the newest snapshot by name, $stem, is stamped $((taken - now)) s after this clock: a backup ran with its clock ahead (or this clock is behind), so the newest by name may not hold the newest data. Nothing was written. Compare the records' revisions and name the snapshot to restore (snapshot), or fix the clock"
+fi
 record=$(read_file "$stem.json") || fail "could not read $stem.json from $SOURCE_NAME"
 sha256=$(field sha256)
 printf '%s' "$sha256" | grep -qxE '[0-9a-f]{64}' || fail "$stem.json is not a backup record: $record"
@@ -99,6 +108,9 @@ say "candidate $stem (sha256 $sha256) in $SOURCE_NAME"
  *   - a member whose cluster has a quorum (a linearizable read succeeds): the restored cluster has formed,
  *     so this member joins it with empty data (`--initial-cluster-state=existing`), and the leader sends it
  *     the data. It never restores a snapshot of its own, which could be another one;
+ *   - a member whose peer port answers HTTP, but not the waiting answer, runs etcd without a quorum yet (etcd
+ *     serves its peer port at once, its client port only with a quorum): it restored the agreed snapshot and
+ *     counts as running, so members that missed its 20 s of answering still agree with the others and restore;
  *   - a member that cannot be reached is waited for, up to `$WAIT_SECONDS`, and then the step fails.
  * - When every other member waits to restore (or runs what it restored, without a quorum yet), they agree on
  *   one snapshot: each publishes its choice once it has one; a member without one adopts the one the others
@@ -140,7 +152,7 @@ while :; do
   for peer in $PEERS; do
     other=\${peer%%|*}; rest=\${peer#*|}; probe=\${rest%%|*}; client=\${rest#*|}
     [ "$other" = "$NAME" ] && continue
-    answer=$(timeout 3 wget -q -O - "$probe/${WAITING_PATH}" 2>/dev/null || true)
+    answer=$(timeout 3 wget -q -O - "$probe/${WAITING_PATH}" 2>${WGET_ERRORS} || true)
     if [ "$(printf '%s\\n' "$answer" | head -n 1)" = "waiting $TOKEN" ]; then
       views="$views$other $(printf '%s\\n' "$answer" | sed -n 2p)
 "
@@ -154,6 +166,12 @@ while :; do
       else
         running="$running $other"
       fi
+      continue
+    fi
+    # Something answers HTTP on its peer port, but not the waiting answer: its etcd runs what it restored and
+    # waits for a quorum (etcd serves clients only once it has one), so it is accounted for.
+    if grep -qE 'server returned error|error getting response' ${WGET_ERRORS}; then
+      running="$running $other"
       continue
     fi
     missing="$missing $other"

@@ -21,6 +21,8 @@ interface Peer {
   readonly members?: string;
   /** Whether a linearizable read on it succeeds. */
   readonly healthy?: boolean;
+  /** Its etcd serves the peer port (with TLS, so plain http gets no answer busybox wget can read). */
+  readonly servesPeerPort?: boolean;
 }
 
 interface GuardRun {
@@ -48,10 +50,15 @@ function runGuard(peers: { [name: string]: Peer }, mine: { candidate?: string; d
     if (peer.waiting) fs.writeFileSync(path.join(stubs, `${name}.waiting`), `waiting token\n${peer.waiting}\n`);
     if (peer.members) fs.writeFileSync(path.join(stubs, `${name}.members`), `${peer.members}\n`);
     if (peer.healthy) fs.writeFileSync(path.join(stubs, `${name}.healthy`), '');
+    if (peer.servesPeerPort) fs.writeFileSync(path.join(stubs, `${name}.serves`), '');
   }
   const stub = (name: string, body: string) => fs.writeFileSync(path.join(stubs, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
   // URLs are http://<name>:2380 and https://<name>:2379: the host names the stand-in.
-  stub('wget', `host=\${4#http://}; host=\${host%%:*}; [ -f "${stubs}/$host.waiting" ] && cat "${stubs}/$host.waiting"`);
+  // As busybox wget answers: the waiting text; etcd's peer port over TLS; or nothing there.
+  stub('wget', `host=\${4#http://}; host=\${host%%:*}
+[ -f "${stubs}/$host.waiting" ] && exec cat "${stubs}/$host.waiting"
+[ -f "${stubs}/$host.serves" ] && { echo 'wget: error getting response' >&2; exit 1; }
+echo "wget: can't connect to remote host: Connection refused" >&2; exit 1`);
   stub('etcdctl', `for a in "$@"; do case $a in --endpoints=*) host=\${a#--endpoints=https://}; host=\${host%%:*};; esac; done
 case "$1 $2" in
   "member list") [ -f "${stubs}/$host.members" ] && cat "${stubs}/$host.members";;
@@ -135,9 +142,21 @@ describe('the restore guard settles one snapshot for every member', () => {
     expect(run.choice).toBe(A);
   });
 
+  test('a member that missed the others\' 20 s of answering still agrees: one runs etcd without a quorum (its client port silent), one still waits with the choice', () => {
+    const run = runGuard({ 'etcd-0': { servesPeerPort: true }, 'etcd-2': { waiting: `choice ${A}` } }, { candidate: B });
+    expect(run.decision).toBe('restore');
+    expect(run.choice).toBe(A);
+  });
+
+  test('a member that is not there at all (connection refused, or no such host yet) is waited for, not counted as running', () => {
+    const run = runGuard({ 'etcd-2': { waiting: `choice ${A}` } }, { candidate: B });
+    expect(run.output).toContain('no answer from etcd-0');
+    expect(run.decision).toBeUndefined();
+  });
+
   test('when the members that restored run without a quorum and nobody holds their choice, it refuses rather than guess', () => {
     const members = [listed('etcd-0', true), listed('etcd-1', false), listed('etcd-2', false)].join('\n');
-    const run = runGuard({ 'etcd-0': { members }, 'etcd-2': { members } }, { candidate: B });
+    const run = runGuard({ 'etcd-0': { members }, 'etcd-2': { servesPeerPort: true } }, { candidate: B });
     expect(run.status).toBe(1);
     expect(run.output).toContain('no member still holds the snapshot they agreed on');
     expect(run.decision).toBeUndefined();
@@ -217,18 +236,21 @@ describe('the restore guard answers on IPv6', () => {
 });
 
 describe('the pick step refuses a snapshot the new cluster\'s quota cannot hold, before anything is written', () => {
-  function pick(sizeBytes: number, quotaBytes: number) {
+  function pick(sizeBytes: number, quotaBytes: number, stem = 'etcd-20261121T020000Z') {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pick-'));
     const source = path.join(root, 'source');
     fs.mkdirSync(source);
     fs.mkdirSync(path.join(root, 'work'));
-    const stem = 'etcd-20261121T020000Z';
     fs.writeFileSync(path.join(source, `${stem}.db`), 'db');
     fs.writeFileSync(path.join(source, `${stem}.json`), `{"cluster":"etcd","etcdVersion":"3.6.16","revision":4,"sizeBytes":${sizeBytes},"sha256":"${'a'.repeat(64)}"}`);
     const script = pickSnapshot({ list: 'ls -1 "$SNAPSHOT_DIR"', read: 'cat "$SNAPSHOT_DIR/$1"' }).split(WORK_DIR).join(path.join(root, 'work'));
+    // busybox's date, as the images have it (it parses the names with -D).
+    const bin = path.join(root, 'bin');
+    fs.mkdirSync(bin);
+    fs.symlinkSync('/bin/busybox', path.join(bin, 'date'));
     const r = spawnSync('sh', ['-c', script], {
       encoding: 'utf8',
-      env: { PATH: process.env.PATH, CLUSTER: 'etcd', SNAPSHOT: '', SUFFIX: '', SOURCE_NAME: 'hostPath', SNAPSHOT_DIR: source, DATA_DIR: path.join(root, 'data'), QUOTA_BYTES: String(quotaBytes) },
+      env: { PATH: `${bin}:${process.env.PATH}`, CLUSTER: 'etcd', SNAPSHOT: '', SUFFIX: '', SOURCE_NAME: 'hostPath', SNAPSHOT_DIR: source, DATA_DIR: path.join(root, 'data'), QUOTA_BYTES: String(quotaBytes) },
     });
     const candidate = fs.existsSync(path.join(root, 'work', 'candidate')) ? fs.readFileSync(path.join(root, 'work', 'candidate'), 'utf8').trim() : undefined;
     fs.rmSync(root, { recursive: true, force: true });
@@ -238,6 +260,13 @@ describe('the pick step refuses a snapshot the new cluster\'s quota cannot hold,
 
   test('a snapshot that leaves room for the database to grow once is picked', () => {
     expect(pick(40 * MIB, 64 * MIB)).toMatchObject({ status: 0, candidate: `etcd-20261121T020000Z ${'a'.repeat(64)}` });
+  });
+
+  test('the newest by name stamped in the future (a backup whose clock ran ahead) is refused rather than trusted', () => {
+    const run = pick(MIB, 64 * MIB, 'etcd-20991121T020000Z');
+    expect(run.status).toBe(1);
+    expect(run.output).toContain('the newest snapshot by name, etcd-20991121T020000Z, is stamped');
+    expect(run.candidate).toBeUndefined();
   });
 
   test('one that would fill the quota on its first write is refused, naming both sizes', () => {
