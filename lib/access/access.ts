@@ -25,6 +25,11 @@ export interface EtcdAccess {
   readonly quotaBytes: number;
   /** The one endpoint a snapshot is taken from (etcd streams a snapshot from exactly one member). */
   readonly snapshotEndpoint: string;
+  /**
+   * Whether `snapshotEndpoint` may reach a different member on every connection (a Service): the job then asks
+   * it which member answered and talks to that member's own URL for every step.
+   */
+  readonly snapshotEndpointBalanced: boolean;
   /** Where the jobs' pods run. */
   readonly placement: JobPlacement;
   /**

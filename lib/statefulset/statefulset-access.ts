@@ -36,6 +36,7 @@ export function statefulSetAccess(input: StatefulSetAccessInput): EtcdAccess {
     // The Service routes only to ready members, so the snapshot comes from a healthy one.
     snapshotEndpoint: formatUrl(schemeOf(model.tls),
       `${input.clientServiceName}.${input.namespace}.svc.${input.clusterDomain}`, CLIENT_PORT),
+    snapshotEndpointBalanced: true,
     placement: { hostNetwork: false, runAsRoot: false },
     clientIdentity: (secretName?: string) => {
       if (!tlsEnabled) {

@@ -34,6 +34,7 @@ export function staticPodAccess(input: StaticPodAccessInput): EtcdAccess {
     namespace,
     image: input.image,
     snapshotEndpoint: formatUrl('https', input.loopback, CLIENT_PORT),
+    snapshotEndpointBalanced: false,
     placement: {
       hostNetwork: true,
       runAsRoot: true,

@@ -387,7 +387,8 @@ function backupTests(world: () => BackupWorld): void {
       const result = w.run();
       expect(result.succeeded).toBe(false);
       expect(result.runs.map((r) => r.name)).toEqual(['tools', 'snapshot']);
-      expect(result.runs[1].output).toContain('did not answer a linearizable read within 15 s: it has no quorum');
+      // 3.5 cannot even list the members without the leader; the other lines fail the linearizable read.
+      expect(result.runs[1].output).toMatch(/did not answer a linearizable read within 15 s: it has no quorum|could not list the members through \S+: without a quorum/);
       expect(w.listing()).toEqual(before);
     } finally {
       w.h.start(1);

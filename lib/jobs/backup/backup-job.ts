@@ -117,6 +117,8 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
         env: [
           { name: 'PATH', value: `/usr/local/bin:${TOOLS_DIR}` },
           { name: 'ENDPOINT', value: access.snapshotEndpoint },
+          { name: 'BALANCED', value: String(access.snapshotEndpointBalanced) },
+          { name: 'CONSISTENCY', value: access.model.version.memberListTakesConsistency ? '--consistency=s' : '' },
           { name: 'SNAPSHOT_TIMEOUT', value: String(snapshotTimeoutSeconds(access.quotaBytes, activeDeadlineSeconds)) },
           ...(identity ? [
             { name: 'ETCDCTL_CACERT', value: identity.caFile },

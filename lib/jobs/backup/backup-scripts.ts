@@ -25,21 +25,31 @@ const SERVER_VERSION_FILE = `${WORK_DIR}/server-version`;
  * becomes the newest restore point. A linearizable read from the same endpoint needs the leader to confirm
  * its term with a quorum, so it fails exactly then. The snapshot is bounded by `$SNAPSHOT_TIMEOUT` (see
  * `snapshotTimeoutSeconds`): a member that accepts connections but does not serve would hold the run until
- * the Job's deadline and end it without a reason. `$ETCDCTL_*` carry the endpoint's TLS files.
+ * the Job's deadline and end it without a reason. When the endpoint is a Service (`$BALANCED`), every step
+ * talks to the member that answered first, by its own URL, so the quorum check, the version in the record and
+ * the snapshot are of one member. `$ETCDCTL_*` carry the endpoint's TLS files.
  */
 export function takeSnapshot(): string {
   return `set -eu
 fail() { echo "backup: FAILED: $*" >&2; exit 1; }
-ctl() { etcdctl --endpoints="$ENDPOINT" --dial-timeout=10s "$@"; }
-ctl --command-timeout=15s get --consistency=l /cdk8s-etcd/backup-quorum-check > /dev/null || fail "$ENDPOINT did not answer a linearizable read within 15 s: it has no quorum (cut off from its peers, or the cluster lost quorum), so its snapshot could miss acknowledged writes. Nothing was stored"
-status=$(ctl --command-timeout=15s endpoint status -w json) || fail "endpoint status of $ENDPOINT failed"
-version=$(printf '%s' "$status" | sed -n 's/.*"version":"\\([0-9][^"]*\\)".*/\\1/p')
-[ -n "$version" ] || fail "endpoint status of $ENDPOINT reports no version: $status"
+status=$(etcdctl --endpoints="$ENDPOINT" --dial-timeout=10s --command-timeout=15s endpoint status -w simple) || fail "endpoint status of $ENDPOINT failed"
+id=$(printf '%s\\n' "$status" | awk -F', ' 'NR == 1 { print $2 }')
+version=$(printf '%s\\n' "$status" | awk -F', ' 'NR == 1 { print $3 }')
+printf '%s' "$version" | grep -qE '^[0-9]+\\.[0-9]+\\.[0-9]+' || fail "endpoint status of $ENDPOINT reports no version: $status"
+member=$ENDPOINT
+if [ "$BALANCED" = true ]; then
+  # A Service may send each connection to another member: every step talks to the one that answered.
+  members=$(etcdctl --endpoints="$ENDPOINT" --dial-timeout=10s --command-timeout=15s member list -w simple $CONSISTENCY) || fail "could not list the members through $ENDPOINT: without a quorum (3.5 asks the leader) there is no member to snapshot safely. Nothing was stored"
+  member=$(printf '%s\\n' "$members" | awk -F', ' -v id="$id" '$1 == id { split($5, urls, ","); print urls[1] }')
+  [ -n "$member" ] || fail "member $id, which answered at $ENDPOINT, is not in the member list: $members"
+fi
+etcdctl --endpoints="$member" --dial-timeout=10s --command-timeout=15s get --consistency=l /cdk8s-etcd/backup-quorum-check > /dev/null || fail "$member did not answer a linearizable read within 15 s: it has no quorum (cut off from its peers, or the cluster lost quorum), so its snapshot could miss acknowledged writes. Nothing was stored"
 echo "$version" > ${SERVER_VERSION_FILE}
-echo "backup: $ENDPOINT (etcd $version) has a quorum; taking the snapshot"
-timeout "$SNAPSHOT_TIMEOUT" etcdctl --endpoints="$ENDPOINT" --dial-timeout=10s snapshot save ${SNAPSHOT_FILE} || fail "etcdctl snapshot save from $ENDPOINT failed, or did not finish within $SNAPSHOT_TIMEOUT s"
+echo "backup: $member (etcd $version) has a quorum; taking the snapshot"
+timeout "$SNAPSHOT_TIMEOUT" etcdctl --endpoints="$member" --dial-timeout=10s snapshot save ${SNAPSHOT_FILE} || fail "etcdctl snapshot save from $member failed, or did not finish within $SNAPSHOT_TIMEOUT s"
 `;
 }
+
 
 /**
  * Verify the snapshot before anything is stored, then name it and write its record:
@@ -111,7 +121,8 @@ export function storeTargetEnv(targets: StoreTarget[]): { name: string; value: s
  * as good), and only then apply retention. Retention neither
  * counts nor deletes a snapshot stamped after this run's clock: with a clock running behind, every real
  * snapshot is "in the future", and one stamped by a clock that ran ahead would otherwise take a place
- * of the real history in `keepLast` for as long as it exists.
+ * of the real history in `keepLast` for as long as it exists. `keepWithin` counts ages from the newest earlier
+ * snapshot, so a run whose clock is ahead does not find the whole history expired.
  *
  * Reading back costs one download of each copy, but it is the only check that cannot pass without
  * comparing content: `rclone check` and `cryptcheck` compare hashes, and an S3 multipart upload (above
@@ -137,6 +148,14 @@ prune() {
   listed=$(rclone lsf --files-only --include "/$CLUSTER-*.json" "$1") || fail "could not list $1"
   stems=$(printf '%s\\n' "$listed" | sed -n "s/^\\($CLUSTER-[0-9]\\{8\\}T[0-9]\\{6\\}Z\\)\\.json$/\\1/p" | sort -r)
   now=$(date -u +%s)
+  # Ages count from the newest earlier snapshot that is not in this clock's future, not from this clock: a run
+  # whose clock is ahead would otherwise find the whole history older than keepWithin.
+  ref=$now
+  for stem in $stems; do
+    [ "$stem" = "$name" ] && continue
+    taken=$(date -u -D '%Y%m%dT%H%M%SZ' -d "\${stem#"$CLUSTER"-}" +%s) || fail "could not read the time in $stem"
+    if [ "$taken" -le "$now" ]; then ref=$taken; break; fi
+  done
   i=0
   for stem in $stems; do
     taken=$(date -u -D '%Y%m%dT%H%M%SZ' -d "\${stem#"$CLUSTER"-}" +%s) || fail "could not read the time in $stem"
@@ -149,7 +168,7 @@ prune() {
     [ "$stem" = "$name" ] && continue
     [ -n "$KEEP_LAST" ] && [ "$i" -le "$KEEP_LAST" ] && continue
     if [ -n "$KEEP_WITHIN_SECONDS" ]; then
-      [ $((now - taken)) -lt "$KEEP_WITHIN_SECONDS" ] && continue
+      [ $((ref - taken)) -lt "$KEEP_WITHIN_SECONDS" ] && continue
     fi
     rclone deletefile "$1$stem.json" || fail "could not delete $stem.json from $1"
     rclone delete --include "/$stem.db" --include "/$stem.db.rclone" "$1" || fail "could not delete $stem.db from $1"

@@ -78,7 +78,7 @@ describe('the CronJob', () => {
     expect(container('snapshot').image).toBe(etcd.image);
     // The etcd image has no shell: the snapshot and its verification run the busybox copied into the tools volume.
     expect(container('snapshot').command.slice(0, 2)).toEqual(['/tools/sh', '-c']);
-    expect(container('snapshot').command[2]).toContain('etcdctl --endpoints="$ENDPOINT" --dial-timeout=10s snapshot save /work/snapshot.db');
+    expect(container('snapshot').command[2]).toContain('etcdctl --endpoints="$member" --dial-timeout=10s snapshot save /work/snapshot.db');
     expect(container('verify').image).toBe(etcd.image);
     expect(container('verify').command.slice(0, 2)).toEqual(['/tools/sh', '-c']);
     expect(container('store').image).toBe('rclone/rclone:1.76.0');
@@ -416,7 +416,8 @@ describe('the snapshot step', () => {
 echo "$*" >> "${root}/calls"
 case "$*" in
   *" get --consistency=l "*) ${opts.quorum ? 'exit 0' : 'echo "context deadline exceeded" >&2; exit 1'};;
-  *"endpoint status"*) echo '[{"Endpoint":"x","Status":{"header":{"cluster_id":1},"version":"3.5.35","dbSize":20480,"storageVersion":"3.5.0"}}]';;
+  *"endpoint status"*) echo 'https://etcd:2379, 8e9e05c52164694d, 3.5.35, 3.5.0, 20 kB, true, false, 2, 8, 8, ';;
+  *"member list"*) printf '%s\\n' '91bc3c398fb3c146, started, etcd-0, https://etcd-0:2380, https://etcd-0.etcd-peer:2379, false' '8e9e05c52164694d, started, etcd-1, https://etcd-1:2380, https://etcd-1.etcd-peer:2379,https://10.0.0.2:2379, false';;
   *"snapshot save"*) ${opts.hang ? 'exec sleep 30' : 'echo db > "$5"'};;
 esac
 `, { mode: 0o755 });
@@ -424,7 +425,7 @@ esac
     const r = spawnSync('sh', ['-c', script.split(WORK_DIR).join(path.join(root, 'work'))], {
       encoding: 'utf8',
       timeout: 20000,
-      env: { PATH: `${bin}:${process.env.PATH}`, ENDPOINT: 'https://etcd:2379', SNAPSHOT_TIMEOUT: '1' },
+      env: { PATH: `${bin}:${process.env.PATH}`, ENDPOINT: 'https://etcd:2379', BALANCED: 'true', CONSISTENCY: '', SNAPSHOT_TIMEOUT: '1' },
     });
     const read = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim() : '');
     const run = { status: r.status, output: `${r.stdout}${r.stderr}`, calls: read(path.join(root, 'calls')), version: read(path.join(root, 'work', 'server-version')), ms: Date.now() - started };
@@ -435,15 +436,21 @@ esac
   test('a member without a quorum (its linearizable read fails) is never snapshotted', () => {
     const run = runSnapshotStep({ quorum: false });
     expect(run.status).toBe(1);
-    expect(run.output).toContain('https://etcd:2379 did not answer a linearizable read within 15 s: it has no quorum');
+    expect(run.output).toContain('https://etcd-1.etcd-peer:2379 did not answer a linearizable read within 15 s: it has no quorum');
     expect(run.calls).not.toContain('snapshot save');
   });
 
-  test('with a quorum, the server\'s own version is noted for the record, then the snapshot is taken', () => {
+  test('with a quorum, the answering member\'s own version is noted for the record, and every step talks to that member', () => {
     const run = runSnapshotStep({ quorum: true });
     expect(run.status).toBe(0);
     expect(run.version).toBe('3.5.35');
-    expect(run.calls.split('\n').map((c) => c.split(' ').slice(2, 4).join(' '))).toEqual(['--command-timeout=15s get', '--command-timeout=15s endpoint', 'snapshot save']);
+    // Through the Service only to learn which member answered; then that member by its own URL, for every step.
+    expect(run.calls.split('\n').map((c) => `${c.split(' ')[0]} ${c.split(' ')[3]}`)).toEqual([
+      '--endpoints=https://etcd:2379 endpoint',
+      '--endpoints=https://etcd:2379 member',
+      '--endpoints=https://etcd-1.etcd-peer:2379 get',
+      '--endpoints=https://etcd-1.etcd-peer:2379 save',
+    ]);
   });
 
   test('a snapshot that does not finish within SNAPSHOT_TIMEOUT fails the step with the reason', () => {
@@ -515,6 +522,11 @@ exit 0
     const run = prune([...history, 'etcd-20301201T000000Z'], '20261124T020000Z', { keepLast: 3 });
     expect(run.deleted).toEqual(['etcd-20261120T020000Z', 'etcd-20261121T020000Z']);
     expect(run.output).toContain('retention keeps etcd-20301201T000000Z and does not count it');
+  });
+
+  maybe('a run whose clock is 30 days ahead, with keepWithin alone, expires only what is old against the newest earlier snapshot', () => {
+    // Without that, every real snapshot would look 30 days old and go.
+    expect(prune(history, '20261224T020000Z', { keepWithin: Duration.days(3) }).deleted).toEqual(['etcd-20261120T020000Z']);
   });
 
   maybe('a run whose clock is years behind deletes nothing of the real history', () => {
