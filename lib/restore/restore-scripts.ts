@@ -266,5 +266,7 @@ ${tool} snapshot restore "$snap" --name="$NAME" --data-dir="$stage" \\
 mv "$stage/member" "$DATA_DIR/member"
 rmdir "$stage"
 say "restored $stem into $DATA_DIR"
+# The fetched copy has done its job; the pod keeps its emptyDir for as long as it runs.
+if [ "$SNAPSHOT_DIR" = ${FETCHED_DIR} ]; then rm -f "$snap"; fi
 `;
 }

@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { TOOLS_DIR, WORK_DIR, prepareTools } from '../jobs/job-tools';
+import { TOOLS_DIR, TOOLS_MIB, WORK_DIR, prepareTools, withEphemeralStorage } from '../jobs/job-tools';
 import { cryptEnv, cryptRemoteName, passphraseFile, rcloneBaseEnv } from '../jobs/storage/rclone';
 import { ClusterModel, MemberModel, PEER_PORT, initialClusterFor } from '../member/model';
 import { MIB, effectiveQuotaBytes } from '../member/tuning';
@@ -62,7 +62,9 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
   const options = restore.source._options;
   const tools: k8s.VolumeMount = { name: 'restore-tools', mountPath: TOOLS_DIR };
   const work: k8s.VolumeMount = { name: 'restore-work', mountPath: WORK_DIR };
-  const common = { resources: target.resources, securityContext: target.securityContext };
+  const workMib = Math.ceil((effectiveQuotaBytes(model.tuning) * 1.25) / MIB);
+  // The fetched snapshot and the tools sit in emptyDirs on the node's disk while the member restores.
+  const common = { resources: withEphemeralStorage(target.resources, workMib + TOOLS_MIB), securityContext: target.securityContext };
   const selection: k8s.EnvVar[] = [
     { name: 'CLUSTER', value: options.clusterName },
     { name: 'SNAPSHOT', value: options.snapshot ?? '' },
@@ -162,7 +164,7 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
     ...common,
   };
 
-  const workLimit = k8s.Quantity.fromString(`${Math.ceil((effectiveQuotaBytes(model.tuning) * 1.25) / MIB)}Mi`);
+  const workLimit = k8s.Quantity.fromString(`${workMib}Mi`);
   return {
     initContainers: [
       {
@@ -178,7 +180,7 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
       restoreStep,
     ],
     volumes: [
-      { name: 'restore-tools', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } },
+      { name: 'restore-tools', emptyDir: { sizeLimit: k8s.Quantity.fromString(`${TOOLS_MIB}Mi`) } },
       { name: 'restore-work', emptyDir: { sizeLimit: workLimit } },
       ...(bound.volume ? [bound.volume] : []),
       ...passphrase.volumes,

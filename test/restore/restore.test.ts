@@ -191,6 +191,14 @@ describe('EtcdCluster restoreFrom', () => {
     expect(later.spec.volumeClaimTemplates).toEqual(sts.spec.volumeClaimTemplates);
   });
 
+  test('the restore steps declare the disk their emptyDirs take (the fetched snapshot, up to 1.25 × the quota); etcd itself does not', () => {
+    const { pod, sts } = restoredStatefulSet();
+    for (const c of pod.initContainers) expect(c.resources.requests['ephemeral-storage']).toBe('4880Mi');
+    expect(etcdContainer(sts).resources.requests['ephemeral-storage']).toBeUndefined();
+    // The fetched copy goes once restored: the pod keeps its emptyDir while it runs.
+    expect(restoredStatefulSet().step('restore').command[2]).toContain('if [ "$SNAPSHOT_DIR" = /work/restore ]; then rm -f "$snap"; fi');
+  });
+
   test('a cluster without restoreFrom has no init containers', () => {
     const chart = new Chart(Testing.app(), 'etcd', { namespace: 'etcd' });
     new EtcdCluster(chart, 'etcd');

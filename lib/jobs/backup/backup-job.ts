@@ -9,7 +9,7 @@ import { validateInteger, validateServiceName } from '../../shared/validate';
 import { addWarning } from '../../shared/warnings';
 import { renderCronJob } from '../cron-job';
 import { DEFAULT_IMAGES, validatePinnedImage } from '../images';
-import { TOOLS_DIR, WORK_DIR, prepareTools } from '../job-tools';
+import { TOOLS_DIR, TOOLS_MIB, WORK_DIR, prepareTools, withEphemeralStorage } from '../job-tools';
 import { validateSchedule, validateTimeZone, wholeSeconds } from '../schedule';
 import { BoundDestination } from '../storage/backup-destination';
 import { cryptEnv, cryptRemoteName, passphraseFile, rcloneBaseEnv } from '../storage/rclone';
@@ -87,12 +87,15 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
   }
   access.admitClients(labels);
 
-  const resources = (props.resources ?? EtcdResources.custom({ cpuRequestMillis: 100, memoryRequest: Size.mebibytes(128), memoryLimit: Size.gibibytes(1) }))._toKube();
-  const workLimit = k8s.Quantity.fromString(`${Math.ceil((access.quotaBytes * 1.25) / MIB)}Mi`);
+  const trialRestore = props.trialRestore ?? true;
+  const cpuAndMemory = (props.resources ?? EtcdResources.custom({ cpuRequestMillis: 100, memoryRequest: Size.mebibytes(128), memoryLimit: Size.gibibytes(1) }))._toKube();
+  const workMib = Math.ceil((access.quotaBytes * 1.25) / MIB);
+  const workLimit = k8s.Quantity.fromString(`${workMib}Mi`);
+  // The work volume, the trial restore's scratch volume and the tools copy sit on the node's disk.
+  const resources = withEphemeralStorage(cpuAndMemory, workMib * (trialRestore ? 2 : 1) + TOOLS_MIB);
   const tools: k8s.VolumeMount = { name: 'tools', mountPath: TOOLS_DIR };
   const work: k8s.VolumeMount = { name: 'work', mountPath: WORK_DIR };
   const scratch: k8s.VolumeMount = { name: 'scratch', mountPath: SCRATCH_DIR };
-  const trialRestore = props.trialRestore ?? true;
 
   const activeDeadlineSeconds = wholeSeconds('activeDeadline', props.activeDeadline ?? Duration.hours(1), 60,
     'a snapshot, its verification and its upload take at least that long');
@@ -164,7 +167,7 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
       resources,
     }],
     volumes: [
-      { name: 'tools', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } },
+      { name: 'tools', emptyDir: { sizeLimit: k8s.Quantity.fromString(`${TOOLS_MIB}Mi`) } },
       { name: 'work', emptyDir: { sizeLimit: workLimit } },
       ...(trialRestore ? [{ name: 'scratch', emptyDir: { sizeLimit: workLimit } }] : []),
       ...(identity?.volumes ?? []),

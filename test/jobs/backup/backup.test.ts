@@ -92,9 +92,15 @@ describe('the CronJob', () => {
       expect(c.securityContext).toEqual({
         allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' },
       });
-      expect(c.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '1Gi' } });
+      // The work and scratch volumes (1.25 × the 3.75 GiB quota each), the tools and 64 MiB for logs: on the node's disk.
+      expect(c.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '9680Mi' }, limits: { memory: '1Gi', 'ephemeral-storage': '9680Mi' } });
     }
     expect(pod.hostNetwork).toBeUndefined();
+  });
+
+  test('declares the disk its emptyDirs take, so the scheduler counts it: without the trial restore, half as much scratch', () => {
+    const { pod } = statefulSetBackup({ trialRestore: false });
+    for (const c of [...pod.initContainers, ...pod.containers]) expect(c.resources.requests['ephemeral-storage']).toBe('4880Mi');
   });
 
   test('is schema-valid and stable', () => {
