@@ -1,5 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { backupAt } from '../jobs/backup/backup-job';
 import { TOOLS_DIR, TOOLS_MIB, WORK_DIR, prepareTools, withEphemeralStorage } from '../jobs/job-tools';
 import { cryptEnv, cryptRemoteName, passphraseFile, rcloneBaseEnv } from '../jobs/storage/rclone';
 import { ClusterModel, MemberModel, PEER_PORT, initialClusterFor } from '../member/model';
@@ -22,7 +23,35 @@ export interface PreparedRestore {
 /** Check a restore against the cluster kind (see `checkRestoreTarget`), bind its source, settle the bump. */
 export function prepareRestore(scope: Construct, source: EtcdSnapshotSource, model: ClusterModel, cluster: RestoreCluster): PreparedRestore {
   checkRestoreTarget(source, cluster);
-  return { source, bound: source._bind(scope), bump: resolveBump(scope, model, source._options.bumpRevision), model };
+  const bound = source._bind(scope, cluster.namespace);
+  // Checked at synthesis: the backup may be added to the App after this cluster.
+  scope.node.addValidation({ validate: () => checkAgainstBackup(scope, source, bound, model) });
+  return { source, bound, bump: resolveBump(scope, model, source._options.bumpRevision), model };
+}
+
+/**
+ * A restore that reads where a backup in the same App writes must agree with it: on encryption, on whose
+ * snapshots they are, and on the minor line; and a claim that backup created (ReadWriteOnce) mounts on one node,
+ * so members on other nodes would wait for it forever.
+ */
+function checkAgainstBackup(scope: Construct, source: EtcdSnapshotSource, bound: BoundSnapshotSource, model: ClusterModel): string[] {
+  const backup = bound.place === undefined ? undefined : backupAt(scope, bound.place);
+  if (!backup) return [];
+  const problems: string[] = [];
+  const encrypted = bound.fetch?.encryption.enabled ?? false;
+  if (encrypted !== backup.encrypted) {
+    problems.push(`restoreFrom ${bound.name} is read ${encrypted ? 'with' : 'without'} decryption, but '${backup.path}' writes it ${backup.encrypted ? 'encrypted' : 'unencrypted'}: give the source the backup's encryption`);
+  }
+  if (source._options.clusterName !== backup.clusterName) {
+    problems.push(`restoreFrom clusterName is '${source._options.clusterName}', but '${backup.path}' writes snapshots of '${backup.clusterName}' to ${bound.name}: no snapshot there would match`);
+  }
+  if (backup.minor !== model.version.minor) {
+    problems.push(`restoreFrom ${bound.name} holds snapshots of etcd 3.${backup.minor} ('${backup.path}'), and this cluster runs ${model.version}: etcd restores within a minor line; restore with 3.${backup.minor}, then upgrade`);
+  }
+  if (backup.readWriteOnce && model.members.length > 1) {
+    problems.push(`restoreFrom ${bound.name} is the ReadWriteOnce claim '${backup.path}' created: it mounts on one node, and ${model.members.length} members on different nodes would wait for it; restore from the bucket, or back up to a ReadWriteMany claim of yours (EtcdBackupDestination.volume({ claimName }))`);
+  }
+  return problems;
 }
 
 /** What the restore steps need from the member they run in; each cluster kind fills it in from its model. */
@@ -215,6 +244,8 @@ export interface RestoreCluster {
   readonly reads: 'secrets' | 'node';
   /** Its name as its own snapshots would carry it. */
   readonly name: string;
+  /** Its namespace, where the claims it mounts are. */
+  readonly namespace: string;
   /** Whether `initialClusterToken` was given. */
   readonly tokenGiven: boolean;
   /** Static pods: the data directory on each node, which must be a new one. */

@@ -96,6 +96,8 @@ const MAX_BUMP_REVISION = 1e15;
 export interface BoundSnapshotSource {
   /** Shown in messages: `s3://bucket/prefix/`, `persistentvolumeclaim/<claim>`, `hostPath /dir`. */
   readonly name: string;
+  /** Where the snapshots are, as a backup in the same App would write them (not for a node's directory). */
+  readonly place?: string;
   /** Fetched by rclone (a bucket or claim), or read where it is (a node's directory). */
   readonly fetch?: {
     readonly image: string;
@@ -121,9 +123,9 @@ export class EtcdSnapshotSource {
     const p = 'EtcdSnapshotSource.objectStore()';
     const destination = namedAs(p, () => EtcdBackupDestination.objectStore(options));
     const fetch = fetchOptions(p, options?.encryption, options?.rcloneImage);
-    return new EtcdSnapshotSource(p, 'secrets', resolveOptions(p, options), (scope) => {
-      const bound = bindDestination(scope, destination);
-      return { name: bound.name, fetch: { ...fetch, remote: bound.remote, env: bound.env } };
+    return new EtcdSnapshotSource(p, 'secrets', resolveOptions(p, options), (scope, namespace) => {
+      const bound = bindDestination(scope, destination, namespace);
+      return { name: bound.name, place: bound.place, fetch: { ...fetch, remote: bound.remote, env: bound.env } };
     });
   }
 
@@ -133,10 +135,11 @@ export class EtcdSnapshotSource {
     if (!options?.claimName) throw new EtcdConfigError(`${p} needs claimName, the claim that holds the snapshots (got ${JSON.stringify(options?.claimName)})`);
     const destination = namedAs(p, () => EtcdBackupDestination.volume({ claimName: options.claimName, directory: options.directory }));
     const fetch = fetchOptions(p, options.encryption, options.rcloneImage);
-    return new EtcdSnapshotSource(p, 'secrets', resolveOptions(p, options), (scope) => {
-      const bound = bindDestination(scope, destination);
+    return new EtcdSnapshotSource(p, 'secrets', resolveOptions(p, options), (scope, namespace) => {
+      const bound = bindDestination(scope, destination, namespace);
       return {
         name: bound.name,
+        place: bound.place,
         fetch: { ...fetch, remote: bound.remote, env: bound.env },
         volume: bound.volume,
         mount: { ...bound.mount!, readOnly: true },
@@ -169,7 +172,7 @@ export class EtcdSnapshotSource {
     /** @internal how the factory is called, for messages */ public readonly _factory: string,
     /** @internal what the source needs from the cluster: Secrets and claims, or a node's files */ public readonly _needs: 'secrets' | 'node',
     /** @internal */ public readonly _options: ResolvedRestoreOptions,
-    /** @internal */ public readonly _bind: (scope: Construct) => BoundSnapshotSource,
+    /** @internal */ public readonly _bind: (scope: Construct, namespace: string) => BoundSnapshotSource,
   ) {}
 }
 
@@ -228,7 +231,7 @@ function namedAs(factory: string, make: () => EtcdBackupDestination): EtcdBackup
   }
 }
 
-function bindDestination(scope: Construct, destination: EtcdBackupDestination) {
-  return destination._bind({ scope, backupName: 'restore', namespace: '', labels: {}, index: 1, quotaBytes: 0 });
+function bindDestination(scope: Construct, destination: EtcdBackupDestination, namespace: string) {
+  return destination._bind({ scope, backupName: 'restore', namespace, labels: {}, index: 1, quotaBytes: 0 });
 }
 

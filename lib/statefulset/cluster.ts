@@ -468,7 +468,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
     const resources = props.resources ?? EtcdResources.minimal();
     const dataMount: k8s.VolumeMount = { name: DATA_VOLUME, mountPath: DATA_MOUNT_PATH };
     const restore = props.restoreFrom && renderRestoreSteps(prepareRestore(this, props.restoreFrom, this._model,
-      { kind: 'EtcdCluster', reads: 'secrets', name: this.name, tokenGiven: props.initialClusterToken !== undefined }), {
+      { kind: 'EtcdCluster', reads: 'secrets', name: this.name, namespace: this.namespace, tokenGiven: props.initialClusterToken !== undefined }), {
       member: templateMember,
       image: this.image,
       listenHost: '$(POD_IP)',

@@ -217,7 +217,7 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
 
     const resources = props.resources ?? EtcdResources.custom({ cpuRequestMillis: 100, memoryRequest: Size.mebibytes(100) });
     const restore = props.restoreFrom && prepareRestore(this, props.restoreFrom, this._model, {
-      kind: 'EtcdStaticPodCluster', reads: 'node', name: id.toLowerCase(), tokenGiven: props.initialClusterToken !== undefined, hostDataDir: dataDir,
+      kind: 'EtcdStaticPodCluster', reads: 'node', name: id.toLowerCase(), namespace, tokenGiven: props.initialClusterToken !== undefined, hostDataDir: dataDir,
     });
     const app = App.of(this);
     checkObjectCollisions(this);

@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import { App, Chart, Duration, Testing } from 'cdk8s';
 import {
-  EtcdBackupEncryption, EtcdCluster, EtcdClusterProps, EtcdSnapshotSource, EtcdStaticPodCluster, EtcdStaticPodClusterProps, EtcdTls, EtcdVersion,
+  EtcdBackupDestination, EtcdBackupEncryption, EtcdCluster, EtcdClusterProps, EtcdSnapshotSource, EtcdStaticPodCluster, EtcdStaticPodClusterProps, EtcdTls, EtcdVersion,
 } from '../../lib';
 import { PICK, fetchSnapshot, guardRestore, pickSnapshot, restoreSnapshot } from '../../lib/restore/restore-scripts';
 import { warningsOf } from '../../lib/shared/warnings';
@@ -337,5 +337,47 @@ describe('the scripts', () => {
   test('finds nothing for a suffix the files do not have, or another cluster', () => {
     expect(pick(listing, { SUFFIX: '' }).status).toBe(1);
     expect(pick(listing, { CLUSTER: 'etcd-other' }).stdout.trim()).toBe('etcd-other-20261121T040000Z');
+  });
+});
+
+describe('a backup and a restore in one App must agree', () => {
+  /** The old cluster with its backup (to a bucket and an auto-sized claim), and a restored cluster, in one chart. */
+  function world(source: EtcdSnapshotSource, restored: Partial<EtcdClusterProps> = {}, old: Partial<EtcdClusterProps> = {}) {
+    const chart = new Chart(Testing.app(), 'c', { namespace: 'etcd' });
+    new EtcdCluster(chart, 'etcd', old).addBackup('backup', {
+      destinations: [
+        EtcdBackupDestination.objectStore({ endpoint: 'https://s3.example.com', bucket: 'etcd-backups', prefix: 'prod', credentialsSecretName: 's3-credentials' }),
+        EtcdBackupDestination.volume(),
+      ],
+      encryption: sealed,
+    });
+    new EtcdCluster(chart, 'etcd-restored', { restoreFrom: source, ...restored });
+    return () => Testing.synth(chart);
+  }
+
+  test('the same bucket, encryption, cluster and minor line: accepted', () => {
+    expect(world(bucket())).not.toThrow();
+  });
+
+  test('unencrypted reading of what the backup encrypts is refused', () => {
+    expect(world(bucket({ encryption: EtcdBackupEncryption.none() }))).toThrow("restoreFrom s3://etcd-backups/prod/ is read without decryption, but 'c/etcd/backup' writes it encrypted");
+  });
+
+  test('another cluster name than the backup writes is refused', () => {
+    expect(world(bucket({ clusterName: 'other' }))).toThrow("restoreFrom clusterName is 'other', but 'c/etcd/backup' writes snapshots of 'etcd'");
+  });
+
+  test('another minor line than the backed-up cluster is refused', () => {
+    expect(world(bucket(), {}, { version: EtcdVersion.V3_5_35 })).toThrow('holds snapshots of etcd 3.5');
+  });
+
+  test('the ReadWriteOnce claim the backup created, read by three members, is refused; by one member it is fine', () => {
+    const claim = EtcdSnapshotSource.volume({ clusterName: 'etcd', claimName: 'etcd-backup', encryption: sealed });
+    expect(world(claim)).toThrow("is the ReadWriteOnce claim 'c/etcd/backup' created: it mounts on one node, and 3 members");
+    expect(world(claim, { members: 1 })).not.toThrow();
+  });
+
+  test('a source nothing in the App writes is not checked', () => {
+    expect(world(bucket({ prefix: 'elsewhere', encryption: EtcdBackupEncryption.none() }))).not.toThrow();
   });
 });

@@ -72,7 +72,7 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
     quotaBytes: access.quotaBytes,
     keepLast: retention.keepLast,
   }));
-  claimPlaces(backup, destinations);
+  claimPlaces(backup, destinations, { encrypted: props.encryption.enabled, clusterName: access.clusterName, minor: access.model.version.minor });
   const destinationNames = destinations.map((d) => d.name);
   const snapshotPrefix = `${access.clusterName}-`;
   const onDemandCommand = `kubectl --namespace ${access.namespace} create job --from=cronjob/${name} ${name}-$(date +%s)`;
@@ -178,26 +178,44 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
   return { name, cronJob, destinationNames, onDemandCommand, snapshotPrefix };
 }
 
+/** A place a backup in the App writes, as a restore in the same App checks it. */
+export interface BackupAtPlace {
+  /** The backup construct's path. */
+  readonly path: string;
+  readonly encrypted: boolean;
+  /** The name its snapshots carry. */
+  readonly clusterName: string;
+  /** The minor line of the cluster it backs up. */
+  readonly minor: number;
+  /** It created the claim, ReadWriteOnce. */
+  readonly readWriteOnce: boolean;
+}
+
 /** Where each App's backups write, and which backup writes there. */
-const PLACES = new WeakMap<IConstruct, Map<string, string>>();
+const PLACES = new WeakMap<IConstruct, Map<string, BackupAtPlace>>();
+
+/** The backup in `scope`'s App that writes `place`, if any. */
+export function backupAt(scope: IConstruct, place: string): BackupAtPlace | undefined {
+  return PLACES.get(scope.node.root)?.get(place);
+}
 
 /**
  * Two backups that write one place would each apply their retention to the other's snapshots (and, for one
  * cluster, race on the same names): refuse the second, naming both.
  */
-function claimPlaces(backup: Construct, destinations: BoundDestination[]): void {
+function claimPlaces(backup: Construct, destinations: BoundDestination[], about: Omit<BackupAtPlace, 'path' | 'readWriteOnce'>): void {
   const app = backup.node.root;
-  const places = PLACES.get(app) ?? new Map<string, string>();
+  const places = PLACES.get(app) ?? new Map<string, BackupAtPlace>();
   PLACES.set(app, places);
   for (const d of destinations) {
-    const owner = places.get(d.place);
+    const owner = places.get(d.place)?.path;
     if (owner === backup.node.path) {
       throw new EtcdConfigError(`destinations: ${d.name} is listed twice in '${owner}'`);
     }
     if (owner !== undefined) {
       throw new EtcdConfigError(`destinations: ${d.name} is written by '${owner}' too, and '${backup.node.path}' would write it as well: each backup applies its retention to what it finds there, so give each backup its own claim directory or bucket prefix`);
     }
-    places.set(d.place, backup.node.path);
+    places.set(d.place, { ...about, path: backup.node.path, readWriteOnce: d.readWriteOnce });
   }
 }
 

@@ -74,6 +74,8 @@ export interface BoundDestination {
   readonly name: string;
   /** Where the snapshots land, for telling two destinations apart: the claim's namespace or the endpoint, and the path. */
   readonly place: string;
+  /** A claim this destination creates: ReadWriteOnce, so only pods on one node can mount it. */
+  readonly readWriteOnce: boolean;
   readonly isObjectStore: boolean;
   /** Requests (and credentials' signatures) travel unencrypted: an `http://` endpoint. */
   readonly plainHttp: boolean;
@@ -200,6 +202,7 @@ function bindVolume(ctx: DestinationContext, options: EtcdBackupVolumeOptions): 
   return {
     name: `persistentvolumeclaim/${claimName}${options.directory ? `/${options.directory}` : ''}`,
     place: `persistentvolumeclaim ${ctx.namespace}/${claimName}/${options.directory ?? ''}`,
+    readWriteOnce: options.claimName === undefined,
     isObjectStore: false,
     plainHttp: false,
     remote: `${remote}:${directory}/`,
@@ -218,6 +221,7 @@ function bindObjectStore(ctx: DestinationContext, options: EtcdBackupObjectStore
   return {
     name: `s3://${options.bucket}/${prefix}`,
     place: `${options.endpoint ?? 'https://s3.amazonaws.com'} ${options.bucket}/${prefix}`,
+    readWriteOnce: false,
     isObjectStore: true,
     plainHttp: options.endpoint?.startsWith('http:') ?? false,
     remote: `${remote}:${options.bucket}/${prefix}`,
