@@ -24,8 +24,9 @@ export function buildApp(app: App): Chart {
   });
 
   // Hourly snapshots, verified and encrypted, on a volume of their own; the passphrase Secret is yours to create.
+  // 48 snapshots as large as the 8 GiB quota would take 392 GiB; a real database is far smaller, so size it.
   etcd.addBackup('backup', {
-    destinations: [EtcdBackupDestination.volume({ storageClassName: 'fast-ssd' })],
+    destinations: [EtcdBackupDestination.volume({ storageClassName: 'fast-ssd', size: Size.gibibytes(64) })],
     encryption: EtcdBackupEncryption.rcloneCrypt({ secretName: 'etcd-backup-key' }),
     keepLast: 48,
   });

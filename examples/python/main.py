@@ -34,9 +34,10 @@ def build_app(app: App) -> Chart:
     )
 
     # Hourly snapshots, verified and encrypted, on a volume of their own; the passphrase Secret is yours to create.
+    # 48 snapshots as large as the 8 GiB quota would take 392 GiB; a real database is far smaller, so size it.
     etcd.add_backup(
         "backup",
-        destinations=[EtcdBackupDestination.volume(storage_class_name="fast-ssd")],
+        destinations=[EtcdBackupDestination.volume(storage_class_name="fast-ssd", size=Size.gibibytes(64))],
         encryption=EtcdBackupEncryption.rclone_crypt(secret_name="etcd-backup-key"),
         keep_last=48,
     )

@@ -29,9 +29,10 @@ func buildApp(app cdk8s.App) cdk8s.Chart {
 	})
 
 	// Hourly snapshots, verified and encrypted, on a volume of their own; the passphrase Secret is yours to create.
+	// 48 snapshots as large as the 8 GiB quota would take 392 GiB; a real database is far smaller, so size it.
 	etcd.AddBackup(jsii.String("backup"), &cdk8setcd.EtcdBackupOptions{
 		Destinations: &[]cdk8setcd.EtcdBackupDestination{
-			cdk8setcd.EtcdBackupDestination_Volume(&cdk8setcd.EtcdBackupVolumeOptions{StorageClassName: jsii.String("fast-ssd")}),
+			cdk8setcd.EtcdBackupDestination_Volume(&cdk8setcd.EtcdBackupVolumeOptions{StorageClassName: jsii.String("fast-ssd"), Size: cdk8s.Size_Gibibytes(jsii.Number(64))}),
 		},
 		Encryption: cdk8setcd.EtcdBackupEncryption_RcloneCrypt(&cdk8setcd.EtcdBackupRcloneCryptOptions{SecretName: jsii.String("etcd-backup-key")}),
 		KeepLast:   jsii.Number(48),

@@ -51,9 +51,10 @@ public final class Main {
                 .build();
 
         // Hourly snapshots, verified and encrypted, on a volume of their own; the passphrase Secret is yours to create.
+        // 48 snapshots as large as the 8 GiB quota would take 392 GiB; a real database is far smaller, so size it.
         etcd.addBackup("backup", EtcdBackupOptions.builder()
                 .destinations(List.of(EtcdBackupDestination.volume(
-                        EtcdBackupVolumeOptions.builder().storageClassName("fast-ssd").build())))
+                        EtcdBackupVolumeOptions.builder().storageClassName("fast-ssd").size(Size.gibibytes(64)).build())))
                 .encryption(EtcdBackupEncryption.rcloneCrypt(
                         EtcdBackupRcloneCryptOptions.builder().secretName("etcd-backup-key").build()))
                 .keepLast(48)
