@@ -1,4 +1,5 @@
 import { k8s } from 'cdk8s-plus-28';
+import { MIB } from '../member/tuning';
 /**
  * The tools volume every job and restore step shares: etcd's release images are distroless (no shell), so a
  * first step copies the busybox image's statically linked busybox into an emptyDir that later steps run.
@@ -14,6 +15,14 @@ export const TOOLS_MIB = 16;
 /** Copy busybox where the etcd image can run it, and note when the run started (a backup names its snapshot after it). */
 export function prepareTools(): string {
   return `cp /bin/busybox ${TOOLS_DIR}/busybox && ${TOOLS_DIR}/busybox --install -s ${TOOLS_DIR} && date -u +%s > ${WORK_DIR}/started`;
+}
+
+/**
+ * The work volume of a pod that holds one snapshot (a backup's, or a restoring member's fetched copy), in MiB:
+ * a snapshot is at most as large as the quota, plus room for etcd's appended hash and rclone's encryption.
+ */
+export function workVolumeMib(quotaBytes: number): number {
+  return Math.ceil((quotaBytes * 1.25) / MIB);
 }
 
 /** Room for container logs and the tools copy, beside the emptyDirs a step writes. */

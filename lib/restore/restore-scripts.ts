@@ -1,4 +1,5 @@
 import { WORK_DIR } from '../jobs/job-tools';
+import { STAMP } from '../jobs/backup/backup-scripts';
 import { cryptPasswords } from '../jobs/storage/rclone';
 
 /**
@@ -67,15 +68,16 @@ const FITS = `fits() {
 
 /**
  * Note the snapshot this member would restore (`<stem> <sha256>` from its record) for the guard, which settles
- * one choice for every member. The newest by name is refused when it is stamped in the future (beyond 5 minutes
- * of clock difference): a backup whose clock ran ahead named it, and it may hold older data than the real newest. Skipped when the member has data; kept when the step is retried in the same pod.
- * `list` prints the source's file names, `read` prints the file named by `$1`.
+ * one choice for every member. The newest by name is refused when it is stamped in the future (beyond 5
+ * minutes of clock difference): a backup whose clock ran ahead named it, and it may hold older data than the
+ * real newest. Skipped when the member has data; kept when the step is retried in the same pod. `list` prints the source's file names, `read` prints the file named by `$1`.
  */
 export function pickSnapshot(source: { list: string; read: string }): string {
   return `${HEADER}
 ${PICK}
 ${FIELD}
 ${FITS}
+${STAMP}
 CLOCK_SLACK=300
 [ -d "$DATA_DIR/member" ] && { say "$DATA_DIR holds this member's data: nothing to pick"; exit 0; }
 [ -s ${CANDIDATE_FILE} ] && { say "candidate already picked: $(cat ${CANDIDATE_FILE})"; exit 0; }
@@ -84,7 +86,7 @@ read_file() { ${source.read}; }
 listing=$(list) || fail "could not list $SOURCE_NAME"
 stem=$(printf '%s\\n' "$listing" | pick) || fail "$SOURCE_NAME has no \${SNAPSHOT:-snapshot of $CLUSTER} with its record (<name>.json and <name>.db$SUFFIX)"
 if [ -z "$SNAPSHOT" ]; then
-  taken=$(date -u -D '%Y%m%dT%H%M%SZ' -d "\${stem#"$CLUSTER"-}" +%s) || fail "could not read the time in $stem"
+  taken=$(stamp "$stem") || fail "could not read the time in $stem"
   now=$(date -u +%s)
   [ "$taken" -le $((now + CLOCK_SLACK)) ] || fail "the newest snapshot by name, $stem, is stamped $((taken - now)) s after this clock: a backup ran with its clock ahead (or this clock is behind), so the newest by name may not hold the newest data. Nothing was written. Compare the records' revisions and name the snapshot to restore (snapshot), or fix the clock"
 fi

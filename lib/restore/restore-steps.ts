@@ -1,10 +1,10 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { backupAt } from '../jobs/backup/backup-job';
-import { TOOLS_DIR, TOOLS_MIB, WORK_DIR, prepareTools, withEphemeralStorage } from '../jobs/job-tools';
+import { TOOLS_DIR, TOOLS_MIB, WORK_DIR, prepareTools, withEphemeralStorage, workVolumeMib } from '../jobs/job-tools';
 import { cryptEnv, cryptRemoteName, passphraseFile, rcloneBaseEnv } from '../jobs/storage/rclone';
 import { ClusterModel, MemberModel, PEER_PORT, initialClusterFor } from '../member/model';
-import { MIB, effectiveQuotaBytes } from '../member/tuning';
+import { effectiveQuotaBytes } from '../member/tuning';
 import { EtcdConfigError } from '../shared/errors';
 import { formatUrl } from '../shared/url';
 import { addWarning } from '../shared/warnings';
@@ -91,7 +91,8 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
   const options = restore.source._options;
   const tools: k8s.VolumeMount = { name: 'restore-tools', mountPath: TOOLS_DIR };
   const work: k8s.VolumeMount = { name: 'restore-work', mountPath: WORK_DIR };
-  const workMib = Math.ceil((effectiveQuotaBytes(model.tuning) * 1.25) / MIB);
+  const quotaBytes = effectiveQuotaBytes(model.tuning);
+  const workMib = workVolumeMib(quotaBytes);
   // The fetched snapshot and the tools sit in emptyDirs on the node's disk while the member restores.
   const common = { resources: withEphemeralStorage(target.resources, workMib + TOOLS_MIB), securityContext: target.securityContext };
   const selection: k8s.EnvVar[] = [
@@ -103,7 +104,7 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
   const mounts = [target.dataMount, ...target.certMounts];
   const fetch = bound.fetch;
   // A snapshot the new cluster's quota cannot hold is refused before anything is fetched or written.
-  const quota: k8s.EnvVar = { name: 'QUOTA_BYTES', value: String(effectiveQuotaBytes(model.tuning)) };
+  const quota: k8s.EnvVar = { name: 'QUOTA_BYTES', value: String(quotaBytes) };
   const sourceEnv: k8s.EnvVar[] = [
     { name: 'SUFFIX', value: fetch?.encryption.enabled ? '.rclone' : '' },
     { name: 'SOURCE_NAME', value: bound.name },
@@ -158,7 +159,7 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
   };
 
   // Only the fetch step decrypts, so only it mounts the passphrase.
-  const passphrase = fetch ? passphraseFile(fetch.encryption) : { volumes: [], mounts: [], env: [] };
+  const passphrase = passphraseFile(fetch?.encryption);
   const fetchStep: k8s.Container[] = fetch ? [{
     name: 'restore-fetch',
     image: fetch.image,

@@ -220,7 +220,6 @@ function fetchOptions(p: string, encryption: EtcdBackupEncryption | undefined, r
   return { encryption, image: validatePinnedImage(`${p} rcloneImage`, rcloneImage ?? DEFAULT_IMAGES.rclone, DEFAULT_IMAGES.rclone) };
 }
 
-/** A backup destination read as a source: its remote, credentials and volume, as the backup wrote it. */
 /** A source reads where a destination writes, with the destination's checks; their errors name the source. */
 function namedAs(factory: string, make: () => EtcdBackupDestination): EtcdBackupDestination {
   try {
@@ -231,6 +230,7 @@ function namedAs(factory: string, make: () => EtcdBackupDestination): EtcdBackup
   }
 }
 
+/** A backup destination read as a source: its remote, credentials and volume, as the backup wrote it. */
 function bindDestination(scope: Construct, destination: EtcdBackupDestination, namespace: string) {
   return destination._bind({ scope, backupName: 'restore', namespace, labels: {}, index: 1, quotaBytes: 0 });
 }

@@ -9,7 +9,7 @@ import { validateInteger, validateServiceName } from '../../shared/validate';
 import { addWarning } from '../../shared/warnings';
 import { renderCronJob } from '../cron-job';
 import { DEFAULT_IMAGES, validatePinnedImage } from '../images';
-import { TOOLS_DIR, TOOLS_MIB, WORK_DIR, prepareTools, withEphemeralStorage } from '../job-tools';
+import { TOOLS_DIR, TOOLS_MIB, WORK_DIR, prepareTools, withEphemeralStorage, workVolumeMib } from '../job-tools';
 import { validateSchedule, validateTimeZone, wholeSeconds } from '../schedule';
 import { BoundDestination } from '../storage/backup-destination';
 import { cryptEnv, cryptRemoteName, passphraseFile, rcloneBaseEnv } from '../storage/rclone';
@@ -89,7 +89,7 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
 
   const trialRestore = props.trialRestore ?? true;
   const cpuAndMemory = (props.resources ?? EtcdResources.custom({ cpuRequestMillis: 100, memoryRequest: Size.mebibytes(128), memoryLimit: Size.gibibytes(1) }))._toKube();
-  const workMib = Math.ceil((access.quotaBytes * 1.25) / MIB);
+  const workMib = workVolumeMib(access.quotaBytes);
   const workLimit = k8s.Quantity.fromString(`${workMib}Mi`);
   // The work volume, the trial restore's scratch volume and the tools copy sit on the node's disk.
   const resources = withEphemeralStorage(cpuAndMemory, workMib * (trialRestore ? 2 : 1) + TOOLS_MIB);

@@ -20,6 +20,13 @@ const OUT_DIR = `${WORK_DIR}/out`;
 const SERVER_VERSION_FILE = `${WORK_DIR}/server-version`;
 
 /**
+ * A shell function that prints, in seconds since the epoch, the time a snapshot name `$1` carries
+ * (`$CLUSTER-<YYYYMMDDTHHMMSSZ>`, as `verifySnapshot` names it). busybox `date -D`, which alpine and the
+ * copied busybox both have.
+ */
+export const STAMP = `stamp() { date -u -D '%Y%m%dT%H%M%SZ' -d "\${1#"$CLUSTER"-}" +%s; }`;
+
+/**
  * Snapshot one member, only once it has shown it is part of a quorum. etcd serves a snapshot without a leader,
  * so a member cut off from its peers (or a cluster that lost quorum) would hand out a stale one that then
  * becomes the newest restore point. A linearizable read from the same endpoint needs the leader to confirm
@@ -49,7 +56,6 @@ echo "backup: $member (etcd $version) has a quorum; taking the snapshot"
 timeout "$SNAPSHOT_TIMEOUT" etcdctl --endpoints="$member" --dial-timeout=10s snapshot save ${SNAPSHOT_FILE} || fail "etcdctl snapshot save from $member failed, or did not finish within $SNAPSHOT_TIMEOUT s"
 `;
 }
-
 
 /**
  * Verify the snapshot before anything is stored, then name it and write its record:
@@ -118,20 +124,23 @@ export function storeTargetEnv(targets: StoreTarget[]): { name: string; value: s
 /**
  * Store the verified snapshot in every destination, read each copy back (through the crypt remote, so
  * decrypted) and compare its sha256, write its record last (a snapshot without a record is never taken
- * as good), and only then apply retention. Retention neither
- * counts nor deletes a snapshot stamped after this run's clock: with a clock running behind, every real
- * snapshot is "in the future", and one stamped by a clock that ran ahead would otherwise take a place
- * of the real history in `keepLast` for as long as it exists. `keepWithin` counts ages from the newest earlier
- * snapshot, so a run whose clock is ahead does not find the whole history expired.
+ * as good), and only then apply retention. Retention neither counts nor deletes a snapshot stamped after
+ * this run's clock: with a clock running behind, every real snapshot is "in the future", and one stamped
+ * by a clock that ran ahead would otherwise take a place of the real history in `keepLast` for as long as
+ * it exists. `keepWithin` counts ages from the newest earlier snapshot, so a run whose clock is ahead does
+ * not find the whole history expired.
  *
  * Reading back costs one download of each copy, but it is the only check that cannot pass without
  * comparing content: `rclone check` and `cryptcheck` compare hashes, and an S3 multipart upload (above
- * rclone's 200 MiB cutoff) has none to compare, so they report "hashes could not be checked" and exit 0.
+ * rclone's 200 MiB cutoff) has no content hash on the server. rclone then compares the MD5 it put in the
+ * object's metadata at upload (the e2e run corrupts such an object, and `cryptcheck` finds 0 differences),
+ * or reports "hashes could not be checked"; it exits 0 either way.
  */
 export function storeSnapshot(targets: StoreTarget[]): string {
   const passwords = cryptPasswords(targets.flatMap((t) => (t.cryptIndex === undefined ? [] : [t.cryptIndex])));
   return `set -eu
 fail() { echo "backup: FAILED: $*" >&2; exit 1; }
+${STAMP}
 cd ${OUT_DIR}
 set -- *.json
 [ "$#" -eq 1 ] && [ -f "$1" ] || fail "expected one verified snapshot in ${OUT_DIR}"
@@ -153,12 +162,12 @@ prune() {
   ref=$now
   for stem in $stems; do
     [ "$stem" = "$name" ] && continue
-    taken=$(date -u -D '%Y%m%dT%H%M%SZ' -d "\${stem#"$CLUSTER"-}" +%s) || fail "could not read the time in $stem"
+    taken=$(stamp "$stem") || fail "could not read the time in $stem"
     if [ "$taken" -le "$now" ]; then ref=$taken; break; fi
   done
   i=0
   for stem in $stems; do
-    taken=$(date -u -D '%Y%m%dT%H%M%SZ' -d "\${stem#"$CLUSTER"-}" +%s) || fail "could not read the time in $stem"
+    taken=$(stamp "$stem") || fail "could not read the time in $stem"
     if [ "$stem" != "$name" ] && [ "$taken" -gt "$now" ]; then
       echo "backup: retention keeps $stem and does not count it: it is stamped $((taken - now)) s after this run's clock"
       continue
@@ -182,7 +191,7 @@ prune() {
     printf '%s\\n' "$stem" | grep -qx "$CLUSTER-[0-9]\\{8\\}T[0-9]\\{6\\}Z" || continue
     printf '%s\\n' "$listed" | grep -qxF "$stem.json" && continue
     [ "$stem" = "$name" ] && continue
-    taken=$(date -u -D '%Y%m%dT%H%M%SZ' -d "\${stem#"$CLUSTER"-}" +%s) || continue
+    taken=$(stamp "$stem") || continue
     [ $((now - taken)) -gt "$UNFINISHED_GRACE_SECONDS" ] || continue
     rclone deletefile "$1$file" || fail "could not delete $file from $1"
     echo "backup: removed $file from $1: a run that did not finish left it without a record"

@@ -37,10 +37,10 @@ export const PASSPHRASE_DIR = '/etc/etcd-backup-key';
 /**
  * The passphrase as a file from its Secret, never an env var (which `kubectl describe`, crash dumps and every
  * process of the container can read): its volume, its mount, and `PASSPHRASE_FILE` naming it. Nothing when
- * snapshots are not encrypted.
+ * snapshots are not encrypted (or, for a restore from a node's directory, not fetched at all).
  */
-export function passphraseFile(encryption: EtcdBackupEncryption): { volumes: k8s.Volume[]; mounts: k8s.VolumeMount[]; env: k8s.EnvVar[] } {
-  if (!encryption.enabled) return { volumes: [], mounts: [], env: [] };
+export function passphraseFile(encryption: EtcdBackupEncryption | undefined): { volumes: k8s.Volume[]; mounts: k8s.VolumeMount[]; env: k8s.EnvVar[] } {
+  if (!encryption?.enabled) return { volumes: [], mounts: [], env: [] };
   return {
     volumes: [{ name: 'backup-key', secret: { secretName: encryption._secretName!, items: [{ key: encryption._key!, path: 'passphrase' }], defaultMode: 0o440 } }],
     mounts: [{ name: 'backup-key', mountPath: PASSPHRASE_DIR, readOnly: true }],
