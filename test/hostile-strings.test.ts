@@ -1,12 +1,9 @@
 import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import {
   EtcdBackupDestination, EtcdBackupEncryption, EtcdCluster, EtcdSnapshotSource, EtcdStaticPodCluster,
 } from '../lib';
-import { WORK_DIR } from '../lib/jobs/job-tools';
+import { ScriptSandbox } from './support/script-sandbox';
 import { Manifest, synth } from './support/synth';
 
 /**
@@ -99,27 +96,20 @@ describe.each([
 
 test('the store step hands rclone a hostile prefix and directory as one argument each, unchanged', () => {
   const store = scriptsOf(statefulSetWorld()).find((s) => s.where.endsWith(' store'))!;
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
-  const out = path.join(root, 'work', 'out');
-  fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, 'etcd-20261121T020000Z.db'), 'db');
-  fs.writeFileSync(path.join(out, 'etcd-20261121T020000Z.json'), '{}');
-  fs.writeFileSync(path.join(root, 'passphrase'), 'x');
-  const bin = path.join(root, 'bin');
-  fs.mkdirSync(bin);
+  const box = new ScriptSandbox('store');
+  box.write('work/out/etcd.etcd-20261121T020000Z.db', 'db');
+  box.write('work/out/etcd.etcd-20261121T020000Z.json', '{}');
+  box.write('work/cluster-id', '1');
   // rclone stand-in: one argument per line, then a separator; `cat` reads back what was stored.
-  fs.writeFileSync(path.join(bin, 'rclone'), `#!/bin/sh\nprintf '%s\\n' "$@" --- >> "${root}/calls"\n[ "$1" = cat ] && printf db\nexit 0\n`, { mode: 0o755 });
-  const r = spawnSync('sh', ['-c', store.script.split(WORK_DIR).join(path.join(root, 'work'))], {
-    encoding: 'utf8',
-    env: { ...store.env, PATH: `${bin}:${process.env.PATH}`, PASSPHRASE_FILE: path.join(root, 'passphrase') },
-  });
-  const calls = fs.readFileSync(path.join(root, 'calls'), 'utf8').split('---\n').map((c) => c.trim().split('\n'));
-  fs.rmSync(root, { recursive: true, force: true });
+  box.stub('rclone', `printf '%s\\n' "$@" --- >> "${box.root}/calls"\n[ "$1" = cat ] && printf db\nexit 0\n`);
+  const r = box.run(store.script, { ...store.env, PASSPHRASE_FILE: box.write('passphrase', 'x'), SALT_FILE: box.write('salt', 'sixteen-or-more-chars') });
+  const calls = box.read('calls').split('---\n').map((c) => c.trim().split('\n'));
+  box.dispose();
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
-  expect(calls).toContainEqual(['copyto', 'etcd-20261121T020000Z.json', `dest1:/backups/1/${NASTY}/etcd-20261121T020000Z.json`]);
-  expect(calls).toContainEqual(['copyto', 'etcd-20261121T020000Z.json', `dest2:etcd-backups/${NASTY}/${NASTY}/etcd-20261121T020000Z.json`]);
-  expect(calls).toContainEqual(['lsf', '--files-only', '--include', '/etcd-*.json', `dest2:etcd-backups/${NASTY}/${NASTY}/`]);
+  expect(calls).toContainEqual(['copyto', 'etcd.etcd-20261121T020000Z.json', `dest1:/backups/1/${NASTY}/etcd.etcd-20261121T020000Z.json`]);
+  expect(calls).toContainEqual(['copyto', 'etcd.etcd-20261121T020000Z.json', `dest2:etcd-backups/${NASTY}/${NASTY}/etcd.etcd-20261121T020000Z.json`]);
+  expect(calls).toContainEqual(['lsf', '--files-only', '--include', '/etcd.etcd-*.json', `dest2:etcd-backups/${NASTY}/${NASTY}/`]);
 });
 
 test('a $ or a space in a bucket prefix or claim directory is refused at synthesis, naming the property', () => {

@@ -1,5 +1,5 @@
 import { WORK_DIR } from '../jobs/job-tools';
-import { STAMP } from '../jobs/backup/backup-scripts';
+import { STAMP, STEM_RE } from '../jobs/storage/snapshot-names';
 import { cryptPasswords } from '../jobs/storage/rclone';
 
 /**
@@ -34,7 +34,7 @@ fail() { echo "restore: REFUSED: $*" >&2; exit 1; }`;
 
 /**
  * A shell function that reads file names on stdin and prints the snapshot to restore: `$SNAPSHOT` when
- * set, otherwise the newest `$CLUSTER-<time>` whose record and snapshot (`.db$SUFFIX`) are both listed.
+ * set, otherwise the newest `$SNAPSHOT_ID-<time>` whose record and snapshot (`.db$SUFFIX`) are both listed.
  * A snapshot without its record was never finished by the backup, so it is never chosen.
  */
 export const PICK = `pick() {
@@ -42,7 +42,7 @@ export const PICK = `pick() {
   if [ -n "$SNAPSHOT" ]; then
     stems=$SNAPSHOT
   else
-    stems=$(printf '%s\\n' "$listing" | sed -n "s/^\\($CLUSTER-[0-9]\\{8\\}T[0-9]\\{6\\}Z\\)\\.json$/\\1/p" | sort -r)
+    stems=$(printf '%s\\n' "$listing" | sed -n "s/^\\(${STEM_RE}\\)\\.json$/\\1/p" | sort -r)
   fi
   for stem in $stems; do
     if printf '%s\\n' "$listing" | grep -qxF "$stem.json" && printf '%s\\n' "$listing" | grep -qxF "$stem.db$SUFFIX"; then
@@ -84,7 +84,7 @@ CLOCK_SLACK=300
 list() { ${source.list}; }
 read_file() { ${source.read}; }
 listing=$(list) || fail "could not list $SOURCE_NAME"
-stem=$(printf '%s\\n' "$listing" | pick) || fail "$SOURCE_NAME has no \${SNAPSHOT:-snapshot of $CLUSTER} with its record (<name>.json and <name>.db$SUFFIX)"
+stem=$(printf '%s\\n' "$listing" | pick) || fail "$SOURCE_NAME has no \${SNAPSHOT:-snapshot of $SNAPSHOT_ID} with its record (<name>.json and <name>.db$SUFFIX)"
 if [ -z "$SNAPSHOT" ]; then
   taken=$(stamp "$stem") || fail "could not read the time in $stem"
   now=$(date -u +%s)
@@ -223,7 +223,7 @@ sleep $LINGER
 /** Copy the agreed snapshot (decrypted, when it was encrypted) with its record from the source into work. */
 export function fetchSnapshot(encrypted: boolean): string {
   return `${HEADER}
-[ "$(cat ${DECISION_FILE})" = restore ] || { say "nothing to fetch"; exit 0; }${cryptPasswords(encrypted ? [1] : [])}
+[ "$(cat ${DECISION_FILE})" = restore ] || { say "nothing to fetch"; exit 0; }${cryptPasswords(encrypted ? [1] : [], false)}
 read -r stem sha256 < ${CHOICE_FILE}
 mkdir -p ${FETCHED_DIR}
 rclone copyto "$SOURCE$stem.json" "${FETCHED_DIR}/$stem.json" || fail "could not read $stem.json from $SOURCE_NAME"

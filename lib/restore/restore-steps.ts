@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { backupAt } from '../jobs/backup/backup-job';
 import { TOOLS_DIR, TOOLS_MIB, WORK_DIR, prepareTools, withEphemeralStorage, workVolumeMib } from '../jobs/job-tools';
 import { cryptEnv, cryptRemoteName, passphraseFile, rcloneBaseEnv } from '../jobs/storage/rclone';
+import { snapshotId, snapshotIdEnv } from '../jobs/storage/snapshot-names';
 import { ClusterModel, MemberModel, PEER_PORT, initialClusterFor } from '../member/model';
 import { effectiveQuotaBytes } from '../member/tuning';
 import { EtcdConfigError } from '../shared/errors';
@@ -18,15 +19,17 @@ export interface PreparedRestore {
   /** 0: none. */
   readonly bump: number;
   readonly model: ClusterModel;
+  /** The name the snapshots carry: `<namespace>.<cluster>`. */
+  readonly snapshotId: string;
 }
 
 /** Check a restore against the cluster kind (see `checkRestoreTarget`), bind its source, settle the bump. */
 export function prepareRestore(scope: Construct, source: EtcdSnapshotSource, model: ClusterModel, cluster: RestoreCluster): PreparedRestore {
-  checkRestoreTarget(source, cluster);
+  const snapshots = checkRestoreTarget(source, cluster);
   const bound = source._bind(scope, cluster.namespace);
   // Checked at synthesis: the backup may be added to the App after this cluster.
-  scope.node.addValidation({ validate: () => checkAgainstBackup(scope, source, bound, model) });
-  return { source, bound, bump: resolveBump(scope, model, source._options.bumpRevision), model };
+  scope.node.addValidation({ validate: () => checkAgainstBackup(scope, bound, model, snapshots) });
+  return { source, bound, bump: resolveBump(scope, model, source._options.bumpRevision), model, snapshotId: snapshots };
 }
 
 /**
@@ -34,7 +37,7 @@ export function prepareRestore(scope: Construct, source: EtcdSnapshotSource, mod
  * snapshots they are, and on the minor line; and a claim that backup created (ReadWriteOnce) mounts on one node,
  * so members on other nodes would wait for it forever.
  */
-function checkAgainstBackup(scope: Construct, source: EtcdSnapshotSource, bound: BoundSnapshotSource, model: ClusterModel): string[] {
+function checkAgainstBackup(scope: Construct, bound: BoundSnapshotSource, model: ClusterModel, snapshots: string): string[] {
   const backup = bound.place === undefined ? undefined : backupAt(scope, bound.place);
   if (!backup) return [];
   const problems: string[] = [];
@@ -42,8 +45,8 @@ function checkAgainstBackup(scope: Construct, source: EtcdSnapshotSource, bound:
   if (encrypted !== backup.encrypted) {
     problems.push(`restoreFrom ${bound.name} is read ${encrypted ? 'with' : 'without'} decryption, but '${backup.path}' writes it ${backup.encrypted ? 'encrypted' : 'unencrypted'}: give the source the backup's encryption`);
   }
-  if (source._options.clusterName !== backup.clusterName) {
-    problems.push(`restoreFrom clusterName is '${source._options.clusterName}', but '${backup.path}' writes snapshots of '${backup.clusterName}' to ${bound.name}: no snapshot there would match`);
+  if (snapshots !== backup.snapshotId) {
+    problems.push(`restoreFrom reads snapshots named '${snapshots}-<time>' (clusterNamespace.clusterName), but '${backup.path}' writes '${backup.snapshotId}-<time>' to ${bound.name}: no snapshot there would match`);
   }
   if (backup.minor !== model.version.minor) {
     problems.push(`restoreFrom ${bound.name} holds snapshots of etcd 3.${backup.minor} ('${backup.path}'), and this cluster runs ${model.version}: etcd restores within a minor line; restore with 3.${backup.minor}, then upgrade`);
@@ -96,7 +99,7 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
   // The fetched snapshot and the tools sit in emptyDirs on the node's disk while the member restores.
   const common = { resources: withEphemeralStorage(target.resources, workMib + TOOLS_MIB), securityContext: target.securityContext };
   const selection: k8s.EnvVar[] = [
-    { name: 'CLUSTER', value: options.clusterName },
+    ...snapshotIdEnv(restore.snapshotId),
     { name: 'SNAPSHOT', value: options.snapshot ?? '' },
   ];
   const shellEnv: k8s.EnvVar[] = [...target.podEnv, { name: 'PATH', value: `/usr/local/bin:${TOOLS_DIR}` }];
@@ -258,24 +261,32 @@ export const KUBEADM_DATA_DIR = '/var/lib/etcd';
 
 /**
  * A restore starts a new logical cluster: by default beside the old one (another name, so other volumes),
- * in place only when asked for, and then with a token of its own, so its cluster ID differs.
+ * in place only when asked for, and then with a token of its own, so its cluster ID differs. Returns the name the
+ * snapshots carry.
  */
-function checkRestoreTarget(source: EtcdSnapshotSource, cluster: RestoreCluster): void {
+function checkRestoreTarget(source: EtcdSnapshotSource, cluster: RestoreCluster): string {
   if (source._needs !== cluster.reads) {
     const hint = cluster.reads === 'node'
       ? 'the kubelet runs static pods without the API server, so they read no Secrets or claims: copy the decrypted snapshot and its record to every node and use EtcdSnapshotSource.hostPath()'
       : 'use EtcdSnapshotSource.objectStore() or volume(); hostPath() is for EtcdStaticPodCluster';
     throw new EtcdConfigError(`restoreFrom ${source._factory} cannot be read by an ${cluster.kind}: ${hint}`);
   }
-  const { clusterName, inPlace } = source._options;
-  const sameName = cluster.name === clusterName;
+  const { clusterName, inPlace, snapshot } = source._options;
+  const clusterNamespace = source._options.clusterNamespace ?? cluster.namespace;
+  const snapshots = snapshotId(clusterNamespace, clusterName);
+  if (snapshot !== undefined && !snapshot.startsWith(`${snapshots}-`)) {
+    throw new EtcdConfigError(`restoreFrom snapshot '${snapshot}' is not a snapshot of '${clusterName}' in namespace '${clusterNamespace}' ('${snapshots}-<time>'): give the namespace it was taken in as clusterNamespace`);
+  }
+  const sameName = cluster.name === clusterName && cluster.namespace === clusterNamespace;
+  const old = `'${clusterName}' (namespace '${clusterNamespace}')`;
   if (cluster.reads === 'secrets' && sameName && !inPlace) {
-    throw new EtcdConfigError(`restoreFrom reads snapshots of '${clusterName}', and this ${cluster.kind} is named '${clusterName}' too, so it would use the old cluster's volumes: restore into a cluster with a new name (the old volumes stay untouched), or set inPlace: true to restore into empty volumes only`);
+    throw new EtcdConfigError(`restoreFrom reads snapshots of ${old}, and this ${cluster.kind} is that cluster too, so it would use the old cluster's volumes: restore into a cluster with a new name (the old volumes stay untouched), or set inPlace: true to restore into empty volumes only`);
   }
   if (cluster.hostDataDir === KUBEADM_DATA_DIR && !inPlace) {
     throw new EtcdConfigError(`restoreFrom needs a new dataDir, such as '/var/lib/etcd-restored': dataDir is '${KUBEADM_DATA_DIR}', where the old member's data stays on every node, and a member starts from data it finds instead of restoring; or set inPlace: true when that directory is empty on every node`);
   }
   if (sameName && !cluster.tokenGiven) {
-    throw new EtcdConfigError(`restoreFrom reads snapshots of '${clusterName}', the name this ${cluster.kind}'s token is derived from, so it would get the old cluster's token and cluster ID: a restore starts a new logical cluster, so give initialClusterToken a new value (e.g. '${clusterName}-restored-1')`);
+    throw new EtcdConfigError(`restoreFrom reads snapshots of ${old}, the name and namespace this ${cluster.kind}'s token is derived from, so it would get the old cluster's token and cluster ID: a restore starts a new logical cluster, so give initialClusterToken a new value (e.g. '${clusterName}-restored-1')`);
   }
+  return snapshots;
 }

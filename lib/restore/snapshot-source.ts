@@ -6,17 +6,22 @@ import { wholeSeconds } from '../jobs/schedule';
 import { EtcdBackupDestination, EtcdBackupObjectStoreOptions } from '../jobs/storage/backup-destination';
 import { EtcdBackupEncryption } from '../jobs/storage/backup-encryption';
 import { EtcdConfigError } from '../shared/errors';
-import { validateAbsolutePath, validateInteger } from '../shared/validate';
+import { validateAbsolutePath, validateDnsLabel, validateInteger } from '../shared/validate';
 
 /** How a cluster starts from a snapshot; shared by every kind of source. */
 export interface EtcdSnapshotRestoreOptions {
   /**
-   * Name of the cluster the snapshots were taken of: files are `<clusterName>-<UTC time>.db` (see
-   * `EtcdBackup.snapshotPrefix`).
+   * Name of the cluster the snapshots were taken of: files are `<clusterNamespace>.<clusterName>-<UTC time>.db`
+   * (see `EtcdBackup.snapshotPrefix`).
    */
   readonly clusterName: string;
   /**
-   * One snapshot by name, without extension, e.g. `etcd-20261121T020000Z`.
+   * Namespace of the cluster the snapshots were taken of (static pods: the `namespace` their manifests carry).
+   * @default - the namespace of the cluster that restores
+   */
+  readonly clusterNamespace?: string;
+  /**
+   * One snapshot by name, without extension, e.g. `kube-system.etcd-20261121T020000Z`.
    * @default - the newest snapshot that has its record (`.json`) beside it
    */
   readonly snapshot?: string;
@@ -179,6 +184,8 @@ export class EtcdSnapshotSource {
 /** The restore options, validated. */
 export interface ResolvedRestoreOptions {
   readonly clusterName: string;
+  /** undefined: the restoring cluster's. */
+  readonly clusterNamespace?: string;
   readonly snapshot?: string;
   /** undefined: the default, applied where the version can. */
   readonly bumpRevision?: number;
@@ -194,10 +201,12 @@ function resolveOptions(p: string, options: EtcdSnapshotRestoreOptions): Resolve
   if (typeof options.clusterName !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(options.clusterName)) {
     throw new EtcdConfigError(`${p} clusterName must be a cluster's name as its snapshots carry it: lowercase letters, digits and '-', at most 63 (got '${options.clusterName}')`);
   }
+  if (options.clusterNamespace !== undefined) validateDnsLabel(`${p} clusterNamespace`, options.clusterNamespace);
   if (options.snapshot !== undefined) {
-    const pattern = new RegExp(`^${options.clusterName}-[0-9]{8}T[0-9]{6}Z$`);
+    const ns = options.clusterNamespace ?? '<namespace>';
+    const pattern = new RegExp(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\.${options.clusterName}-[0-9]{8}T[0-9]{6}Z$`);
     if (typeof options.snapshot !== 'string' || !pattern.test(options.snapshot)) {
-      throw new EtcdConfigError(`${p} snapshot must name a snapshot of '${options.clusterName}' without extension, '${options.clusterName}-<YYYYMMDDTHHMMSSZ>', e.g. '${options.clusterName}-20261121T020000Z' (got '${options.snapshot}')`);
+      throw new EtcdConfigError(`${p} snapshot must name a snapshot of '${options.clusterName}' without extension, '${ns}.${options.clusterName}-<YYYYMMDDTHHMMSSZ>', e.g. '${ns}.${options.clusterName}-20261121T020000Z' (got '${options.snapshot}')`);
     }
   }
   if (options.bumpRevision !== undefined) validateInteger(`${p} bumpRevision`, options.bumpRevision, 0, MAX_BUMP_REVISION);
@@ -205,6 +214,7 @@ function resolveOptions(p: string, options: EtcdSnapshotRestoreOptions): Resolve
     'members start at different times, and each must see the others before it restores');
   return {
     clusterName: options.clusterName,
+    clusterNamespace: options.clusterNamespace,
     snapshot: options.snapshot,
     bumpRevision: options.bumpRevision,
     inPlace: options.inPlace ?? false,

@@ -20,6 +20,8 @@ export const PREFIX = 'prod';
 export const CLAIM = 'etcd-backup';
 /** A trailing newline, as `kubectl create secret --from-file` keeps it: the job must ignore it, as `$(cat file)` does. */
 export const PASSPHRASE = 'correct horse battery staple\n';
+/** rclone crypt's salt (password2), from the same Secret. */
+export const SALT = 'q3Vb9yR2mXkP8sLw4TzN0aE6\n';
 const KEYS = 300;
 const DAY = 86400;
 
@@ -48,8 +50,8 @@ export function describeBackup(title: string, subnet: number, build: (line: Etcd
       const s3Host = `${prefix}.250`;
       target = build(line, prefix, `http://${s3Host}:7070`);
       s3 = await S3Server.start(`${target.h.workDir}/s3`, s3Host);
-      world = new BackupWorld(line, target.h, s3, target.cronJob, target.cluster, target.node);
       await target.h.startAllAndWait(60000);
+      world = new BackupWorld(line, target.h, s3, target.cronJob, target.cluster, target.node);
     }, 90000);
 
     afterAll(async () => {
@@ -86,9 +88,17 @@ export function backupOptions(s3Endpoint: string): EtcdBackupOptions {
   };
 }
 
-/** `<cluster>-<UTC stamp>` for a time `secondsAgo` before now. */
-function stem(cluster: string, secondsAgo: number): string {
-  return `${cluster}-${new Date(Date.now() - secondsAgo * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+/** `<namespace>.<cluster>-<UTC stamp>` for a time `secondsAgo` before now. */
+function stem(snapshots: string, secondsAgo: number): string {
+  return `${snapshots}-${new Date(Date.now() - secondsAgo * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+}
+
+/** The cluster ID etcd reports, as the decimal it prints (a uint64: JSON.parse would round it). */
+function clusterIdOf(h: EtcdHarness): string {
+  const r = h.etcdctl(['get', '/e2e/cluster-id', '-w', 'json']);
+  const id = /"cluster_id":(\d+)/.exec(r.stdout)?.[1];
+  if (!id) throw new Error(`no cluster ID from etcdctl: ${r.stderr}${r.stdout}`);
+  return id;
 }
 
 /** The fields of a snapshot's record the tests read. */
@@ -101,7 +111,9 @@ export interface BackupRecord {
 /** Everything a backup run needs around it: members, the S3 server, the claim's directory, Secrets. */
 export class BackupWorld {
   public readonly claimDir: string;
-  public readonly seeded: { kept: string[]; expired: string[]; foreign: string[]; unfinished: string[]; abandoned: string[] };
+  public readonly seeded: { kept: string[]; expired: string[]; foreign: string[]; otherCluster: string[]; unfinished: string[]; abandoned: string[] };
+  /** What this cluster's snapshots are named from: `<namespace>.<cluster>`, as the CronJob names them. */
+  public readonly snapshots: string;
 
   public constructor(
     public readonly line: EtcdLine,
@@ -119,20 +131,33 @@ export class BackupWorld {
     fs.chmodSync(this.claimDir, 0o2770);
     const made = this.rclone(['mkdir', `store:${BUCKET}`], { RCLONE_CONFIG_STORE_NO_CHECK_BUCKET: 'false' });
     if (made.status !== 0) throw new Error(`creating the bucket failed: ${made.stderr}`);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const store = cronJob.spec.jobTemplate.spec.template.spec.containers.find((c: any) => c.name === 'store');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    this.snapshots = store.env.find((e: any) => e.name === 'SNAPSHOT_ID').value;
     // Older snapshots already in both destinations: retention must keep the newest 2 and those younger than
-    // 2 days, delete the rest, and never touch what is not this cluster's.
+    // 2 days, delete the rest, and never touch what is not this cluster's: another cluster's name, a stray file,
+    // or another etcd cluster's snapshots under the same name (two Kubernetes clusters sharing a prefix).
+    const s = this.snapshots;
     this.seeded = {
-      kept: [stem(cluster, 3600), stem(cluster, DAY)],
-      expired: [stem(cluster, 3 * DAY), stem(cluster, 10 * DAY)],
-      foreign: [`${cluster}-other-20200101T000000Z.json`, 'notes.txt'],
+      kept: [stem(s, 3600), stem(s, DAY)],
+      expired: [stem(s, 3 * DAY), stem(s, 10 * DAY)],
+      foreign: [`${s}-other-20200101T000000Z.json`, `other.${cluster}-20200101T000000Z.json`, 'notes.txt'],
+      otherCluster: [stem(s, 5 * DAY), stem(s, 2 * 3600)],
       // Snapshots without a record: one a run may still be writing (10 min old), one abandoned (3 h, past 2 × the 1 h deadline).
-      unfinished: [`${stem(cluster, 600)}.db.rclone`],
-      abandoned: [`${stem(cluster, 3 * 3600)}.db.rclone`],
+      unfinished: [`${stem(s, 600)}.db.rclone`],
+      abandoned: [`${stem(s, 3 * 3600)}.db.rclone`],
     };
     for (const f of [...this.seeded.unfinished, ...this.seeded.abandoned]) this.seed(f, 'half a snapshot');
-    for (const s of [...this.seeded.kept, ...this.seeded.expired]) {
-      this.seed(`${s}.db.rclone`, 'old snapshot');
-      this.seed(`${s}.json`, '{}');
+    const ours = clusterIdOf(h);
+    const record = (name: string, clusterId: string) => JSON.stringify({ cluster, clusterId, snapshot: `${name}.db.rclone`, sha256: '0'.repeat(64) });
+    for (const name of [...this.seeded.kept, ...this.seeded.expired]) {
+      this.seed(`${name}.db.rclone`, 'old snapshot');
+      this.seed(`${name}.json`, `${record(name, ours)}\n`);
+    }
+    for (const name of this.seeded.otherCluster) {
+      this.seed(`${name}.db.rclone`, 'another cluster\'s snapshot');
+      this.seed(`${name}.json`, `${record(name, '1')}\n`);
     }
     for (const f of this.seeded.foreign) this.seed(f, 'not ours');
   }
@@ -195,7 +220,7 @@ export class BackupWorld {
     fs.chmodSync(runDir, 0o755);
     const secrets = new Map<string, SecretFiles>([
       ...this.h.secretFiles(),
-      ['backup-key', { passphrase: PASSPHRASE }],
+      ['backup-key', { passphrase: PASSPHRASE, salt: SALT }],
       ['s3-credentials', { AWS_ACCESS_KEY_ID: this.s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: this.s3.credentials.secretAccessKey }],
     ]);
     return runJobPod(cronJob, {
@@ -216,12 +241,13 @@ export class BackupWorld {
 }
 
 /** The README's decryption block, run as written, with its variables set. */
-export function runReadmeDecryption(world: BackupWorld, snapshot: string, passphrase: string): { status: number | null; output: string; file: string } {
+export function runReadmeDecryption(world: BackupWorld, snapshot: string, passphrase: string, salt = SALT): { status: number | null; output: string; file: string } {
   const readme = fs.readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
   const block = /<!-- decrypt:start -->\s*```sh\n([\s\S]*?)```\s*<!-- decrypt:end -->/.exec(readme)?.[1];
   if (!block) throw new Error('README.md has no decrypt block');
   const dir = fs.mkdtempSync(path.join(world.h.workDir, 'decrypt-'));
   fs.writeFileSync(path.join(dir, 'passphrase.txt'), passphrase);
+  fs.writeFileSync(path.join(dir, 'salt.txt'), salt);
   const rclone = toolBinary('rclone', RCLONE_VERSION).binary!;
   const r = spawnSync('sh', ['-ec', block], {
     cwd: dir,
@@ -233,6 +259,7 @@ export function runReadmeDecryption(world: BackupWorld, snapshot: string, passph
       BUCKET,
       PREFIX,
       PASSPHRASE_FILE: path.join(dir, 'passphrase.txt'),
+      SALT_FILE: path.join(dir, 'salt.txt'),
       SNAPSHOT: snapshot,
     },
     encoding: 'utf8',
@@ -267,7 +294,7 @@ function backupTests(world: () => BackupWorld): void {
     const created = w.listing().volume.filter((f) => /^.*-\d{8}T\d{6}Z\.json$/.test(f) && !Object.values(w.seeded).flat().some((s) => f.startsWith(s)));
     expect(created).toHaveLength(1);
     name = created[0].replace(/\.json$/, '');
-    expect(name.startsWith(`${w.cluster}-`)).toBe(true);
+    expect(name.startsWith(`${w.snapshots}-`)).toBe(true);
     record = JSON.parse(fs.readFileSync(path.join(w.claimDir, `${name}.json`), 'utf8'));
     expect(record).toMatchObject({
       cluster: w.cluster,
@@ -295,12 +322,14 @@ function backupTests(world: () => BackupWorld): void {
     const w = world();
     const expected = [
       `${name}.db.rclone`, `${name}.json`,
-      ...w.seeded.kept.flatMap((s) => [`${s}.db.rclone`, `${s}.json`]),
+      ...[...w.seeded.kept, ...w.seeded.otherCluster].flatMap((s) => [`${s}.db.rclone`, `${s}.json`]),
       ...w.seeded.foreign,
       ...w.seeded.unfinished,
     ].sort();
     expect(w.listing()).toEqual({ volume: expected, bucket: expected });
     for (const s of w.seeded.expired) expect(first.log).toContain(`retention removed ${s}`);
+    // Another etcd cluster's, older than keepWithin and beyond keepLast: neither counted nor deleted.
+    for (const s of w.seeded.otherCluster) expect(first.log).toContain(`retention keeps ${s} and does not count it: its record names etcd cluster 1, not this cluster (${record.clusterId})`);
     for (const f of w.seeded.abandoned) expect(first.log).toContain(`removed ${f} from dest2:${BUCKET}/${PREFIX}/: a run that did not finish left it without a record`);
   });
 
@@ -320,10 +349,12 @@ function backupTests(world: () => BackupWorld): void {
     expect(r.stderr).toContain('SignatureDoesNotMatch');
   }, 60000);
 
-  test('the wrong passphrase decrypts nothing', () => {
-    const out = runReadmeDecryption(world(), name, 'not the passphrase');
-    expect(out.status).not.toBe(0);
-    expect(out.output).toMatch(/failed to authenticate decrypted block|bad password/i);
+  test('the wrong passphrase, or the right one without the salt, decrypts nothing', () => {
+    for (const [passphrase, salt] of [['not the passphrase', SALT], [PASSPHRASE.trim(), '']]) {
+      const out = runReadmeDecryption(world(), name, passphrase, salt);
+      expect(out.status).not.toBe(0);
+      expect(out.output).toMatch(/failed to authenticate decrypted block|bad password/i);
+    }
   }, 60000);
 
   test('a snapshot corrupted before verification fails the Job, and nothing is stored', () => {
@@ -364,6 +395,7 @@ function backupTests(world: () => BackupWorld): void {
       RCLONE_CONFIG_SEALED_TYPE: 'crypt', RCLONE_CONFIG_SEALED_REMOTE: `store:${BUCKET}/${PREFIX}`, RCLONE_CONFIG_SEALED_FILENAME_ENCRYPTION: 'off',
       RCLONE_CONFIG_SEALED_DIRECTORY_NAME_ENCRYPTION: 'false', RCLONE_CONFIG_SEALED_SUFFIX: '.rclone',
       RCLONE_CONFIG_SEALED_PASSWORD: w.rclone(['obscure', PASSPHRASE.trim()]).stdout.trim(),
+      RCLONE_CONFIG_SEALED_PASSWORD2: w.rclone(['obscure', SALT.trim()]).stdout.trim(),
     };
     // The check the job used before passes the corrupted object: for a multipart upload rclone compares the MD5 it
     // stored in the object's metadata at upload, not the bytes the server now holds.

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { EtcdBackupEncryption, EtcdCluster, EtcdSnapshotSource, EtcdVersion } from '../../lib';
 import { only, synth } from '../support/synth';
-import { BUCKET, BackupRecord, BackupWorld, CLAIM, PASSPHRASE, PREFIX, backupOptions, backupToolsMissing } from './backup-scenario';
+import { BUCKET, BackupRecord, BackupWorld, CLAIM, PASSPHRASE, PREFIX, SALT, backupOptions, backupToolsMissing } from './backup-scenario';
 import { SecretFiles } from './harness/certificates';
 import { describeEachLine, ipPrefix } from './harness/environment';
 import { EtcdHarness } from './harness/etcd-harness';
@@ -26,7 +26,7 @@ describeEachLine('Restore of a 3-member EtcdCluster from its backup', (line) => 
 
   /** Secrets in the restored cluster's namespace: the backup's passphrase (or another) and the S3 keys. */
   const secrets = (passphrase: string) => new Map<string, SecretFiles>([
-    ['backup-key', { passphrase }],
+    ['backup-key', { passphrase, salt: SALT }],
     ['s3-credentials', { AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey }],
   ]);
 
@@ -57,8 +57,8 @@ describeEachLine('Restore of a 3-member EtcdCluster from its backup', (line) => 
     original = EtcdHarness.forStatefulSet(manifests, { ipPrefix: prefix, clientSecretName: etcd.clientSecretName });
     harnesses.push(original);
     s3 = await S3Server.start(`${original.workDir}/s3`, `${prefix}.250`);
-    world = new BackupWorld(line, original, s3, only(manifests, 'CronJob'), 'etcd');
     await original.startAllAndWait(60000);
+    world = new BackupWorld(line, original, s3, only(manifests, 'CronJob'), 'etcd');
     ({ stem, record } = world.backUp(RESTORE_KEYS));
   }, 120000);
 

@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { WORK_DIR } from '../../lib/jobs/job-tools';
 import { guardRestore, pickSnapshot } from '../../lib/restore/restore-scripts';
+import { ScriptSandbox } from '../support/script-sandbox';
 
 /**
  * The guard's decisions, run by a real `sh` against stand-ins for the other members: what each answers on its
@@ -37,63 +38,55 @@ interface GuardRun {
 }
 
 function runGuard(peers: { [name: string]: Peer }, mine: { candidate?: string; data?: boolean; chooser?: string; listen?: string } = {}): GuardRun {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-'));
-  const work = path.join(root, 'work');
-  const stubs = path.join(root, 'stubs');
-  const data = path.join(root, 'data');
-  fs.mkdirSync(work);
-  fs.mkdirSync(stubs);
+  const box = new ScriptSandbox('guard');
+  const stubs = box.bin;
+  const data = path.join(box.root, 'data');
   fs.mkdirSync(data);
   if (mine.data) fs.mkdirSync(path.join(data, 'member'));
-  if (mine.candidate) fs.writeFileSync(path.join(work, 'candidate'), `${mine.candidate}\n`);
+  if (mine.candidate) box.write('work/candidate', `${mine.candidate}\n`);
   for (const [name, peer] of Object.entries(peers)) {
-    if (peer.waiting) fs.writeFileSync(path.join(stubs, `${name}.waiting`), `waiting token\n${peer.waiting}\n`);
-    if (peer.members) fs.writeFileSync(path.join(stubs, `${name}.members`), `${peer.members}\n`);
-    if (peer.healthy) fs.writeFileSync(path.join(stubs, `${name}.healthy`), '');
-    if (peer.servesPeerPort) fs.writeFileSync(path.join(stubs, `${name}.serves`), '');
+    if (peer.waiting) box.write(`bin/${name}.waiting`, `waiting token\n${peer.waiting}\n`);
+    if (peer.members) box.write(`bin/${name}.members`, `${peer.members}\n`);
+    if (peer.healthy) box.write(`bin/${name}.healthy`, '');
+    if (peer.servesPeerPort) box.write(`bin/${name}.serves`, '');
   }
-  const stub = (name: string, body: string) => fs.writeFileSync(path.join(stubs, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
   // URLs are http://<name>:2380 and https://<name>:2379: the host names the stand-in.
   // As busybox wget answers: the waiting text; etcd's peer port over TLS; or nothing there.
-  stub('wget', `host=\${4#http://}; host=\${host%%:*}
+  box.stub('wget', `host=\${4#http://}; host=\${host%%:*}
 [ -f "${stubs}/$host.waiting" ] && exec cat "${stubs}/$host.waiting"
 [ -f "${stubs}/$host.serves" ] && { echo 'wget: error getting response' >&2; exit 1; }
-echo "wget: can't connect to remote host: Connection refused" >&2; exit 1`);
-  stub('etcdctl', `for a in "$@"; do case $a in --endpoints=*) host=\${a#--endpoints=https://}; host=\${host%%:*};; esac; done
+echo "wget: can't connect to remote host: Connection refused" >&2; exit 1
+`);
+  box.stub('etcdctl', `for a in "$@"; do case $a in --endpoints=*) host=\${a#--endpoints=https://}; host=\${host%%:*};; esac; done
 case "$1 $2" in
   "member list") [ -f "${stubs}/$host.members" ] && cat "${stubs}/$host.members";;
   "endpoint health") [ -f "${stubs}/$host.healthy" ];;
   *) exit 2;;
-esac`);
-  stub('timeout', 'shift; exec "$@"');
-  stub('httpd', `echo "$@" > "${stubs}/httpd.args"; exec /bin/sleep 60`);
-  stub('sleep', 'exit 0');
+esac
+`);
+  box.stub('timeout', 'shift; exec "$@"\n');
+  box.stub('httpd', `echo "$@" > "${stubs}/httpd.args"; exec /bin/sleep 60\n`);
+  box.stub('sleep', 'exit 0\n');
   const names = ['etcd-0', 'etcd-1', 'etcd-2'];
-  const r = spawnSync('sh', ['-c', guardRestore().split(WORK_DIR).join(work)], {
-    encoding: 'utf8',
-    timeout: 20000,
-    env: {
-      PATH: `${stubs}:${process.env.PATH}`,
-      NAME: 'etcd-1',
-      CHOOSER: mine.chooser ?? 'etcd-0',
-      TOKEN: 'token',
-      DATA_DIR: data,
-      LISTEN: mine.listen ?? '127.0.0.1:2380',
-      PEERS: names.map((n) => `${n}|http://${n}:2380|https://${n}:2379`).join(' '),
-      WAIT_SECONDS: '0',
-      CONSISTENCY: '',
-    },
+  const r = box.run(guardRestore(), {
+    NAME: 'etcd-1',
+    CHOOSER: mine.chooser ?? 'etcd-0',
+    TOKEN: 'token',
+    DATA_DIR: data,
+    LISTEN: mine.listen ?? '127.0.0.1:2380',
+    PEERS: names.map((n) => `${n}|http://${n}:2380|https://${n}:2379`).join(' '),
+    WAIT_SECONDS: '0',
+    CONSISTENCY: '',
   });
-  const read = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim() : undefined);
   const run = {
     status: r.status,
-    output: `${r.stdout}${r.stderr}`,
-    decision: read(path.join(work, 'decision')),
-    choice: read(path.join(work, 'choice')),
-    published: read(path.join(work, 'www', 'cdk8s-etcd-restore')) ?? '',
-    httpd: read(path.join(stubs, 'httpd.args')),
+    output: r.output,
+    decision: box.read('work/decision') || undefined,
+    choice: box.read('work/choice') || undefined,
+    published: box.read('work/www/cdk8s-etcd-restore'),
+    httpd: box.read('bin/httpd.args') || undefined,
   };
-  fs.rmSync(root, { recursive: true, force: true });
+  box.dispose();
   return run;
 }
 
@@ -236,43 +229,37 @@ describe('the restore guard answers on IPv6', () => {
 });
 
 describe('the pick step refuses a snapshot the new cluster\'s quota cannot hold, before anything is written', () => {
-  function pick(sizeBytes: number, quotaBytes: number, stem = 'etcd-20261121T020000Z') {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pick-'));
-    const source = path.join(root, 'source');
-    fs.mkdirSync(source);
-    fs.mkdirSync(path.join(root, 'work'));
-    fs.writeFileSync(path.join(source, `${stem}.db`), 'db');
-    fs.writeFileSync(path.join(source, `${stem}.json`), `{"cluster":"etcd","etcdVersion":"3.6.16","revision":4,"sizeBytes":${sizeBytes},"sha256":"${'a'.repeat(64)}"}`);
-    const script = pickSnapshot({ list: 'ls -1 "$SNAPSHOT_DIR"', read: 'cat "$SNAPSHOT_DIR/$1"' }).split(WORK_DIR).join(path.join(root, 'work'));
+  function pick(sizeBytes: number, quotaBytes: number, stem = 'etcd.etcd-20261121T020000Z') {
+    const box = new ScriptSandbox('pick');
+    const source = path.join(box.root, 'source');
+    box.write(`source/${stem}.db`, 'db');
+    box.write(`source/${stem}.json`, `{"cluster":"etcd","etcdVersion":"3.6.16","revision":4,"sizeBytes":${sizeBytes},"sha256":"${'a'.repeat(64)}"}`);
     // busybox's date, as the images have it (it parses the names with -D).
-    const bin = path.join(root, 'bin');
-    fs.mkdirSync(bin);
-    fs.symlinkSync('/bin/busybox', path.join(bin, 'date'));
-    const r = spawnSync('sh', ['-c', script], {
-      encoding: 'utf8',
-      env: { PATH: `${bin}:${process.env.PATH}`, CLUSTER: 'etcd', SNAPSHOT: '', SUFFIX: '', SOURCE_NAME: 'hostPath', SNAPSHOT_DIR: source, DATA_DIR: path.join(root, 'data'), QUOTA_BYTES: String(quotaBytes) },
+    fs.symlinkSync('/bin/busybox', path.join(box.bin, 'date'));
+    const r = box.run(pickSnapshot({ list: 'ls -1 "$SNAPSHOT_DIR"', read: 'cat "$SNAPSHOT_DIR/$1"' }), {
+      SNAPSHOT_ID: 'etcd.etcd', SNAPSHOT_ID_RE: 'etcd\\.etcd', SNAPSHOT: '', SUFFIX: '', SOURCE_NAME: 'hostPath', SNAPSHOT_DIR: source, DATA_DIR: path.join(box.root, 'data'), QUOTA_BYTES: String(quotaBytes),
     });
-    const candidate = fs.existsSync(path.join(root, 'work', 'candidate')) ? fs.readFileSync(path.join(root, 'work', 'candidate'), 'utf8').trim() : undefined;
-    fs.rmSync(root, { recursive: true, force: true });
-    return { status: r.status, output: `${r.stdout}${r.stderr}`, candidate };
+    const candidate = box.read('work/candidate') || undefined;
+    box.dispose();
+    return { ...r, candidate };
   }
   const MIB = 1024 * 1024;
 
   test('a snapshot that leaves room for the database to grow once is picked', () => {
-    expect(pick(40 * MIB, 64 * MIB)).toMatchObject({ status: 0, candidate: `etcd-20261121T020000Z ${'a'.repeat(64)}` });
+    expect(pick(40 * MIB, 64 * MIB)).toMatchObject({ status: 0, candidate: `etcd.etcd-20261121T020000Z ${'a'.repeat(64)}` });
   });
 
   test('the newest by name stamped in the future (a backup whose clock ran ahead) is refused rather than trusted', () => {
-    const run = pick(MIB, 64 * MIB, 'etcd-20991121T020000Z');
+    const run = pick(MIB, 64 * MIB, 'etcd.etcd-20991121T020000Z');
     expect(run.status).toBe(1);
-    expect(run.output).toContain('the newest snapshot by name, etcd-20991121T020000Z, is stamped');
+    expect(run.output).toContain('the newest snapshot by name, etcd.etcd-20991121T020000Z, is stamped');
     expect(run.candidate).toBeUndefined();
   });
 
   test('one that would fill the quota on its first write is refused, naming both sizes', () => {
     const run = pick(60 * MIB, 64 * MIB);
     expect(run.status).toBe(1);
-    expect(run.output).toContain(`etcd-20261121T020000Z is ${60 * MIB} bytes, and this cluster's quota is ${64 * MIB} bytes: restored, it would raise NOSPACE on its first write`);
+    expect(run.output).toContain(`etcd.etcd-20261121T020000Z is ${60 * MIB} bytes, and this cluster's quota is ${64 * MIB} bytes: restored, it would raise NOSPACE on its first write`);
     expect(run.candidate).toBeUndefined();
   });
 });

@@ -61,7 +61,7 @@ describe('EtcdCluster restoreFrom', () => {
   test('the pick step sees the source and the data directory (read-only), but never the passphrase', () => {
     const { step } = restoredStatefulSet();
     const pick = step('restore-pick');
-    expect(envOf(pick)).toMatchObject({ CLUSTER: 'etcd', SNAPSHOT: '', SUFFIX: '.rclone', SOURCE: 'dest1:etcd-backups/prod/', DATA_DIR: '/var/lib/etcd/data' });
+    expect(envOf(pick)).toMatchObject({ SNAPSHOT_ID: 'etcd.etcd', SNAPSHOT_ID_RE: 'etcd\\.etcd', SNAPSHOT: '', SUFFIX: '.rclone', SOURCE: 'dest1:etcd-backups/prod/', DATA_DIR: '/var/lib/etcd/data' });
     expect(JSON.stringify(pick)).not.toContain('backup-key');
     expect(pick.volumeMounts).toContainEqual(expect.objectContaining({ mountPath: '/var/lib/etcd', readOnly: true }));
   });
@@ -150,13 +150,13 @@ describe('EtcdCluster restoreFrom', () => {
 
   test('a volume source is mounted read-only in the fetch step only; unencrypted snapshots are read directly; one snapshot can be chosen', () => {
     const { pod, step } = restoredStatefulSet({
-      restoreFrom: EtcdSnapshotSource.volume({ clusterName: 'etcd', claimName: 'etcd-backup', directory: 'daily', encryption: EtcdBackupEncryption.none(), snapshot: 'etcd-20261121T020000Z' }),
+      restoreFrom: EtcdSnapshotSource.volume({ clusterName: 'etcd', claimName: 'etcd-backup', directory: 'daily', encryption: EtcdBackupEncryption.none(), snapshot: 'etcd.etcd-20261121T020000Z' }),
     });
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     expect(pod.volumes.find((v: any) => v.persistentVolumeClaim)).toEqual({ name: 'backups-1', persistentVolumeClaim: { claimName: 'etcd-backup' } });
     expect(step('restore-fetch').volumeMounts).toContainEqual({ name: 'backups-1', mountPath: '/backups/1', readOnly: true });
     expect(step('restore-pick').volumeMounts).toContainEqual({ name: 'backups-1', mountPath: '/backups/1', readOnly: true });
-    expect(envOf(step('restore-pick')).SNAPSHOT).toBe('etcd-20261121T020000Z');
+    expect(envOf(step('restore-pick')).SNAPSHOT).toBe('etcd.etcd-20261121T020000Z');
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     for (const name of ['restore-guard', 'restore']) expect(step(name).volumeMounts.some((m: any) => m.name === 'backups-1')).toBe(false);
     expect(envOf(step('restore-fetch'))).toMatchObject({ SOURCE: 'dest1:/backups/1/daily/', SNAPSHOT_PATH: 'dest1:/backups/1/daily/', SUFFIX: '' });
@@ -279,15 +279,18 @@ describe('bad input is refused at synthesis, naming the property', () => {
   test.each<[string, () => unknown, string]>([
     ['a hostPath source for a StatefulSet', sts(() => ({ restoreFrom: onNodes() })), 'restoreFrom EtcdSnapshotSource.hostPath() cannot be read by an EtcdCluster'],
     ['a bucket for static pods', pods(() => ({ restoreFrom: bucket(), dataDir: '/var/lib/etcd-restored', initialClusterToken: 't' })), 'the kubelet runs static pods without the API server'],
-    ['the old cluster\'s name', sts(() => ({ restoreFrom: bucket() }), 'etcd'), "this EtcdCluster is named 'etcd' too, so it would use the old cluster's volumes"],
+    ['the old cluster\'s name', sts(() => ({ restoreFrom: bucket() }), 'etcd'), "restoreFrom reads snapshots of 'etcd' (namespace 'default'), and this EtcdCluster is that cluster too, so it would use the old cluster's volumes"],
+    ['a snapshot from another namespace than clusterNamespace', sts(() => ({ restoreFrom: bucket({ snapshot: 'prod.etcd-20261121T020000Z' }) })), "restoreFrom snapshot 'prod.etcd-20261121T020000Z' is not a snapshot of 'etcd' in namespace 'default' ('default.etcd-<time>'): give the namespace it was taken in as clusterNamespace"],
+    ['a bad clusterNamespace', () => bucket({ clusterNamespace: 'Prod' }), 'EtcdSnapshotSource.objectStore() clusterNamespace'],
     ['in place without a new token', sts(() => ({ restoreFrom: bucket({ inPlace: true }) }), 'etcd'), 'give initialClusterToken a new value'],
     ['static pods on kubeadm\'s data dir', pods(() => ({ restoreFrom: onNodes(), initialClusterToken: 't' })), "restoreFrom needs a new dataDir, such as '/var/lib/etcd-restored'"],
     ['static pods with the old token', pods(() => ({ restoreFrom: onNodes(), dataDir: '/var/lib/etcd-restored' })), "it would get the old cluster's token and cluster ID"],
     ['a bump the tools cannot do', sts(() => ({ restoreFrom: bucket({ bumpRevision: 5 }), version: EtcdVersion.of('3.5.9') })), "restoreFrom bumpRevision is 5, but etcd 3.5.9's etcdutl cannot bump the revision"],
     ['a negative bump', sts(() => ({ restoreFrom: bucket({ bumpRevision: -1 }) })), 'bumpRevision'],
     ['no cluster name', () => bucket({ clusterName: '' }), 'needs clusterName'],
-    ['a snapshot of another cluster', () => bucket({ snapshot: 'other-20261121T020000Z' }), "snapshot must name a snapshot of 'etcd'"],
-    ['a snapshot with its extension', () => bucket({ snapshot: 'etcd-20261121T020000Z.db' }), "(got 'etcd-20261121T020000Z.db')"],
+    ['a snapshot of another cluster', () => bucket({ snapshot: 'default.other-20261121T020000Z' }), "snapshot must name a snapshot of 'etcd' without extension, '<namespace>.etcd-<YYYYMMDDTHHMMSSZ>'"],
+    ['a snapshot named as before 0.2, without its namespace', () => bucket({ snapshot: 'etcd-20261121T020000Z', clusterNamespace: 'prod' }), "'prod.etcd-<YYYYMMDDTHHMMSSZ>', e.g. 'prod.etcd-20261121T020000Z' (got 'etcd-20261121T020000Z')"],
+    ['a snapshot with its extension', () => bucket({ snapshot: 'default.etcd-20261121T020000Z.db' }), "(got 'default.etcd-20261121T020000Z.db')"],
     ['no encryption', () => bucket({ encryption: undefined }), 'needs encryption, as the backup wrote the snapshots'],
     ['no credentials', () => bucket({ credentialsSecretName: undefined }), 'needs credentialsSecretName'],
     ['no claim', () => EtcdSnapshotSource.volume({ clusterName: 'etcd', claimName: '', encryption: sealed }), 'needs claimName'],
@@ -317,26 +320,30 @@ describe('the scripts', () => {
   });
 
   const pick = (listing: string[], env: { [k: string]: string }) => spawnSync('sh', ['-c', `set -eu\n${PICK}\npick`], {
-    input: listing.join('\n'), encoding: 'utf8', env: { PATH: process.env.PATH, CLUSTER: 'etcd', SNAPSHOT: '', SUFFIX: '.rclone', ...env },
+    input: listing.join('\n'), encoding: 'utf8', env: { PATH: process.env.PATH, SNAPSHOT_ID: 'ns.etcd', SNAPSHOT_ID_RE: 'ns\\.etcd', SNAPSHOT: '', SUFFIX: '.rclone', ...env },
   });
   const listing = [
-    'etcd-20261120T010000Z.db.rclone', 'etcd-20261120T010000Z.json',
-    'etcd-20261121T010000Z.db.rclone', 'etcd-20261121T010000Z.json',
+    'ns.etcd-20261120T010000Z.db.rclone', 'ns.etcd-20261120T010000Z.json',
+    'ns.etcd-20261121T010000Z.db.rclone', 'ns.etcd-20261121T010000Z.json',
     // The newest snapshot has no record yet (its run did not finish): never chosen.
-    'etcd-20261121T020000Z.db.rclone',
-    // A newer record without its snapshot, another cluster's, and strays.
-    'etcd-20261121T030000Z.json', 'etcd-other-20261121T040000Z.json', 'etcd-other-20261121T040000Z.db.rclone', 'notes.txt',
+    'ns.etcd-20261121T020000Z.db.rclone',
+    // A newer record without its snapshot, another cluster's, the same cluster name in another namespace (whose
+    // name a '.' that matched any character would take: 'nsXetcd'), and strays.
+    'ns.etcd-20261121T030000Z.json', 'ns.etcd-other-20261121T040000Z.json', 'ns.etcd-other-20261121T040000Z.db.rclone',
+    'nsxetcd-20261122T010000Z.json', 'nsxetcd-20261122T010000Z.db.rclone',
+    'other.etcd-20261122T010000Z.json', 'other.etcd-20261122T010000Z.db.rclone', 'notes.txt',
   ];
   test('picks the newest snapshot that has its record and its file', () => {
-    expect(pick(listing, {}).stdout.trim()).toBe('etcd-20261121T010000Z');
+    expect(pick(listing, {}).stdout.trim()).toBe('ns.etcd-20261121T010000Z');
   });
   test('picks a named snapshot only when both files are there', () => {
-    expect(pick(listing, { SNAPSHOT: 'etcd-20261120T010000Z' }).stdout.trim()).toBe('etcd-20261120T010000Z');
-    expect(pick(listing, { SNAPSHOT: 'etcd-20261121T020000Z' }).status).toBe(1);
+    expect(pick(listing, { SNAPSHOT: 'ns.etcd-20261120T010000Z' }).stdout.trim()).toBe('ns.etcd-20261120T010000Z');
+    expect(pick(listing, { SNAPSHOT: 'ns.etcd-20261121T020000Z' }).status).toBe(1);
   });
-  test('finds nothing for a suffix the files do not have, or another cluster', () => {
+  test('finds nothing for a suffix the files do not have; another cluster or namespace only by its own name', () => {
     expect(pick(listing, { SUFFIX: '' }).status).toBe(1);
-    expect(pick(listing, { CLUSTER: 'etcd-other' }).stdout.trim()).toBe('etcd-other-20261121T040000Z');
+    expect(pick(listing, { SNAPSHOT_ID: 'ns.etcd-other', SNAPSHOT_ID_RE: 'ns\\.etcd-other' }).stdout.trim()).toBe('ns.etcd-other-20261121T040000Z');
+    expect(pick(listing, { SNAPSHOT_ID: 'other.etcd', SNAPSHOT_ID_RE: 'other\\.etcd' }).stdout.trim()).toBe('other.etcd-20261122T010000Z');
   });
 });
 
@@ -364,7 +371,8 @@ describe('a backup and a restore in one App must agree', () => {
   });
 
   test('another cluster name than the backup writes is refused', () => {
-    expect(world(bucket({ clusterName: 'other' }))).toThrow("restoreFrom clusterName is 'other', but 'c/etcd/backup' writes snapshots of 'etcd'");
+    expect(world(bucket({ clusterName: 'other' }))).toThrow("restoreFrom reads snapshots named 'etcd.other-<time>' (clusterNamespace.clusterName), but 'c/etcd/backup' writes 'etcd.etcd-<time>'");
+    expect(world(bucket({ clusterNamespace: 'prod' }))).toThrow("restoreFrom reads snapshots named 'prod.etcd-<time>'");
   });
 
   test('another minor line than the backed-up cluster is refused', () => {

@@ -13,6 +13,7 @@ import { TOOLS_DIR, TOOLS_MIB, WORK_DIR, prepareTools, withEphemeralStorage, wor
 import { validateSchedule, validateTimeZone, wholeSeconds } from '../schedule';
 import { BoundDestination } from '../storage/backup-destination';
 import { cryptEnv, cryptRemoteName, passphraseFile, rcloneBaseEnv } from '../storage/rclone';
+import { snapshotId, snapshotIdEnv } from '../storage/snapshot-names';
 import { EtcdBackupOptions } from './backup-options';
 import { SCRATCH_DIR, StoreTarget, storeSnapshot, storeTargetEnv, takeSnapshot, verifySnapshot } from './backup-scripts';
 
@@ -72,9 +73,10 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
     quotaBytes: access.quotaBytes,
     keepLast: retention.keepLast,
   }));
-  claimPlaces(backup, destinations, { encrypted: props.encryption.enabled, clusterName: access.clusterName, minor: access.model.version.minor });
+  const snapshots = snapshotId(access.namespace, access.clusterName);
+  claimPlaces(backup, destinations, { encrypted: props.encryption.enabled, snapshotId: snapshots, minor: access.model.version.minor });
   const destinationNames = destinations.map((d) => d.name);
-  const snapshotPrefix = `${access.clusterName}-`;
+  const snapshotPrefix = `${snapshots}-`;
   const onDemandCommand = `kubectl --namespace ${access.namespace} create job --from=cronjob/${name} ${name}-$(date +%s)`;
   const encrypted = props.encryption.enabled;
   const targets = storeTargets(destinations, encrypted);
@@ -140,6 +142,7 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
           { name: 'PATH', value: `/usr/local/bin:${TOOLS_DIR}` },
           { name: 'CLUSTER', value: access.clusterName },
           { name: 'NAMESPACE', value: access.namespace },
+          ...snapshotIdEnv(snapshots),
           { name: 'ENCRYPTION', value: encrypted ? 'rclone-crypt' : 'none' },
           { name: 'SNAPSHOT_SUFFIX', value: encrypted ? '.rclone' : '' },
         ],
@@ -153,7 +156,7 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
       command: ['/bin/sh', '-c', storeSnapshot(targets)],
       env: [
         ...storeTargetEnv(targets),
-        { name: 'CLUSTER', value: access.clusterName },
+        ...snapshotIdEnv(snapshots),
         { name: 'KEEP_LAST', value: retention.keepLast === undefined ? '' : String(retention.keepLast) },
         { name: 'KEEP_WITHIN_SECONDS', value: retention.keepWithinSeconds === undefined ? '' : String(retention.keepWithinSeconds) },
         // No run lasts longer than the Job's deadline: a snapshot without a record that is twice as old is abandoned.
@@ -183,8 +186,8 @@ export interface BackupAtPlace {
   /** The backup construct's path. */
   readonly path: string;
   readonly encrypted: boolean;
-  /** The name its snapshots carry. */
-  readonly clusterName: string;
+  /** The name its snapshots carry: `<namespace>.<cluster>`. */
+  readonly snapshotId: string;
   /** The minor line of the cluster it backs up. */
   readonly minor: number;
   /** It created the claim, ReadWriteOnce. */

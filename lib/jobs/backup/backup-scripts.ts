@@ -1,6 +1,7 @@
 import { EtcdVersion } from '../../release/version';
 import { WORK_DIR } from '../job-tools';
 import { cryptPasswords } from '../storage/rclone';
+import { STAMP, STEM_RE } from '../storage/snapshot-names';
 
 /**
  * The shell steps of a backup. Each runs in a named image under a named shell, and uses only what
@@ -18,13 +19,8 @@ export const SNAPSHOT_FILE = `${WORK_DIR}/snapshot.db`;
 const OUT_DIR = `${WORK_DIR}/out`;
 /** The version the member reports, as the snapshot step read it (the record's `etcdVersion`). */
 const SERVER_VERSION_FILE = `${WORK_DIR}/server-version`;
-
-/**
- * A shell function that prints, in seconds since the epoch, the time a snapshot name `$1` carries
- * (`$CLUSTER-<YYYYMMDDTHHMMSSZ>`, as `verifySnapshot` names it). busybox `date -D`, which alpine and the
- * copied busybox both have.
- */
-export const STAMP = `stamp() { date -u -D '%Y%m%dT%H%M%SZ' -d "\${1#"$CLUSTER"-}" +%s; }`;
+/** The etcd cluster ID the member reports (the record's `clusterId`): retention touches only this cluster's snapshots. */
+const CLUSTER_ID_FILE = `${WORK_DIR}/cluster-id`;
 
 /**
  * Snapshot one member, only once it has shown it is part of a quorum. etcd serves a snapshot without a leader,
@@ -50,8 +46,11 @@ if [ "$BALANCED" = true ]; then
   member=$(printf '%s\\n' "$members" | awk -F', ' -v id="$id" '$1 == id { split($5, urls, ","); print urls[1] }')
   [ -n "$member" ] || fail "member $id, which answered at $ENDPOINT, is not in the member list: $members"
 fi
-etcdctl --endpoints="$member" --dial-timeout=10s --command-timeout=15s get --consistency=l /cdk8s-etcd/backup-quorum-check > /dev/null || fail "$member did not answer a linearizable read within 15 s: it has no quorum (cut off from its peers, or the cluster lost quorum), so its snapshot could miss acknowledged writes. Nothing was stored"
+read=$(etcdctl --endpoints="$member" --dial-timeout=10s --command-timeout=15s get --consistency=l /cdk8s-etcd/backup-quorum-check -w json) || fail "$member did not answer a linearizable read within 15 s: it has no quorum (cut off from its peers, or the cluster lost quorum), so its snapshot could miss acknowledged writes. Nothing was stored"
+cluster_id=$(printf '%s' "$read" | sed -n 's/.*"cluster_id":\\([0-9][0-9]*\\).*/\\1/p')
+[ -n "$cluster_id" ] || fail "the linearizable read from $member reports no cluster ID: $read"
 echo "$version" > ${SERVER_VERSION_FILE}
+echo "$cluster_id" > ${CLUSTER_ID_FILE}
 echo "backup: $member (etcd $version) has a quorum; taking the snapshot"
 timeout "$SNAPSHOT_TIMEOUT" etcdctl --endpoints="$member" --dial-timeout=10s snapshot save ${SNAPSHOT_FILE} || fail "etcdctl snapshot save from $member failed, or did not finish within $SNAPSHOT_TIMEOUT s"
 `;
@@ -90,11 +89,11 @@ hash=$(field hash)
 echo "backup: snapshot of revision $revision with $keys keys, $size bytes"${trial}
 sha256=$(sha256sum "$snap" | cut -d' ' -f1)
 started=$(cat ${WORK_DIR}/started)
-name="$CLUSTER-$(date -u -d "@$started" +%Y%m%dT%H%M%SZ)"
+name="$SNAPSHOT_ID-$(date -u -d "@$started" +%Y%m%dT%H%M%SZ)"
 mkdir -p ${OUT_DIR}
 mv "$snap" "${OUT_DIR}/$name.db"
-printf '{"cluster":"%s","namespace":"%s","snapshot":"%s","createdAt":"%s","etcdVersion":"%s","revision":%s,"totalKeys":%s,"sizeBytes":%s,"hash":%s,"sha256":"%s","encryption":"%s","trialRestore":%s}\\n' \\
-  "$CLUSTER" "$NAMESPACE" "$name.db$SNAPSHOT_SUFFIX" "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)" "$(cat ${SERVER_VERSION_FILE})" \\
+printf '{"cluster":"%s","namespace":"%s","clusterId":"%s","snapshot":"%s","createdAt":"%s","etcdVersion":"%s","revision":%s,"totalKeys":%s,"sizeBytes":%s,"hash":%s,"sha256":"%s","encryption":"%s","trialRestore":%s}\\n' \\
+  "$CLUSTER" "$NAMESPACE" "$(cat ${CLUSTER_ID_FILE})" "$name.db$SNAPSHOT_SUFFIX" "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)" "$(cat ${SERVER_VERSION_FILE})" \\
   "$revision" "$keys" "$size" "$hash" "$sha256" "$ENCRYPTION" "${trialRestore}" > "${OUT_DIR}/$name.json"
 echo "backup: verified $name.db (sha256 $sha256)"
 `;
@@ -137,7 +136,7 @@ export function storeTargetEnv(targets: StoreTarget[]): { name: string; value: s
  * or reports "hashes could not be checked"; it exits 0 either way.
  */
 export function storeSnapshot(targets: StoreTarget[]): string {
-  const passwords = cryptPasswords(targets.flatMap((t) => (t.cryptIndex === undefined ? [] : [t.cryptIndex])));
+  const passwords = cryptPasswords(targets.flatMap((t) => (t.cryptIndex === undefined ? [] : [t.cryptIndex])), true);
   return `set -eu
 fail() { echo "backup: FAILED: $*" >&2; exit 1; }
 ${STAMP}
@@ -145,6 +144,7 @@ cd ${OUT_DIR}
 set -- *.json
 [ "$#" -eq 1 ] && [ -f "$1" ] || fail "expected one verified snapshot in ${OUT_DIR}"
 name=\${1%.json}${passwords}
+cluster_id=$(cat ${CLUSTER_ID_FILE})
 sha256=$(sha256sum "$name.db" | cut -d' ' -f1)
 store() {
   rclone copyto "$name.db" "$1$name.db" || fail "could not write $name.db to $2"
@@ -154,8 +154,17 @@ store() {
   echo "backup: stored $name in $2 (read back: sha256 $sha256)"
 }
 prune() {
-  listed=$(rclone lsf --files-only --include "/$CLUSTER-*.json" "$1") || fail "could not list $1"
-  stems=$(printf '%s\\n' "$listed" | sed -n "s/^\\($CLUSTER-[0-9]\\{8\\}T[0-9]\\{6\\}Z\\)\\.json$/\\1/p" | sort -r)
+  listed=$(rclone lsf --files-only --include "/$SNAPSHOT_ID-*.json" "$1") || fail "could not list $1"
+  named=$(printf '%s\\n' "$listed" | sed -n "s/^\\(${STEM_RE}\\)\\.json$/\\1/p" | sort -r)
+  # Only snapshots whose record names this etcd cluster's ID count and go: another cluster writing the same names
+  # here (two Kubernetes clusters' static pods sharing a prefix) keeps its history, and so does this one.
+  records=$(rclone cat --include "/$SNAPSHOT_ID-*.json" "$1") || fail "could not read the records in $1"
+  stems=
+  for stem in $named; do
+    owner=$(printf '%s\\n' "$records" | grep -F "\\"snapshot\\":\\"$stem.db" | sed -n 's/.*"clusterId":"\\([0-9]*\\)".*/\\1/p' | head -n 1)
+    if [ "$owner" = "$cluster_id" ]; then stems="$stems $stem"; continue; fi
+    echo "backup: retention keeps $stem and does not count it: its record names etcd cluster \${owner:-(none)}, not this cluster ($cluster_id). Give each cluster its own destination"
+  done
   now=$(date -u +%s)
   # Ages count from the newest earlier snapshot that is not in this clock's future, not from this clock: a run
   # whose clock is ahead would otherwise find the whole history older than keepWithin.
@@ -185,10 +194,10 @@ prune() {
   done
   # A snapshot without its record is what a run that did not finish left behind. Once no run that started
   # then can still be going (twice the Job's deadline), it goes; the record's absence kept it out of every restore.
-  halves=$(rclone lsf --files-only --include "/$CLUSTER-*.db" --include "/$CLUSTER-*.db.rclone" "$1") || fail "could not list $1"
+  halves=$(rclone lsf --files-only --include "/$SNAPSHOT_ID-*.db" --include "/$SNAPSHOT_ID-*.db.rclone" "$1") || fail "could not list $1"
   for file in $halves; do
     stem=\${file%.rclone}; stem=\${stem%.db}
-    printf '%s\\n' "$stem" | grep -qx "$CLUSTER-[0-9]\\{8\\}T[0-9]\\{6\\}Z" || continue
+    printf '%s\\n' "$stem" | grep -qx "${STEM_RE}" || continue
     printf '%s\\n' "$listed" | grep -qxF "$stem.json" && continue
     [ "$stem" = "$name" ] && continue
     taken=$(stamp "$stem") || continue

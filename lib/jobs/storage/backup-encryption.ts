@@ -10,6 +10,15 @@ export interface EtcdBackupRcloneCryptOptions {
    * @default 'passphrase'
    */
   readonly key?: string;
+  /**
+   * Key of rclone crypt's salt (`password2`) in the same Secret: random bytes of your own, e.g.
+   * `head -c 24 /dev/urandom | base64`, at least 16 characters. Without a salt of its own, every rclone crypt user
+   * shares rclone's built-in one, so a table of passphrases precomputed once would open everyone's snapshots. Keep it
+   * with the passphrase: decrypting needs both. A restore reads snapshots written before salts (0.1) with an empty
+   * salt in its Secret.
+   * @default 'salt'
+   */
+  readonly saltKey?: string;
 }
 
 /**
@@ -27,25 +36,34 @@ export class EtcdBackupEncryption {
       throw new EtcdConfigError(`EtcdBackupEncryption.rcloneCrypt() needs secretName, the Secret that holds the passphrase (got ${JSON.stringify(options?.secretName)}): without a key nothing can be encrypted`);
     }
     validateDnsSubdomain('EtcdBackupEncryption.rcloneCrypt() secretName', options.secretName);
-    const key = options.key ?? 'passphrase';
-    if (typeof key !== 'string' || !/^[-._a-zA-Z0-9]{1,253}$/.test(key)) {
-      throw new EtcdConfigError(`EtcdBackupEncryption.rcloneCrypt() key must be a Secret key: letters, digits, '-', '_' and '.' (got '${key}')`);
+    const key = secretKey('key', options.key ?? 'passphrase');
+    const saltKey = secretKey('saltKey', options.saltKey ?? 'salt');
+    if (saltKey === key) {
+      throw new EtcdConfigError(`EtcdBackupEncryption.rcloneCrypt() saltKey must differ from key (both are '${key}'): the salt is a second secret, not the passphrase again`);
     }
-    return new EtcdBackupEncryption(options.secretName, key);
+    return new EtcdBackupEncryption(options.secretName, key, saltKey);
   }
 
   /** Store snapshots as etcd wrote them. Warns when a destination is object storage. */
   public static none(): EtcdBackupEncryption {
-    return new EtcdBackupEncryption(undefined, undefined);
+    return new EtcdBackupEncryption(undefined, undefined, undefined);
   }
 
   private constructor(
     /** @internal */ public readonly _secretName: string | undefined,
     /** @internal */ public readonly _key: string | undefined,
+    /** @internal */ public readonly _saltKey: string | undefined,
   ) {}
 
   /** Whether snapshots are encrypted. */
   public get enabled(): boolean {
     return this._secretName !== undefined;
   }
+}
+
+function secretKey(prop: string, key: string): string {
+  if (typeof key !== 'string' || !/^[-._a-zA-Z0-9]{1,253}$/.test(key)) {
+    throw new EtcdConfigError(`EtcdBackupEncryption.rcloneCrypt() ${prop} must be a Secret key: letters, digits, '-', '_' and '.' (got '${key}')`);
+  }
+  return key;
 }

@@ -35,29 +35,47 @@ export function cryptEnv(index: number, remote: string): k8s.EnvVar[] {
 export const PASSPHRASE_DIR = '/etc/etcd-backup-key';
 
 /**
- * The passphrase as a file from its Secret, never an env var (which `kubectl describe`, crash dumps and every
- * process of the container can read): its volume, its mount, and `PASSPHRASE_FILE` naming it. Nothing when
- * snapshots are not encrypted (or, for a restore from a node's directory, not fetched at all).
+ * The passphrase and the salt as files from their Secret, never env vars (which `kubectl describe`, crash dumps and
+ * every process of the container can read): the volume, its mount, and `PASSPHRASE_FILE` and `SALT_FILE` naming
+ * them. Nothing when snapshots are not encrypted (or, for a restore from a node's directory, not fetched at all).
  */
 export function passphraseFile(encryption: EtcdBackupEncryption | undefined): { volumes: k8s.Volume[]; mounts: k8s.VolumeMount[]; env: k8s.EnvVar[] } {
   if (!encryption?.enabled) return { volumes: [], mounts: [], env: [] };
   return {
-    volumes: [{ name: 'backup-key', secret: { secretName: encryption._secretName!, items: [{ key: encryption._key!, path: 'passphrase' }], defaultMode: 0o440 } }],
+    volumes: [{
+      name: 'backup-key',
+      secret: { secretName: encryption._secretName!, items: [{ key: encryption._key!, path: 'passphrase' }, { key: encryption._saltKey!, path: 'salt' }], defaultMode: 0o440 },
+    }],
     mounts: [{ name: 'backup-key', mountPath: PASSPHRASE_DIR, readOnly: true }],
-    env: [{ name: 'PASSPHRASE_FILE', value: `${PASSPHRASE_DIR}/passphrase` }],
+    env: [{ name: 'PASSPHRASE_FILE', value: `${PASSPHRASE_DIR}/passphrase` }, { name: 'SALT_FILE', value: `${PASSPHRASE_DIR}/salt` }],
   };
 }
 
+/** The shortest salt a backup writes with: 16 characters, 96 bits or more from base64 of random bytes. */
+export const MIN_SALT_LENGTH = 16;
+
 /**
- * Shell lines that set each crypt remote's password from the file `$PASSPHRASE_FILE` (trailing newlines dropped,
- * as `$(cat file)` drops them), in rclone's obscured form, passed on stdin (never on a command line, which
- * `ps` shows). Needs a `fail` function.
+ * Shell lines that set each crypt remote's password and salt (`password2`) from the files `$PASSPHRASE_FILE` and
+ * `$SALT_FILE` (trailing newlines dropped, as `$(cat file)` drops them), in rclone's obscured form, passed on stdin
+ * (never on a command line, which `ps` shows). A backup (`writes`) refuses a salt shorter than
+ * `MIN_SALT_LENGTH`; a restore takes an empty salt as rclone's built-in one, to read snapshots written before salts.
+ * Needs a `fail` function.
  */
-export function cryptPasswords(indexes: number[]): string {
+export function cryptPasswords(indexes: number[], writes: boolean): string {
   if (indexes.length === 0) return '';
+  const remotes = indexes.map((i) => `RCLONE_CONFIG_${cryptRemoteName(i).toUpperCase()}`);
+  const saltCheck = writes
+    ? `[ \${#salt} -ge ${MIN_SALT_LENGTH} ] || fail "the encryption salt in $SALT_FILE has \${#salt} characters; it needs ${MIN_SALT_LENGTH} or more, random (e.g. head -c 24 /dev/urandom | base64)"`
+    : `[ -n "$salt" ] || echo "the encryption salt is empty: reading with rclone's built-in salt, as snapshots written before salts were"`;
   return `
 passphrase=$(cat "$PASSPHRASE_FILE") || fail "cannot read the encryption passphrase from $PASSPHRASE_FILE"
 [ -n "$passphrase" ] || fail "the encryption passphrase is empty"
+salt=$(cat "$SALT_FILE") || fail "cannot read the encryption salt from $SALT_FILE"
+${saltCheck}
 obscured=$(printf '%s' "$passphrase" | rclone obscure -)
-${indexes.map((i) => `export RCLONE_CONFIG_${cryptRemoteName(i).toUpperCase()}_PASSWORD="$obscured"`).join('\n')}`;
+${remotes.map((r) => `export ${r}_PASSWORD="$obscured"`).join('\n')}
+if [ -n "$salt" ]; then
+  obscured=$(printf '%s' "$salt" | rclone obscure -)
+${remotes.map((r) => `  export ${r}_PASSWORD2="$obscured"`).join('\n')}
+fi`;
 }

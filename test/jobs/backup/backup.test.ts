@@ -1,6 +1,5 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { App, Chart, Cron, Duration, Size, Testing } from 'cdk8s';
 import {
@@ -8,19 +7,16 @@ import {
   EtcdStaticPodCluster, EtcdTls, EtcdVersion,
 } from '../../../lib';
 import { snapshotTimeoutSeconds } from '../../../lib/jobs/backup/backup-job';
-import { WORK_DIR } from '../../../lib/jobs/job-tools';
 import { warningsOf } from '../../../lib/shared/warnings';
+import { ScriptSandbox } from '../../support/script-sandbox';
 import { Manifest, only, synth } from '../../support/synth';
 
 const s3 = (extra: object = {}) => EtcdBackupDestination.objectStore({
   endpoint: 'https://s3.example.com', bucket: 'etcd-backups', prefix: 'prod', credentialsSecretName: 's3-credentials', ...extra,
 });
 const sealed = EtcdBackupEncryption.rcloneCrypt({ secretName: 'backup-key' });
-/** A passphrase file in `dir`, standing in for the mounted Secret. */
-function passphraseIn(dir: string): string {
-  fs.writeFileSync(path.join(dir, 'passphrase'), 'x\n');
-  return path.join(dir, 'passphrase');
-}
+/** The passphrase and salt files, as the Secret's volume mounts them. */
+const keyFiles = (box: ScriptSandbox) => ({ PASSPHRASE_FILE: box.write('passphrase', 'x\n'), SALT_FILE: box.write('salt', 'sixteen-or-more-chars\n') });
 const defaults: EtcdBackupOptions = { destinations: [EtcdBackupDestination.volume()], encryption: sealed };
 
 function statefulSetBackup(options: Partial<EtcdBackupOptions> = {}, clusterProps: EtcdClusterProps = {}) {
@@ -276,11 +272,11 @@ describe('destinations, encryption and retention', () => {
   test('rclone crypt encrypts contents with the passphrase from the Secret, over every destination', () => {
     const { container } = statefulSetBackup({ destinations: [EtcdBackupDestination.volume(), s3()] });
     const store = container('store');
-    // The passphrase is a file from its Secret, mounted in the store step only; never an env var.
-    expect(envOf(store).PASSPHRASE_FILE).toBe('/etc/etcd-backup-key/passphrase');
+    // The passphrase and the salt are files from their Secret, mounted in the store step only; never env vars.
+    expect(envOf(store)).toMatchObject({ PASSPHRASE_FILE: '/etc/etcd-backup-key/passphrase', SALT_FILE: '/etc/etcd-backup-key/salt' });
     expect(store.volumeMounts).toContainEqual({ name: 'backup-key', mountPath: '/etc/etcd-backup-key', readOnly: true });
     expect(podOf(only(statefulSetBackup({ destinations: [s3()] }).manifests, 'CronJob')).pod.volumes).toContainEqual(
-      { name: 'backup-key', secret: { secretName: 'backup-key', items: [{ key: 'passphrase', path: 'passphrase' }], defaultMode: 0o440 } });
+      { name: 'backup-key', secret: { secretName: 'backup-key', items: [{ key: 'passphrase', path: 'passphrase' }, { key: 'salt', path: 'salt' }], defaultMode: 0o440 } });
     expect(JSON.stringify(store.env)).not.toContain('secretKeyRef":{"name":"backup-key"');
     for (const name of ['tools', 'snapshot', 'verify']) expect(JSON.stringify(container(name))).not.toContain('backup-key');
     for (const i of [1, 2]) {
@@ -288,6 +284,7 @@ describe('destinations, encryption and retention', () => {
         [`RCLONE_CONFIG_SEALED${i}_TYPE`]: 'crypt', [`RCLONE_CONFIG_SEALED${i}_FILENAME_ENCRYPTION`]: 'off', [`RCLONE_CONFIG_SEALED${i}_SUFFIX`]: '.rclone',
       });
       expect(store.command[2]).toContain(`export RCLONE_CONFIG_SEALED${i}_PASSWORD="$obscured"`);
+      expect(store.command[2]).toContain(`export RCLONE_CONFIG_SEALED${i}_PASSWORD2="$obscured"`);
     }
     expect(envOf(container('verify'))).toMatchObject({ ENCRYPTION: 'rclone-crypt', SNAPSHOT_SUFFIX: '.rclone' });
     // Everything is stored and checked before retention deletes anything.
@@ -350,7 +347,7 @@ describe('the cluster side and the outputs', () => {
     const backup = new EtcdBackup(chart, 'Nightly', { ...defaults, cluster: etcd });
     expect(backup.name).toBe('etcd-nightly');
     expect(backup.cronJob.name).toBe('etcd-nightly');
-    expect(backup.snapshotPrefix).toBe('etcd-');
+    expect(backup.snapshotPrefix).toBe('etcd.etcd-');
     expect(backup.onDemandCommand).toBe('kubectl --namespace etcd create job --from=cronjob/etcd-nightly etcd-nightly-$(date +%s)');
   });
 });
@@ -414,28 +411,18 @@ describe('the snapshot step', () => {
   /** Run the step's script against an etcdctl stand-in: `quorum` decides the linearizable read, `hang` the snapshot. */
   function runSnapshotStep(opts: { quorum: boolean; hang?: boolean }) {
     const script: string = statefulSetBackup().container('snapshot').command[2];
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'snapshot-'));
-    const bin = path.join(root, 'bin');
-    fs.mkdirSync(bin);
-    fs.mkdirSync(path.join(root, 'work'));
-    fs.writeFileSync(path.join(bin, 'etcdctl'), `#!/bin/sh
-echo "$*" >> "${root}/calls"
+    const box = new ScriptSandbox('snapshot');
+    box.stub('etcdctl', `echo "$*" >> "${box.root}/calls"
 case "$*" in
-  *" get --consistency=l "*) ${opts.quorum ? 'exit 0' : 'echo "context deadline exceeded" >&2; exit 1'};;
+  *" get --consistency=l "*) ${opts.quorum ? `echo '{"header":{"cluster_id":14841639068965178418,"member_id":10276657743932975437,"revision":8,"raft_term":2}}'` : 'echo "context deadline exceeded" >&2; exit 1'};;
   *"endpoint status"*) echo 'https://etcd:2379, 8e9e05c52164694d, 3.5.35, 3.5.0, 20 kB, true, false, 2, 8, 8, ';;
   *"member list"*) printf '%s\\n' '91bc3c398fb3c146, started, etcd-0, https://etcd-0:2380, https://etcd-0.etcd-peer:2379, false' '8e9e05c52164694d, started, etcd-1, https://etcd-1:2380, https://etcd-1.etcd-peer:2379,https://10.0.0.2:2379, false';;
   *"snapshot save"*) ${opts.hang ? 'exec sleep 30' : 'echo db > "$5"'};;
 esac
-`, { mode: 0o755 });
-    const started = Date.now();
-    const r = spawnSync('sh', ['-c', script.split(WORK_DIR).join(path.join(root, 'work'))], {
-      encoding: 'utf8',
-      timeout: 20000,
-      env: { PATH: `${bin}:${process.env.PATH}`, ENDPOINT: 'https://etcd:2379', BALANCED: 'true', CONSISTENCY: '', SNAPSHOT_TIMEOUT: '1' },
-    });
-    const read = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim() : '');
-    const run = { status: r.status, output: `${r.stdout}${r.stderr}`, calls: read(path.join(root, 'calls')), version: read(path.join(root, 'work', 'server-version')), ms: Date.now() - started };
-    fs.rmSync(root, { recursive: true, force: true });
+`);
+    const r = box.run(script, { ENDPOINT: 'https://etcd:2379', BALANCED: 'true', CONSISTENCY: '', SNAPSHOT_TIMEOUT: '1' });
+    const run = { ...r, calls: box.read('calls'), version: box.read('work/server-version'), clusterId: box.read('work/cluster-id') };
+    box.dispose();
     return run;
   }
 
@@ -446,10 +433,12 @@ esac
     expect(run.calls).not.toContain('snapshot save');
   });
 
-  test('with a quorum, the answering member\'s own version is noted for the record, and every step talks to that member', () => {
+  test('with a quorum, the answering member\'s own version and cluster ID are noted for the record, and every step talks to that member', () => {
     const run = runSnapshotStep({ quorum: true });
     expect(run.status).toBe(0);
     expect(run.version).toBe('3.5.35');
+    // A uint64 above 2^63, kept as etcd printed it.
+    expect(run.clusterId).toBe('14841639068965178418');
     // Through the Service only to learn which member answered; then that member by its own URL, for every step.
     expect(run.calls.split('\n').map((c) => `${c.split(' ')[0]} ${c.split(' ')[3]}`)).toEqual([
       '--endpoints=https://etcd:2379 endpoint',
@@ -475,70 +464,90 @@ esac
   });
 });
 
-describe('retention under a skewed clock (the store script, run by busybox against a listing)', () => {
+/** The cluster ID the backups in these tests run against, and another cluster's. */
+const OURS = '14841639068965178418';
+const THEIRS = '9372538179322589801';
+/** A record as the verify step writes it, trimmed to what the store step reads. */
+const recordOf = (stem: string, clusterId = OURS) => `{"cluster":"etcd","namespace":"etcd","clusterId":"${clusterId}","snapshot":"${stem}.db.rclone","sha256":"x"}`;
+
+describe('retention (the store script, run by busybox against a listing)', () => {
   const busybox = '/bin/busybox';
   const haveBusybox = fs.existsSync(busybox);
 
   /**
-   * Run the store step with an rclone stand-in whose destination lists `existing`, and a `date` whose "now" is `now`
-   * (busybox's own date, as in the rclone image, for parsing the names): returns the snapshots retention deleted.
+   * Run the store step with an rclone stand-in whose destination lists `existing` (stem → the cluster ID its record
+   * names), and a `date` whose "now" is `now` (busybox's own date, as in the rclone image, for parsing the names):
+   * returns the snapshots retention deleted.
    */
-  function prune(existing: string[], now: string, retention: Partial<EtcdBackupOptions>): { deleted: string[]; output: string } {
+  function prune(existing: { [stem: string]: string }, now: string, retention: Partial<EtcdBackupOptions>): { deleted: string[]; output: string } {
     const store = statefulSetBackup(retention).container('store');
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'prune-'));
-    const out = path.join(root, 'work', 'out');
-    fs.mkdirSync(out, { recursive: true });
-    const name = `etcd-${now}`;
-    fs.writeFileSync(path.join(out, `${name}.db`), 'db');
-    fs.writeFileSync(path.join(out, `${name}.json`), '{}');
-    const bin = path.join(root, 'bin');
-    fs.mkdirSync(bin);
-    const listing = [...existing, name].map((s) => `${s}.json`).join('\n');
-    fs.writeFileSync(path.join(bin, 'rclone'), `#!${busybox} sh
-case "$1" in
-  lsf) printf '%s\\n' '${listing}';;
-  deletefile) echo "$2" >> "${root}/deleted";;
-  cat) printf db;;
+    const box = new ScriptSandbox('prune');
+    const name = `etcd.etcd-${now}`;
+    box.write(`work/out/${name}.db`, 'db');
+    box.write(`work/out/${name}.json`, recordOf(name));
+    box.write('work/cluster-id', OURS);
+    const all: { [stem: string]: string } = { ...existing, [name]: OURS };
+    box.write('records', Object.entries(all).map(([stem, id]) => recordOf(stem, id)).join('\n') + '\n');
+    box.stub('rclone', `case "$1" in
+  lsf) printf '%s\\n' ${Object.keys(all).map((stem) => `'${stem}.json'`).join(' ')};;
+  deletefile) echo "$2" >> "${box.root}/deleted";;
+  cat) case "$*" in *--include*) cat "${box.root}/records";; *) printf db;; esac;;
 esac
 exit 0
-`, { mode: 0o755 });
+`, `${busybox} sh`);
     const epoch = spawnSync(busybox, ['date', '-u', '-D', '%Y%m%dT%H%M%SZ', '-d', now, '+%s'], { encoding: 'utf8' }).stdout.trim();
-    fs.writeFileSync(path.join(bin, 'date'), `#!${busybox} sh\n[ "$*" = "-u +%s" ] && { echo ${epoch}; exit 0; }\nexec ${busybox} date "$@"\n`, { mode: 0o755 });
-    // The host's sh, so the date stand-in is found on PATH (a standalone busybox sh runs its own applets first).
-    const r = spawnSync('sh', ['-c', store.command[2].split(WORK_DIR).join(path.join(root, 'work'))], {
-      encoding: 'utf8',
-      env: { ...envOf(store), PATH: `${bin}:${process.env.PATH}`, PASSPHRASE_FILE: passphraseIn(root) },
-    });
-    const deletedFile = path.join(root, 'deleted');
-    const deleted = fs.existsSync(deletedFile) ? fs.readFileSync(deletedFile, 'utf8').trim().split('\n') : [];
-    fs.rmSync(root, { recursive: true, force: true });
-    if (r.status !== 0) throw new Error(`${r.stdout}${r.stderr}`);
+    box.stub('date', `[ "$*" = "-u +%s" ] && { echo ${epoch}; exit 0; }\nexec ${busybox} date "$@"\n`, `${busybox} sh`);
+    const r = box.run(store.command[2], { ...envOf(store), ...keyFiles(box) });
+    const deleted = box.read('deleted');
+    box.dispose();
+    if (r.status !== 0) throw new Error(r.output);
     // Each destination is pruned: report each snapshot once, by name.
-    return { deleted: [...new Set(deleted.map((d) => path.basename(d).replace(/\.json$/, '')))].sort(), output: r.stdout };
+    return { deleted: [...new Set(deleted ? deleted.split('\n').map((d) => path.basename(d).replace(/\.json$/, '')) : [])].sort(), output: r.stdout };
   }
 
-  const history = ['etcd-20261120T020000Z', 'etcd-20261121T020000Z', 'etcd-20261122T020000Z', 'etcd-20261123T020000Z'];
+  const history = ['etcd.etcd-20261120T020000Z', 'etcd.etcd-20261121T020000Z', 'etcd.etcd-20261122T020000Z', 'etcd.etcd-20261123T020000Z'];
+  const ours = (stems: string[]) => Object.fromEntries(stems.map((stem) => [stem, OURS]));
   const maybe = haveBusybox ? test : test.skip;
 
   maybe('with a true clock, keepLast 3 deletes the oldest beyond the newest 3', () => {
-    expect(prune(history, '20261124T020000Z', { keepLast: 3 }).deleted).toEqual(['etcd-20261120T020000Z', 'etcd-20261121T020000Z']);
+    expect(prune(ours(history), '20261124T020000Z', { keepLast: 3 }).deleted).toEqual(['etcd.etcd-20261120T020000Z', 'etcd.etcd-20261121T020000Z']);
   });
 
   maybe('a snapshot stamped in the future (a clock that ran ahead) takes no place of the real history, and is kept', () => {
-    const run = prune([...history, 'etcd-20301201T000000Z'], '20261124T020000Z', { keepLast: 3 });
-    expect(run.deleted).toEqual(['etcd-20261120T020000Z', 'etcd-20261121T020000Z']);
-    expect(run.output).toContain('retention keeps etcd-20301201T000000Z and does not count it');
+    const run = prune(ours([...history, 'etcd.etcd-20301201T000000Z']), '20261124T020000Z', { keepLast: 3 });
+    expect(run.deleted).toEqual(['etcd.etcd-20261120T020000Z', 'etcd.etcd-20261121T020000Z']);
+    expect(run.output).toContain('retention keeps etcd.etcd-20301201T000000Z and does not count it');
   });
 
   maybe('a run whose clock is 30 days ahead, with keepWithin alone, expires only what is old against the newest earlier snapshot', () => {
     // Without that, every real snapshot would look 30 days old and go.
-    expect(prune(history, '20261224T020000Z', { keepWithin: Duration.days(3) }).deleted).toEqual(['etcd-20261120T020000Z']);
+    expect(prune(ours(history), '20261224T020000Z', { keepWithin: Duration.days(3) }).deleted).toEqual(['etcd.etcd-20261120T020000Z']);
   });
 
   maybe('a run whose clock is years behind deletes nothing of the real history', () => {
-    const run = prune(history, '20200101T000000Z', { keepLast: 1, keepWithin: Duration.days(1) });
+    const run = prune(ours(history), '20200101T000000Z', { keepLast: 1, keepWithin: Duration.days(1) });
     expect(run.deleted).toEqual([]);
     for (const stem of history) expect(run.output).toContain(`retention keeps ${stem} and does not count it`);
+  });
+
+  maybe('another etcd cluster writing the same names here (two Kubernetes clusters sharing a prefix) neither counts nor goes', () => {
+    // Theirs interleave with ours: counted, they would push ours out of keepLast 3 and never be deleted themselves.
+    const theirs = { 'etcd.etcd-20261120T030000Z': THEIRS, 'etcd.etcd-20261122T030000Z': THEIRS, 'etcd.etcd-20261123T030000Z': THEIRS };
+    const run = prune({ ...ours(history), ...theirs }, '20261124T020000Z', { keepLast: 3 });
+    expect(run.deleted).toEqual(['etcd.etcd-20261120T020000Z', 'etcd.etcd-20261121T020000Z']);
+    expect(run.output).toContain(`retention keeps etcd.etcd-20261123T030000Z and does not count it: its record names etcd cluster ${THEIRS}, not this cluster (${OURS})`);
+  });
+
+  maybe('a record without a cluster ID (not written by this version) is kept and not counted', () => {
+    const run = prune({ ...ours(history), 'etcd.etcd-20261119T020000Z': '' }, '20261124T020000Z', { keepLast: 3 });
+    expect(run.deleted).toEqual(['etcd.etcd-20261120T020000Z', 'etcd.etcd-20261121T020000Z']);
+    expect(run.output).toContain('retention keeps etcd.etcd-20261119T020000Z and does not count it: its record names etcd cluster (none)');
+  });
+
+  maybe('snapshots of a cluster of the same name in another namespace are not even listed as candidates', () => {
+    const run = prune({ ...ours(history), 'other.etcd-20261101T020000Z': OURS }, '20261124T020000Z', { keepLast: 3 });
+    expect(run.deleted).toEqual(['etcd.etcd-20261120T020000Z', 'etcd.etcd-20261121T020000Z']);
+    expect(run.output).not.toContain('other.etcd');
   });
 });
 
@@ -546,22 +555,16 @@ describe('the store step reads every copy back and compares its content', () => 
   /** Run the store step against an rclone stand-in whose `cat` returns `readBack` for the snapshot. */
   function store(readBack: string) {
     const container = statefulSetBackup({ destinations: [EtcdBackupDestination.volume(), s3()] }).container('store');
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
-    const out = path.join(root, 'work', 'out');
-    fs.mkdirSync(out, { recursive: true });
-    fs.writeFileSync(path.join(out, 'etcd-20261121T020000Z.db'), 'the snapshot');
-    fs.writeFileSync(path.join(out, 'etcd-20261121T020000Z.json'), '{}');
-    const bin = path.join(root, 'bin');
-    fs.mkdirSync(bin);
+    const box = new ScriptSandbox('store');
+    box.write('work/out/etcd.etcd-20261121T020000Z.db', 'the snapshot');
+    box.write('work/out/etcd.etcd-20261121T020000Z.json', recordOf('etcd.etcd-20261121T020000Z'));
+    box.write('work/cluster-id', OURS);
     // As rclone check and cryptcheck do for a multipart object, the stand-in would report nothing wrong by hash.
-    fs.writeFileSync(path.join(bin, 'rclone'), `#!/bin/sh\necho "$*" >> "${root}/calls"\n[ "$1" = cat ] && printf '%s' '${readBack}'\nexit 0\n`, { mode: 0o755 });
-    const r = spawnSync('sh', ['-c', container.command[2].split(WORK_DIR).join(path.join(root, 'work'))], {
-      encoding: 'utf8',
-      env: { ...envOf(container), PATH: `${bin}:${process.env.PATH}`, PASSPHRASE_FILE: passphraseIn(root) },
-    });
-    const calls = fs.readFileSync(path.join(root, 'calls'), 'utf8').trim().split('\n');
-    fs.rmSync(root, { recursive: true, force: true });
-    return { status: r.status, output: `${r.stdout}${r.stderr}`, calls };
+    box.stub('rclone', `echo "$*" >> "${box.root}/calls"\n[ "$1" = cat ] && printf '%s' '${readBack}'\nexit 0\n`);
+    const r = box.run(container.command[2], { ...envOf(container), ...keyFiles(box) });
+    const calls = box.read('calls').split('\n');
+    box.dispose();
+    return { ...r, calls };
   }
 
   test('a copy whose decrypted bytes differ fails the run, and its record is never written', () => {
@@ -576,12 +579,12 @@ describe('the store step reads every copy back and compares its content', () => 
     expect(run.status).toBe(0);
     // (rclone obscure: the crypt password from the passphrase.)
     expect(run.calls.filter((c) => !c.startsWith('obscure')).slice(0, 6)).toEqual([
-      'copyto etcd-20261121T020000Z.db sealed1:etcd-20261121T020000Z.db',
-      'cat sealed1:etcd-20261121T020000Z.db',
-      'copyto etcd-20261121T020000Z.json dest1:/backups/1/etcd-20261121T020000Z.json',
-      'copyto etcd-20261121T020000Z.db sealed2:etcd-20261121T020000Z.db',
-      'cat sealed2:etcd-20261121T020000Z.db',
-      'copyto etcd-20261121T020000Z.json dest2:etcd-backups/prod/etcd-20261121T020000Z.json',
+      'copyto etcd.etcd-20261121T020000Z.db sealed1:etcd.etcd-20261121T020000Z.db',
+      'cat sealed1:etcd.etcd-20261121T020000Z.db',
+      'copyto etcd.etcd-20261121T020000Z.json dest1:/backups/1/etcd.etcd-20261121T020000Z.json',
+      'copyto etcd.etcd-20261121T020000Z.db sealed2:etcd.etcd-20261121T020000Z.db',
+      'cat sealed2:etcd.etcd-20261121T020000Z.db',
+      'copyto etcd.etcd-20261121T020000Z.json dest2:etcd-backups/prod/etcd.etcd-20261121T020000Z.json',
     ]);
   });
 });
