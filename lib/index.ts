@@ -1,5 +1,8 @@
 // The public API: everything else in lib/ is internal. Grouped as lib/ is (see the README's "Layout").
 
+// shared/: what every construct reports
+export type { EtcdRequiredSecret, EtcdSecretKey } from './shared/required-secrets';
+
 // release/: etcd versions, their advisories and capabilities
 export { EtcdVersion } from './release/version';
 

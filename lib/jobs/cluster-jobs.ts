@@ -1,6 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { EtcdVersion } from '../release/version';
+import { EtcdRequiredSecret, requiredSecretsOf } from '../shared/required-secrets';
 import { renderBackup } from './backup/backup-job';
 import { EtcdBackupOptions } from './backup/backup-options';
 
@@ -22,6 +23,11 @@ export interface IEtcdCluster extends IConstruct {
   readonly clientEndpoints: string[];
   /** The value for kube-apiserver's `--etcd-servers`. */
   readonly etcdServers: string;
+  /**
+   * Every Secret you create before `kubectl apply` for this cluster and the jobs added to it so far (read it after
+   * adding them): its name, namespace, keys and what each holds, and which object reads it.
+   */
+  readonly requiredSecrets: EtcdRequiredSecret[];
 
   /**
    * Add a scheduled, verified backup of this cluster. Call it again for more backups, e.g. hourly
@@ -57,6 +63,8 @@ export class EtcdBackup extends Construct {
   public readonly onDemandCommand: string;
   /** Snapshots are `<snapshotPrefix><UTC time, 20261121T020000Z>.db` (plus `.rclone` when encrypted) and `.json`. */
   public readonly snapshotPrefix: string;
+  /** The Secrets this backup reads that you create: the passphrase and salt, bucket credentials, a client certificate. */
+  public readonly requiredSecrets: EtcdRequiredSecret[];
 
   public constructor(scope: Construct, id: string, props: EtcdBackupProps) {
     super(scope, id);
@@ -66,5 +74,6 @@ export class EtcdBackup extends Construct {
     this.destinationNames = backup.destinationNames;
     this.onDemandCommand = backup.onDemandCommand;
     this.snapshotPrefix = backup.snapshotPrefix;
+    this.requiredSecrets = requiredSecretsOf([this]);
   }
 }

@@ -2,11 +2,12 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { backupAt } from '../jobs/backup/backup-job';
 import { TOOLS_DIR, TOOLS_MIB, WORK_DIR, prepareTools, withEphemeralStorage, workVolumeMib } from '../jobs/job-tools';
-import { cryptEnv, cryptRemoteName, passphraseFile, rcloneBaseEnv } from '../jobs/storage/rclone';
+import { cryptEnv, cryptRemoteName, passphraseFile, rcloneBaseEnv, storageSecrets } from '../jobs/storage/rclone';
 import { snapshotId, snapshotIdEnv } from '../jobs/storage/snapshot-names';
 import { ClusterModel, MemberModel, PEER_PORT, initialClusterFor } from '../member/model';
 import { effectiveQuotaBytes } from '../member/tuning';
 import { EtcdConfigError } from '../shared/errors';
+import { requireSecret } from '../shared/required-secrets';
 import { formatUrl } from '../shared/url';
 import { addWarning } from '../shared/warnings';
 import { FETCHED_DIR, fetchSnapshot, guardRestore, pickSnapshot, restoreSnapshot } from './restore-scripts';
@@ -27,6 +28,8 @@ export interface PreparedRestore {
 export function prepareRestore(scope: Construct, source: EtcdSnapshotSource, model: ClusterModel, cluster: RestoreCluster): PreparedRestore {
   const snapshots = checkRestoreTarget(source, cluster);
   const bound = source._bind(scope, cluster.namespace);
+  const usedBy = `${cluster.kind === 'EtcdCluster' ? 'StatefulSet' : 'static pods'} ${cluster.name} (restore-fetch)`;
+  for (const use of storageSecrets(cluster.namespace, usedBy, bound.fetch?.encryption, [bound.fetch?.credentials])) requireSecret(scope, use);
   // Checked at synthesis: the backup may be added to the App after this cluster.
   scope.node.addValidation({ validate: () => checkAgainstBackup(scope, bound, model, snapshots) });
   return { source, bound, bump: resolveBump(scope, model, source._options.bumpRevision), model, snapshotId: snapshots };

@@ -6,6 +6,7 @@ import { wholeSeconds } from '../jobs/schedule';
 import { EtcdBackupDestination, EtcdBackupObjectStoreOptions } from '../jobs/storage/backup-destination';
 import { EtcdBackupEncryption } from '../jobs/storage/backup-encryption';
 import { EtcdConfigError } from '../shared/errors';
+import { EtcdSecretKey } from '../shared/required-secrets';
 import { validateAbsolutePath, validateDnsLabel, validateInteger } from '../shared/validate';
 
 /** How a cluster starts from a snapshot; shared by every kind of source. */
@@ -111,6 +112,8 @@ export interface BoundSnapshotSource {
     /** Whether `.db.rclone` files are read through the crypt remote `sealed1`. */
     readonly encryption: EtcdBackupEncryption;
     readonly env: k8s.EnvVar[];
+    /** The bucket's credentials Secret, which the user creates. */
+    readonly credentials?: { readonly secretName: string; readonly keys: EtcdSecretKey[] };
   };
   /** The directory in the restore step's container that holds the files (a node's; fetched ones go to work). */
   readonly hostDirectory?: string;
@@ -130,7 +133,7 @@ export class EtcdSnapshotSource {
     const fetch = fetchOptions(p, options?.encryption, options?.rcloneImage);
     return new EtcdSnapshotSource(p, 'secrets', resolveOptions(p, options), (scope, namespace) => {
       const bound = bindDestination(scope, destination, namespace);
-      return { name: bound.name, place: bound.place, fetch: { ...fetch, remote: bound.remote, env: bound.env } };
+      return { name: bound.name, place: bound.place, fetch: { ...fetch, remote: bound.remote, env: bound.env, credentials: bound.credentials } };
     });
   }
 

@@ -18,6 +18,7 @@ import { prepareRestore, renderRestoreSteps } from '../restore/restore-steps';
 import { EtcdSnapshotSource } from '../restore/snapshot-source';
 import { checkObjectCollisions } from '../shared/app-checks';
 import { EtcdConfigError } from '../shared/errors';
+import { EtcdRequiredSecret, requireSecret, requiredSecretsOf, tlsKeys } from '../shared/required-secrets';
 import { validateAbsolutePath, validateDnsLabel, validateDnsSubdomain, validateMemberCount, validateServiceName } from '../shared/validate';
 import { addWarning } from '../shared/warnings';
 import { EtcdTls, TlsSecrets } from '../tls/tls';
@@ -326,6 +327,12 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       ipAddresses: this.certificateIpAddresses,
     });
     this.clientSecretName = secrets?.client;
+    if (secrets?.userProvided) {
+      const use = (name: string, whose: string, usedBy: string) => requireSecret(this, { name, namespace: this.namespace, type: 'kubernetes.io/tls', keys: tlsKeys(whose), usedBy });
+      use(secrets.server, 'the server', `StatefulSet ${this.name} (client port)`);
+      use(secrets.peer, 'the peer', `StatefulSet ${this.name} (peer port)`);
+      if (secrets.client) use(secrets.client, 'the client', 'kube-apiserver and the jobs (kubeApiServerFlags)');
+    }
     const tlsFiles: TlsFiles | undefined = secrets && {
       certFile: `${TLS_DIR}/server/tls.crt`,
       keyFile: `${TLS_DIR}/server/tls.key`,
@@ -383,6 +390,15 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
         if (this.networkPolicy) this.allowClient(EtcdNetworkPeer.pods({ labels }));
       },
     }));
+  }
+
+  /**
+   * Every Secret you create before `kubectl apply`: `EtcdTls.fromSecrets()`'s certificates, a restore's passphrase and
+   * bucket credentials, and those of the backups added so far (read it after adding them). Secrets this construct or
+   * cert-manager creates are not listed.
+   */
+  public get requiredSecrets(): EtcdRequiredSecret[] {
+    return requiredSecretsOf([this]);
   }
 
   /** Add a scheduled, verified backup of this cluster (see EtcdBackup); its pods are admitted as clients. */

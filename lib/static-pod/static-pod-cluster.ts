@@ -19,6 +19,7 @@ import { KUBEADM_DATA_DIR, PreparedRestore, prepareRestore, renderRestoreSteps }
 import { EtcdSnapshotSource } from '../restore/snapshot-source';
 import { checkObjectCollisions, markNodeLocal } from '../shared/app-checks';
 import { EtcdConfigError } from '../shared/errors';
+import { EtcdRequiredSecret, requiredSecretsOf } from '../shared/required-secrets';
 import { validateAbsolutePath, validateDnsLabel, validateDnsSubdomain } from '../shared/validate';
 import { addWarning } from '../shared/warnings';
 import { EtcdKubeadmPki, EtcdKubeadmPkiOptions, generateKubeadmPki } from '../tls/kubeadm-pki';
@@ -245,6 +246,15 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
       pkiDir: this.pkiDir,
       loopback: this.nodes.every((n) => isIPv6(n.ip)) ? '::1' : '127.0.0.1',
     }));
+  }
+
+  /**
+   * Every Secret you create before `kubectl apply` for this cluster's jobs: the backups' passphrase and bucket
+   * credentials (read it after adding them). The members themselves read no Secrets: their certificates are
+   * kubeadm's files on each node.
+   */
+  public get requiredSecrets(): EtcdRequiredSecret[] {
+    return requiredSecretsOf([this]);
   }
 
   /**

@@ -105,6 +105,8 @@ export interface TlsSecrets {
   readonly server: string;
   readonly peer: string;
   readonly client?: string;
+  /** The user creates them (`fromSecrets()`); otherwise the construct or cert-manager does. */
+  readonly userProvided?: boolean;
 }
 
 type Binder = (scope: Construct, ctx: TlsBindContext) => TlsSecrets;
@@ -135,7 +137,7 @@ export class EtcdTls {
     validateDnsSubdomain('tls.serverSecretName', options.serverSecretName);
     validateDnsSubdomain('tls.peerSecretName', options.peerSecretName);
     if (options.clientSecretName !== undefined) validateDnsSubdomain('tls.clientSecretName', options.clientSecretName);
-    return new EtcdTls(true, () => ({ server: options.serverSecretName, peer: options.peerSecretName, client: options.clientSecretName }));
+    return new EtcdTls(true, () => ({ server: options.serverSecretName, peer: options.peerSecretName, client: options.clientSecretName, userProvided: true }));
   }
 
   /**

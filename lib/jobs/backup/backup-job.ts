@@ -5,6 +5,7 @@ import { accessOf } from '../../access/access';
 import { EtcdResources } from '../../member/resources';
 import { MIB } from '../../member/tuning';
 import { EtcdConfigError } from '../../shared/errors';
+import { SecretUse, requireSecret, tlsKeys } from '../../shared/required-secrets';
 import { validateInteger, validateServiceName } from '../../shared/validate';
 import { addWarning } from '../../shared/warnings';
 import { renderCronJob } from '../cron-job';
@@ -12,7 +13,7 @@ import { DEFAULT_IMAGES, validatePinnedImage } from '../images';
 import { TOOLS_DIR, TOOLS_MIB, WORK_DIR, prepareTools, withEphemeralStorage, workVolumeMib } from '../job-tools';
 import { validateSchedule, validateTimeZone, wholeSeconds } from '../schedule';
 import { BoundDestination } from '../storage/backup-destination';
-import { cryptEnv, cryptRemoteName, passphraseFile, rcloneBaseEnv } from '../storage/rclone';
+import { cryptEnv, cryptRemoteName, passphraseFile, rcloneBaseEnv, storageSecrets } from '../storage/rclone';
 import { snapshotId, snapshotIdEnv } from '../storage/snapshot-names';
 import { EtcdBackupOptions } from './backup-options';
 import { SCRATCH_DIR, StoreTarget, storeSnapshot, storeTargetEnv, takeSnapshot, verifySnapshot } from './backup-scripts';
@@ -81,6 +82,13 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
   const encrypted = props.encryption.enabled;
   const targets = storeTargets(destinations, encrypted);
   const passphrase = passphraseFile(props.encryption);
+  const secrets: SecretUse[] = [
+    ...storageSecrets(access.namespace, `CronJob ${name} (store)`, props.encryption, destinations.map((d) => d.credentials)),
+    ...(props.clientSecretName === undefined ? [] : [{
+      name: props.clientSecretName, namespace: access.namespace, type: 'kubernetes.io/tls' as const, keys: tlsKeys('the client'), usedBy: `CronJob ${name} (snapshot)`,
+    }]),
+  ];
+  for (const use of secrets) for (const owner of [cluster, backup]) requireSecret(owner, use);
   if (!encrypted && destinations.some((d) => d.isObjectStore)) {
     addWarning(backup, `encryption is none and ${destinations.filter((d) => d.isObjectStore).map((d) => d.name).join(', ')} is object storage: every snapshot holds every Kubernetes Secret in plain text; use EtcdBackupEncryption.rcloneCrypt()`);
   }

@@ -3,6 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { bytesOf } from '../../member/tuning';
 import { EtcdConfigError } from '../../shared/errors';
+import { EtcdSecretKey } from '../../shared/required-secrets';
 import { validateDnsSubdomain } from '../../shared/validate';
 import { addWarning } from '../../shared/warnings';
 
@@ -83,6 +84,8 @@ export interface BoundDestination {
   readonly remote: string;
   /** The rclone remote's definition (`RCLONE_CONFIG_<NAME>_*`) and credentials. */
   readonly env: k8s.EnvVar[];
+  /** The Secret with the credentials, which the user creates (object storage only). */
+  readonly credentials?: { readonly secretName: string; readonly keys: EtcdSecretKey[] };
   readonly volume?: k8s.Volume;
   readonly mount?: k8s.VolumeMount;
 }
@@ -218,6 +221,8 @@ function bindObjectStore(ctx: DestinationContext, options: EtcdBackupObjectStore
   const config = (key: string) => `RCLONE_CONFIG_${remote.toUpperCase()}_${key}`;
   const fromSecret = (key: string) => ({ secretKeyRef: { name: options.credentialsSecretName, key } });
   const pathStyle = options.pathStyle ?? options.endpoint !== undefined;
+  const accessKeyIdKey = options.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID';
+  const secretAccessKeyKey = options.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY';
   return {
     name: `s3://${options.bucket}/${prefix}`,
     place: `${options.endpoint ?? 'https://s3.amazonaws.com'} ${options.bucket}/${prefix}`,
@@ -233,8 +238,15 @@ function bindObjectStore(ctx: DestinationContext, options: EtcdBackupObjectStore
       { name: config('FORCE_PATH_STYLE'), value: String(pathStyle) },
       // The bucket must exist; the job's credentials need no right to create buckets.
       { name: config('NO_CHECK_BUCKET'), value: 'true' },
-      { name: config('ACCESS_KEY_ID'), valueFrom: fromSecret(options.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID') },
-      { name: config('SECRET_ACCESS_KEY'), valueFrom: fromSecret(options.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY') },
+      { name: config('ACCESS_KEY_ID'), valueFrom: fromSecret(accessKeyIdKey) },
+      { name: config('SECRET_ACCESS_KEY'), valueFrom: fromSecret(secretAccessKeyKey) },
     ],
+    credentials: {
+      secretName: options.credentialsSecretName,
+      keys: [
+        { key: accessKeyIdKey, holds: `the access key id for ${options.bucket}` },
+        { key: secretAccessKeyKey, holds: `the secret access key for ${options.bucket}` },
+      ],
+    },
   };
 }

@@ -1,4 +1,5 @@
 import { k8s } from 'cdk8s-plus-28';
+import { EtcdSecretKey, SecretUse } from '../../shared/required-secrets';
 import { EtcdBackupEncryption } from './backup-encryption';
 
 /**
@@ -49,6 +50,27 @@ export function passphraseFile(encryption: EtcdBackupEncryption | undefined): { 
     mounts: [{ name: 'backup-key', mountPath: PASSPHRASE_DIR, readOnly: true }],
     env: [{ name: 'PASSPHRASE_FILE', value: `${PASSPHRASE_DIR}/passphrase` }, { name: 'SALT_FILE', value: `${PASSPHRASE_DIR}/salt` }],
   };
+}
+
+/** The passphrase Secret's keys and what they hold (none without encryption). */
+export function passphraseKeys(encryption: EtcdBackupEncryption | undefined): EtcdSecretKey[] {
+  if (!encryption?.enabled) return [];
+  return [
+    { key: encryption._key!, holds: 'the rclone crypt passphrase' },
+    { key: encryption._saltKey!, holds: `rclone crypt's salt (password2): ${MIN_SALT_LENGTH} or more random characters, e.g. head -c 24 /dev/urandom | base64` },
+  ];
+}
+
+/** The Secrets a step that reads or writes snapshots needs from the user: the passphrase's, and each bucket's credentials. */
+export function storageSecrets(
+  namespace: string, usedBy: string, encryption: EtcdBackupEncryption | undefined,
+  credentials: ({ readonly secretName: string; readonly keys: EtcdSecretKey[] } | undefined)[],
+): SecretUse[] {
+  const keys = passphraseKeys(encryption);
+  return [
+    ...(keys.length > 0 ? [{ name: encryption!._secretName!, namespace, type: 'Opaque' as const, keys, usedBy }] : []),
+    ...credentials.flatMap((c) => (c ? [{ name: c.secretName, namespace, type: 'Opaque' as const, keys: c.keys, usedBy }] : [])),
+  ];
 }
 
 /** The shortest salt a backup writes with: 16 characters, 96 bits or more from base64 of random bytes. */
