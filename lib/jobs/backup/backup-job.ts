@@ -6,7 +6,7 @@ import { EtcdResources } from '../../member/resources';
 import { MIB } from '../../member/tuning';
 import { EtcdConfigError } from '../../shared/errors';
 import { SecretUse, requireSecret, tlsKeys } from '../../shared/required-secrets';
-import { validateInteger, validateServiceName } from '../../shared/validate';
+import { validateDnsSubdomain, validateInteger, validateServiceName } from '../../shared/validate';
 import { addWarning } from '../../shared/warnings';
 import { renderCronJob } from '../cron-job';
 import { DEFAULT_IMAGES, validatePinnedImage } from '../images';
@@ -101,8 +101,22 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
   const cpuAndMemory = (props.resources ?? EtcdResources.custom({ cpuRequestMillis: 100, memoryRequest: Size.mebibytes(128), memoryLimit: Size.gibibytes(1) }))._toKube();
   const workMib = workVolumeMib(access.quotaBytes);
   const workLimit = k8s.Quantity.fromString(`${workMib}Mi`);
-  // The work volume, the trial restore's scratch volume and the tools copy sit on the node's disk.
-  const resources = withEphemeralStorage(cpuAndMemory, workMib * (trialRestore ? 2 : 1) + TOOLS_MIB);
+  const scratchClass = props.scratchStorageClassName;
+  if (scratchClass !== undefined) validateDnsSubdomain('scratchStorageClassName', scratchClass);
+  // The tools copy sits on the node's disk; so do the work and scratch volumes, unless they are claims.
+  const onNodeDisk = scratchClass === undefined ? workMib * (trialRestore ? 2 : 1) : 0;
+  const resources = withEphemeralStorage(cpuAndMemory, onNodeDisk + TOOLS_MIB);
+  const workVolume = (volumeName: string): k8s.Volume => (scratchClass === undefined
+    ? { name: volumeName, emptyDir: { sizeLimit: workLimit } }
+    : {
+      name: volumeName,
+      ephemeral: {
+        volumeClaimTemplate: {
+          metadata: { labels },
+          spec: { accessModes: ['ReadWriteOnce'], storageClassName: scratchClass, resources: { requests: { storage: workLimit } } },
+        },
+      },
+    });
   const tools: k8s.VolumeMount = { name: 'tools', mountPath: TOOLS_DIR };
   const work: k8s.VolumeMount = { name: 'work', mountPath: WORK_DIR };
   const scratch: k8s.VolumeMount = { name: 'scratch', mountPath: SCRATCH_DIR };
@@ -179,8 +193,8 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
     }],
     volumes: [
       { name: 'tools', emptyDir: { sizeLimit: k8s.Quantity.fromString(`${TOOLS_MIB}Mi`) } },
-      { name: 'work', emptyDir: { sizeLimit: workLimit } },
-      ...(trialRestore ? [{ name: 'scratch', emptyDir: { sizeLimit: workLimit } }] : []),
+      workVolume('work'),
+      ...(trialRestore ? [workVolume('scratch')] : []),
       ...(identity?.volumes ?? []),
       ...passphrase.volumes,
       ...destinations.flatMap((d) => (d.volume ? [d.volume] : [])),

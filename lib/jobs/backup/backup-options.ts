@@ -47,6 +47,13 @@ export interface EtcdBackupOptions {
    * @default true
    */
   readonly trialRestore?: boolean;
+  /**
+   * Storage class for the run's working space (the snapshot, and the trial restore's scratch: about 2.5 × the quota).
+   * When set, both are generic ephemeral volumes, claims of this class created with the pod and deleted with it, so a
+   * run no longer writes to the node's own disk; for static pods that is the disk that holds `/var/lib/etcd`.
+   * @default - emptyDirs on the node's disk, declared as ephemeral-storage requests
+   */
+  readonly scratchStorageClassName?: string;
 
   /**
    * Name of the CronJob (and of the claim a `volume()` destination creates); at most 52 characters.

@@ -99,6 +99,26 @@ describe('the CronJob', () => {
     for (const c of [...pod.initContainers, ...pod.containers]) expect(c.resources.requests['ephemeral-storage']).toBe('4880Mi');
   });
 
+  test('with scratchStorageClassName, the work and scratch volumes are claims made and deleted with the pod, off the node\'s disk', () => {
+    const { pod, manifests } = statefulSetBackup({ scratchStorageClassName: 'fast-scratch' });
+    for (const name of ['work', 'scratch']) {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      expect(pod.volumes.find((v: any) => v.name === name)).toEqual({
+        name,
+        ephemeral: {
+          volumeClaimTemplate: {
+            metadata: { labels: expect.objectContaining({ 'app.kubernetes.io/part-of': 'etcd' }) },
+            spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'fast-scratch', resources: { requests: { storage: '4800Mi' } } },
+          },
+        },
+      });
+    }
+    // Only the tools copy and the logs stay on the node's disk.
+    for (const c of [...pod.initContainers, ...pod.containers]) expect(c.resources.requests['ephemeral-storage']).toBe('80Mi');
+    expect(manifests.filter((m) => m.kind === 'CronJob')).toHaveLength(1);
+    expect(() => statefulSetBackup({ scratchStorageClassName: 'Fast_Scratch' })).toThrow('scratchStorageClassName');
+  });
+
   test('is schema-valid and stable', () => {
     const { manifests } = statefulSetBackup({ destinations: [EtcdBackupDestination.volume(), s3()] });
     expect(manifests.filter((m) => ['CronJob', 'PersistentVolumeClaim'].includes(m.kind))).toMatchSnapshot();
