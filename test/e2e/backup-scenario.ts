@@ -111,7 +111,7 @@ export interface BackupRecord {
 /** Everything a backup run needs around it: members, the S3 server, the claim's directory, Secrets. */
 export class BackupWorld {
   public readonly claimDir: string;
-  public readonly seeded: { kept: string[]; expired: string[]; foreign: string[]; otherCluster: string[]; unfinished: string[]; abandoned: string[] };
+  public readonly seeded: { kept: string[]; expired: string[]; future: string[]; foreign: string[]; otherCluster: string[]; unfinished: string[]; abandoned: string[] };
   /** What this cluster's snapshots are named from: `<namespace>.<cluster>`, as the CronJob names them. */
   public readonly snapshots: string;
 
@@ -122,6 +122,8 @@ export class BackupWorld {
     public readonly cronJob: Manifest,
     public readonly cluster: string,
     private readonly node?: { ip: string; files: { [file: string]: string } },
+    /** Seed a snapshot stamped in the future too (a restore would refuse it as the newest). */
+    seedFuture = true,
   ) {
     this.claimDir = path.join(h.workDir, 'claims', CLAIM);
     fs.mkdirSync(this.claimDir, { recursive: true });
@@ -142,6 +144,9 @@ export class BackupWorld {
     this.seeded = {
       kept: [stem(s, 3600), stem(s, DAY)],
       expired: [stem(s, 3 * DAY), stem(s, 10 * DAY)],
+      // Stamped by a run whose clock was 30 days ahead (or, seen from it, this run's clock is behind): kept, and
+      // not counted, so it takes no place of the real history in keepLast.
+      future: seedFuture ? [stem(s, -30 * DAY)] : [],
       foreign: [`${s}-other-20200101T000000Z.json`, `other.${cluster}-20200101T000000Z.json`, 'notes.txt'],
       otherCluster: [stem(s, 5 * DAY), stem(s, 2 * 3600)],
       // Snapshots without a record: one a run may still be writing (10 min old), one abandoned (3 h, past 2 × the 1 h deadline).
@@ -151,7 +156,7 @@ export class BackupWorld {
     for (const f of [...this.seeded.unfinished, ...this.seeded.abandoned]) this.seed(f, 'half a snapshot');
     const ours = clusterIdOf(h);
     const record = (name: string, clusterId: string) => JSON.stringify({ cluster, clusterId, snapshot: `${name}.db.rclone`, sha256: '0'.repeat(64) });
-    for (const name of [...this.seeded.kept, ...this.seeded.expired]) {
+    for (const name of [...this.seeded.kept, ...this.seeded.expired, ...this.seeded.future]) {
       this.seed(`${name}.db.rclone`, 'old snapshot');
       this.seed(`${name}.json`, `${record(name, ours)}\n`);
     }
@@ -318,16 +323,17 @@ function backupTests(world: () => BackupWorld): void {
     }
   }, 180000);
 
-  test('retention deleted exactly the expired snapshots and the abandoned half one, and nothing that is not this cluster\'s', () => {
+  test('retention deleted exactly the expired snapshots and the abandoned half one; nothing stamped in the future, or not this cluster\'s', () => {
     const w = world();
     const expected = [
       `${name}.db.rclone`, `${name}.json`,
-      ...[...w.seeded.kept, ...w.seeded.otherCluster].flatMap((s) => [`${s}.db.rclone`, `${s}.json`]),
+      ...[...w.seeded.kept, ...w.seeded.future, ...w.seeded.otherCluster].flatMap((s) => [`${s}.db.rclone`, `${s}.json`]),
       ...w.seeded.foreign,
       ...w.seeded.unfinished,
     ].sort();
     expect(w.listing()).toEqual({ volume: expected, bucket: expected });
     for (const s of w.seeded.expired) expect(first.log).toContain(`retention removed ${s}`);
+    for (const s of w.seeded.future) expect(first.log).toMatch(new RegExp(`retention keeps ${s} and does not count it: it is stamped \\d+ s after this run's clock`));
     // Another etcd cluster's, older than keepWithin and beyond keepLast: neither counted nor deleted.
     for (const s of w.seeded.otherCluster) expect(first.log).toContain(`retention keeps ${s} and does not count it: its record names etcd cluster 1, not this cluster (${record.clusterId})`);
     for (const f of w.seeded.abandoned) expect(first.log).toContain(`removed ${f} from dest2:${BUCKET}/${PREFIX}/: a run that did not finish left it without a record`);

@@ -58,7 +58,7 @@ describeEachLine('Restore of a 3-member EtcdCluster from its backup', (line) => 
     harnesses.push(original);
     s3 = await S3Server.start(`${original.workDir}/s3`, `${prefix}.250`);
     await original.startAllAndWait(60000);
-    world = new BackupWorld(line, original, s3, only(manifests, 'CronJob'), 'etcd');
+    world = new BackupWorld(line, original, s3, only(manifests, 'CronJob'), 'etcd', undefined, false);
     ({ stem, record } = world.backUp(RESTORE_KEYS));
   }, 120000);
 

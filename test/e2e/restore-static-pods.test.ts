@@ -35,7 +35,7 @@ describeEachLine('Restore of a 3-node EtcdStaticPodCluster, with the kubeadm PKI
     s3 = await S3Server.start(`${originalHarness.workDir}/s3`, `${ipPrefix(line, 17)}.250`);
     await originalHarness.startAllAndWait(60000);
     world = new BackupWorld(line, originalHarness, s3, only(synth(Chart.of(backup)), 'CronJob'), 'etcd',
-      { ip: nodes[0].ip, files: original.pki.filesFor(nodes[0].name) });
+      { ip: nodes[0].ip, files: original.pki.filesFor(nodes[0].name) }, false);
     ({ stem, record } = world.backUp(RESTORE_KEYS));
     // The runbook's first step, on one machine: decrypt the newest snapshot with the README's block.
     const decrypted = runReadmeDecryption(world, stem, PASSPHRASE.trim());
