@@ -188,7 +188,8 @@ prune() {
     if [ -n "$KEEP_WITHIN_SECONDS" ]; then
       [ $((ref - taken)) -lt "$KEEP_WITHIN_SECONDS" ] && continue
     fi
-    rclone deletefile "$1$stem.json" || fail "could not delete $stem.json from $1"
+    # delete --include, not deletefile: a concurrent run (an on-demand one beside the schedule) may have deleted it.
+    rclone delete --include "/$stem.json" "$1" || fail "could not delete $stem.json from $1"
     rclone delete --include "/$stem.db" --include "/$stem.db.rclone" "$1" || fail "could not delete $stem.db from $1"
     echo "backup: retention removed $stem from $1"
   done
@@ -202,7 +203,7 @@ prune() {
     [ "$stem" = "$name" ] && continue
     taken=$(stamp "$stem") || continue
     [ $((now - taken)) -gt "$UNFINISHED_GRACE_SECONDS" ] || continue
-    rclone deletefile "$1$file" || fail "could not delete $file from $1"
+    rclone delete --include "/$file" "$1" || fail "could not delete $file from $1"
     echo "backup: removed $file from $1: a run that did not finish left it without a record"
   done
 }

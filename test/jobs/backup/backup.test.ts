@@ -510,7 +510,7 @@ describe('retention (the store script, run by busybox against a listing)', () =>
     box.write('records', Object.entries(all).map(([stem, id]) => recordOf(stem, id)).join('\n') + '\n');
     box.stub('rclone', `case "$1" in
   lsf) printf '%s\\n' ${Object.keys(all).map((stem) => `'${stem}.json'`).join(' ')};;
-  deletefile) echo "$2" >> "${box.root}/deleted";;
+  delete) case "$3" in *.json) echo "$3" >> "${box.root}/deleted";; esac;;
   cat) case "$*" in *--include*) cat "${box.root}/records";; *) printf db;; esac;;
 esac
 exit 0
