@@ -42,7 +42,8 @@ export function staticPodAccess(input: StaticPodAccessInput): EtcdAccess {
       affinity: {
         nodeAffinity: {
           requiredDuringSchedulingIgnoredDuringExecution: {
-            nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: input.nodeNames }] }],
+            // One term per node (terms are ORed): the API server allows one value in a field selector's In.
+            nodeSelectorTerms: input.nodeNames.map((node) => ({ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] })),
           },
         },
       },

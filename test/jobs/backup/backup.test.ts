@@ -203,7 +203,7 @@ describe('EtcdStaticPodCluster', () => {
     expect(cronJob.metadata.namespace).toBe('kube-system');
     expect(pod).toMatchObject({ hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet', priorityClassName: 'system-cluster-critical' });
     expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms)
-      .toEqual([{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['cp-1', 'cp-2', 'cp-3'] }] }]);
+      .toEqual(['cp-1', 'cp-2', 'cp-3'].map((node) => ({ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] })));
     expect(pod.tolerations).toEqual([
       { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
       { key: 'node-role.kubernetes.io/master', operator: 'Exists', effect: 'NoSchedule' },
