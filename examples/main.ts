@@ -47,7 +47,10 @@ export function buildApp(app: App): Chart {
             image: 'registry.k8s.io/kube-apiserver:v1.34.2',
             command: ['kube-apiserver', ...etcd.kubeApiServerFlags(ETCD_CLIENT_CERT_DIR)],
             volumeMounts: [{ name: 'etcd-client', mountPath: ETCD_CLIENT_CERT_DIR, readOnly: true }],
+            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true },
           }],
+          // Pod Security "restricted", as the etcd pods are.
+          securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
           volumes: [{ name: 'etcd-client', secret: { secretName: etcd.clientSecretName!, defaultMode: 0o440 } }],
         },
       },

@@ -61,8 +61,17 @@ def build_app(app: App) -> Chart:
                             volume_mounts=[
                                 k8s.VolumeMount(name="etcd-client", mount_path=ETCD_CLIENT_CERT_DIR, read_only=True)
                             ],
+                            security_context=k8s.SecurityContext(
+                                allow_privilege_escalation=False,
+                                capabilities=k8s.Capabilities(drop=["ALL"]),
+                                read_only_root_filesystem=True,
+                            ),
                         )
                     ],
+                    # Pod Security "restricted", as the etcd pods are.
+                    security_context=k8s.PodSecurityContext(
+                        run_as_non_root=True, run_as_user=65532, seccomp_profile=k8s.SeccompProfile(type="RuntimeDefault")
+                    ),
                     volumes=[
                         k8s.Volume(
                             name="etcd-client",

@@ -55,7 +55,17 @@ func buildApp(app cdk8s.App) cdk8s.Chart {
 						VolumeMounts: &[]*k8s.VolumeMount{{
 							Name: jsii.String("etcd-client"), MountPath: jsii.String(etcdClientCertDir), ReadOnly: jsii.Bool(true),
 						}},
+						SecurityContext: &k8s.SecurityContext{
+							AllowPrivilegeEscalation: jsii.Bool(false),
+							Capabilities:             &k8s.Capabilities{Drop: &[]*string{jsii.String("ALL")}},
+							ReadOnlyRootFilesystem:   jsii.Bool(true),
+						},
 					}},
+					// Pod Security "restricted", as the etcd pods are.
+					SecurityContext: &k8s.PodSecurityContext{
+						RunAsNonRoot: jsii.Bool(true), RunAsUser: jsii.Number(65532),
+						SeccompProfile: &k8s.SeccompProfile{Type: jsii.String("RuntimeDefault")},
+					},
 					Volumes: &[]*k8s.Volume{{
 						Name:   jsii.String("etcd-client"),
 						Secret: &k8s.SecretVolumeSource{SecretName: etcd.ClientSecretName(), DefaultMode: jsii.Number(0o440)},

@@ -17,14 +17,18 @@ import org.cdk8s.App;
 import org.cdk8s.Chart;
 import org.cdk8s.ChartProps;
 import org.cdk8s.Size;
+import org.cdk8s.plus28.k8s.Capabilities;
 import org.cdk8s.plus28.k8s.Container;
 import org.cdk8s.plus28.k8s.DeploymentSpec;
 import org.cdk8s.plus28.k8s.KubeDeployment;
 import org.cdk8s.plus28.k8s.LabelSelector;
 import org.cdk8s.plus28.k8s.ObjectMeta;
+import org.cdk8s.plus28.k8s.PodSecurityContext;
 import org.cdk8s.plus28.k8s.PodSpec;
 import org.cdk8s.plus28.k8s.PodTemplateSpec;
+import org.cdk8s.plus28.k8s.SeccompProfile;
 import org.cdk8s.plus28.k8s.SecretVolumeSource;
+import org.cdk8s.plus28.k8s.SecurityContext;
 import org.cdk8s.plus28.k8s.Volume;
 import org.cdk8s.plus28.k8s.VolumeMount;
 
@@ -77,7 +81,17 @@ public final class Main {
                                                 .command(command)
                                                 .volumeMounts(List.of(VolumeMount.builder()
                                                         .name("etcd-client").mountPath(ETCD_CLIENT_CERT_DIR).readOnly(true).build()))
+                                                .securityContext(SecurityContext.builder()
+                                                        .allowPrivilegeEscalation(false)
+                                                        .capabilities(Capabilities.builder().drop(List.of("ALL")).build())
+                                                        .readOnlyRootFilesystem(true)
+                                                        .build())
                                                 .build()))
+                                        // Pod Security "restricted", as the etcd pods are.
+                                        .securityContext(PodSecurityContext.builder()
+                                                .runAsNonRoot(true).runAsUser(65532)
+                                                .seccompProfile(SeccompProfile.builder().type("RuntimeDefault").build())
+                                                .build())
                                         .volumes(List.of(Volume.builder()
                                                 .name("etcd-client")
                                                 .secret(SecretVolumeSource.builder()
