@@ -5,6 +5,7 @@
  * - `etcd 3.N`: the real-etcd scenarios in test/e2e, once per etcd line. Each line is its own project so
  *   Jest runs every (scenario, line) file side by side; the harness reads the line from `ETCD_LINE`.
  *   The lines are Debian's 3.4 and one per wrapper module in test/e2e/etcd-lines/.
+ * - `kubernetes`: test/e2e/kube, against a real control plane (scripts/build-kube.sh), once.
  */
 const fs = require('fs');
 const path = require('path');
@@ -41,7 +42,9 @@ module.exports = {
       ...common,
       displayName: `etcd ${line}`,
       roots: ['<rootDir>/test/e2e'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/kube/'],
       globals: { ETCD_LINE: line },
     })),
+    { ...common, displayName: 'kubernetes', roots: ['<rootDir>/test/e2e/kube'], testTimeout: 5 * 60 * 1000 },
   ],
 };

@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, Yaml } from 'cdk8s';
 import { validateObject } from './support/schema';
+import { Manifest, recordForAcceptance } from './support/synth';
 
 // Every example must synthesize, and every object it writes must pass schema validation.
 const examplesDir = path.join(__dirname, '..', 'examples');
@@ -26,6 +27,7 @@ test.each(examples)('%s synthesizes to schema-valid YAML', (file) => {
     const objects = Yaml.load(path.join(outdir, f));
     expect(objects.length).toBeGreaterThan(0);
     objects.forEach(validateObject);
+    recordForAcceptance(objects as Manifest[]);
   }
 });
 

@@ -1,3 +1,6 @@
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { validateObject } from './schema';
 
@@ -9,7 +12,24 @@ export type Manifest = { apiVersion: string; kind: string; metadata: { name: str
 export function synth(chart: Chart): Manifest[] {
   const manifests = Testing.synth(chart) as Manifest[];
   manifests.forEach(validateObject);
+  recordForAcceptance(manifests);
   return manifests;
+}
+
+/**
+ * With `CDK8S_ETCD_CORPUS_OUT` set (`npm test` sets it for the unit run), every chart a test synthesizes is kept there,
+ * once per distinct content, with the test that made it: the acceptance suite (test/e2e/kube) applies them all to a
+ * real API server.
+ */
+export function recordForAcceptance(manifests: Manifest[]): void {
+  const dir = process.env.CDK8S_ETCD_CORPUS_OUT;
+  if (!dir || manifests.length === 0) return;
+  const json = JSON.stringify(manifests);
+  const file = path.join(dir, `${createHash('sha1').update(json).digest('hex')}.json`);
+  if (fs.existsSync(file)) return;
+  const state = expect.getState();
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(file, JSON.stringify({ test: `${path.relative(process.cwd(), state.testPath ?? '')}: ${state.currentTestName ?? ''}`, manifests }));
 }
 
 /** The one object of a kind (and name, when given); throws when there is not exactly one. */
