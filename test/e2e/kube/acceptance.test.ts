@@ -30,7 +30,7 @@ if (problem && !ci) {
       for (const crds of ['cert-manager', 'prometheus-operator']) plane.kubectlOk(['apply', '--server-side', '-f', path.join(kubeDir(), 'crds', crds)]);
       plane.kubectlOk(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
       // The figures the README quotes.
-      console.info(`control plane: API server ready in ${plane.startupMs} ms; ${plane.residentMib()} MiB resident with the CRDs`);
+      console.log(`control plane: API server ready in ${plane.startupMs} ms; ${plane.residentMib()} MiB resident with the CRDs`);
     }, 120000);
 
     afterAll(async () => {

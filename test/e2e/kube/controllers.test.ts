@@ -54,7 +54,7 @@ if (problem && process.env.CI !== 'true') {
     test('the StatefulSet controller creates three members and their claims; the scheduler puts one in each zone, beside its volume', async () => {
       const started = Date.now();
       await plane.waitUntil('three Ready members', () => pods().filter(ready).length === 3, 90000);
-      console.info(`controllers: 3 members Ready ${Date.now() - started} ms after the apply`);
+      console.log(`controllers: 3 members Ready ${Date.now() - started} ms after the apply`);
       const nodes = plane.getJson(['nodes']).items;
       const zoneOf = (node: string) => nodes.find((n: { metadata: { name: string } }) => n.metadata.name === node).metadata.labels['topology.kubernetes.io/zone'];
       const placed = pods().map((p: { metadata: { name: string }; spec: { nodeName: string } }) => [p.metadata.name, zoneOf(p.spec.nodeName)]);
