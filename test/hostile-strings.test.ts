@@ -99,7 +99,7 @@ test('the store step hands rclone a hostile prefix and directory as one argument
   const box = new ScriptSandbox('store');
   box.write('work/out/etcd.etcd-20261121T020000Z.db', 'db');
   box.write('work/out/etcd.etcd-20261121T020000Z.json', '{}');
-  box.write('work/cluster-id', '1');
+  box.write('work/lineage', 'a'.repeat(32));
   // rclone stand-in: one argument per line, then a separator; `cat` reads back what was stored.
   box.stub('rclone', `printf '%s\\n' "$@" --- >> "${box.root}/calls"\n[ "$1" = cat ] && printf db\nexit 0\n`);
   const r = box.run(store.script, { ...store.env, PASSPHRASE_FILE: box.write('passphrase', 'x'), SALT_FILE: box.write('salt', 'sixteen-or-more-chars') });

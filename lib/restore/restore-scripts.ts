@@ -72,7 +72,7 @@ const FITS = `fits() {
  * minutes of clock difference): a backup whose clock ran ahead named it, and it may hold older data than the
  * real newest. Skipped when the member has data; kept when the step is retried in the same pod. `list` prints the source's file names, `read` prints the file named by `$1`.
  */
-export function pickSnapshot(source: { list: string; read: string }): string {
+export function pickSnapshot(source: { list: string; read: string; records: string }): string {
   return `${HEADER}
 ${PICK}
 ${FIELD}
@@ -83,9 +83,14 @@ CLOCK_SLACK=300
 [ -s ${CANDIDATE_FILE} ] && { say "candidate already picked: $(cat ${CANDIDATE_FILE})"; exit 0; }
 list() { ${source.list}; }
 read_file() { ${source.read}; }
+records() { ${source.records}; }
 listing=$(list) || fail "could not list $SOURCE_NAME"
 stem=$(printf '%s\\n' "$listing" | pick) || fail "$SOURCE_NAME has no \${SNAPSHOT:-snapshot of $SNAPSHOT_ID} with its record (<name>.json and <name>.db$SUFFIX)"
 if [ -z "$SNAPSHOT" ]; then
+  # Two clusters whose backups write the same names here (the same app in two Kubernetes clusters sharing a prefix):
+  # the newest by name may be the other cluster's, so only a named snapshot is taken.
+  lineages=$(records 2>/dev/null | tr '}' '\\n' | sed -n 's/.*"lineage":"\\([0-9a-f]*\\)".*/\\1/p' | sort -u)
+  [ "$(printf '%s\\n' "$lineages" | grep -c .)" -le 1 ] || fail "the records of $SNAPSHOT_ID-* in $SOURCE_NAME come from $(printf '%s\\n' "$lineages" | grep -c .) clusters (lineages $(echo $lineages)): the newest by name may be another cluster's. Nothing was written. Name the snapshot to restore (snapshot), after checking its record's lineage"
   taken=$(stamp "$stem") || fail "could not read the time in $stem"
   now=$(date -u +%s)
   [ "$taken" -le $((now + CLOCK_SLACK)) ] || fail "the newest snapshot by name, $stem, is stamped $((taken - now)) s after this clock: a backup ran with its clock ahead (or this clock is behind), so the newest by name may not hold the newest data. Nothing was written. Compare the records' revisions and name the snapshot to restore (snapshot), or fix the clock"

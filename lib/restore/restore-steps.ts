@@ -123,10 +123,10 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
     name: 'restore-pick',
     ...(fetch ? {
       image: fetch.image,
-      command: ['/bin/sh', '-c', pickSnapshot({ list: 'rclone lsf --files-only "$SOURCE"', read: 'rclone cat "$SOURCE$1"' })],
+      command: ['/bin/sh', '-c', pickSnapshot({ list: 'rclone lsf --files-only "$SOURCE"', read: 'rclone cat "$SOURCE$1"', records: 'rclone cat --max-depth 1 --include "/$SNAPSHOT_ID-*.json" "$SOURCE"' })],
     } : {
       image: target.image,
-      command: [`${TOOLS_DIR}/sh`, '-c', pickSnapshot({ list: 'ls -1 "$SNAPSHOT_DIR"', read: 'cat "$SNAPSHOT_DIR/$1"' })],
+      command: [`${TOOLS_DIR}/sh`, '-c', pickSnapshot({ list: 'ls -1 "$SNAPSHOT_DIR"', read: 'cat "$SNAPSHOT_DIR/$1"', records: 'cat "$SNAPSHOT_DIR/$SNAPSHOT_ID"-*.json' })],
     }),
     env: [
       ...(fetch ? [] : shellEnv),

@@ -1,5 +1,5 @@
 import { spawnSync } from 'child_process';
-import { createHash } from 'crypto';
+import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
@@ -93,12 +93,15 @@ function stem(snapshots: string, secondsAgo: number): string {
   return `${snapshots}-${new Date(Date.now() - secondsAgo * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
 }
 
-/** The cluster ID etcd reports, as the decimal it prints (a uint64: JSON.parse would round it). */
-function clusterIdOf(h: EtcdHarness): string {
-  const r = h.etcdctl(['get', '/e2e/cluster-id', '-w', 'json']);
-  const id = /"cluster_id":(\d+)/.exec(r.stdout)?.[1];
-  if (!id) throw new Error(`no cluster ID from etcdctl: ${r.stderr}${r.stdout}`);
-  return id;
+/**
+ * The cluster's lineage, as its first backup would name it: written here before any backup, so the seeded records
+ * can carry it (and the runs must read it rather than name another).
+ */
+function nameLineage(h: EtcdHarness): string {
+  const lineage = randomBytes(16).toString('hex');
+  const r = h.etcdctl(['put', '/cdk8s-etcd/lineage', lineage]);
+  if (r.status !== 0) throw new Error(`writing the lineage failed: ${r.stderr}`);
+  return lineage;
 }
 
 /** The fields of a snapshot's record the tests read. */
@@ -154,15 +157,17 @@ export class BackupWorld {
       abandoned: [`${stem(s, 3 * 3600)}.db.rclone`],
     };
     for (const f of [...this.seeded.unfinished, ...this.seeded.abandoned]) this.seed(f, 'half a snapshot');
-    const ours = clusterIdOf(h);
-    const record = (name: string, clusterId: string) => JSON.stringify({ cluster, clusterId, snapshot: `${name}.db.rclone`, sha256: '0'.repeat(64) });
+    const ours = nameLineage(h);
+    // Another cluster's records: the same name and the same etcd cluster ID (the same app in another Kubernetes
+    // cluster), another lineage.
+    const record = (name: string, lineage: string) => JSON.stringify({ cluster, clusterId: '1', lineage, snapshot: `${name}.db.rclone`, sha256: '0'.repeat(64) });
     for (const name of [...this.seeded.kept, ...this.seeded.expired, ...this.seeded.future]) {
       this.seed(`${name}.db.rclone`, 'old snapshot');
       this.seed(`${name}.json`, `${record(name, ours)}\n`);
     }
     for (const name of this.seeded.otherCluster) {
       this.seed(`${name}.db.rclone`, 'another cluster\'s snapshot');
-      this.seed(`${name}.json`, `${record(name, '1')}\n`);
+      this.seed(`${name}.json`, `${record(name, 'f'.repeat(32))}\n`);
     }
     for (const f of this.seeded.foreign) this.seed(f, 'not ours');
   }
@@ -335,7 +340,7 @@ function backupTests(world: () => BackupWorld): void {
     for (const s of w.seeded.expired) expect(first.log).toContain(`retention removed ${s}`);
     for (const s of w.seeded.future) expect(first.log).toMatch(new RegExp(`retention keeps ${s} and does not count it: it is stamped \\d+ s after this run's clock`));
     // Another etcd cluster's, older than keepWithin and beyond keepLast: neither counted nor deleted.
-    for (const s of w.seeded.otherCluster) expect(first.log).toContain(`retention keeps ${s} and does not count it: its record names etcd cluster 1, not this cluster (${record.clusterId})`);
+    for (const s of w.seeded.otherCluster) expect(first.log).toContain(`retention keeps ${s} and does not count it: its record names lineage ${'f'.repeat(32)}, not this cluster's (${record.lineage})`);
     for (const f of w.seeded.abandoned) expect(first.log).toContain(`removed ${f} from dest2:${BUCKET}/${PREFIX}/: a run that did not finish left it without a record`);
   });
 
@@ -348,6 +353,24 @@ function backupTests(world: () => BackupWorld): void {
     const status = snapshotStatus(w.h, out.file);
     expect(status).toMatchObject({ revision: record.revision, totalKey: record.totalKeys });
   }, 60000);
+
+  test('a cluster without a lineage gets one from its first backup (a real etcdctl txn), and later runs keep it', () => {
+    const w = world();
+    const before = w.h.etcdctl(['get', '/cdk8s-etcd/lineage', '--print-value-only']).stdout.trim();
+    expect(w.h.etcdctl(['del', '/cdk8s-etcd/lineage']).status).toBe(0);
+    const lineageOf = (run: JobPodResult) => {
+      expect(run.log).toContain('backup: done');
+      const stem = /backup: verified (\S+)\.db/.exec(run.log)![1];
+      return JSON.parse(fs.readFileSync(path.join(w.claimDir, `${stem}.json`), 'utf8')).lineage;
+    };
+    const named = lineageOf(w.run());
+    expect(named).toMatch(/^[0-9a-f]{32}$/);
+    expect(named).not.toBe(before);
+    expect(w.h.etcdctl(['get', '/cdk8s-etcd/lineage', '--print-value-only']).stdout.trim()).toBe(named);
+    expect(lineageOf(w.run())).toBe(named);
+    // Put the seeded lineage back for the tests after this one.
+    expect(w.h.etcdctl(['put', '/cdk8s-etcd/lineage', before]).status).toBe(0);
+  }, 120000);
 
   test('the S3 server checks SigV4 signatures: a wrong secret key is refused', () => {
     const r = world().rclone(['lsf', `store:${BUCKET}/${PREFIX}`], { RCLONE_CONFIG_STORE_SECRET_ACCESS_KEY: 'wrong' });

@@ -229,21 +229,36 @@ describe('the restore guard answers on IPv6', () => {
 });
 
 describe('the pick step refuses a snapshot the new cluster\'s quota cannot hold, before anything is written', () => {
-  function pick(sizeBytes: number, quotaBytes: number, stem = 'etcd.etcd-20261121T020000Z') {
+  /** The pick step over a node's directory holding `stem` and, optionally, other snapshots of given lineages. */
+  function pick(sizeBytes: number, quotaBytes: number, stem = 'etcd.etcd-20261121T020000Z', others: { [stem: string]: string } = {}, snapshot = '') {
     const box = new ScriptSandbox('pick');
     const source = path.join(box.root, 'source');
-    box.write(`source/${stem}.db`, 'db');
-    box.write(`source/${stem}.json`, `{"cluster":"etcd","etcdVersion":"3.6.16","revision":4,"sizeBytes":${sizeBytes},"sha256":"${'a'.repeat(64)}"}`);
+    const record = (lineage: string) => `{"cluster":"etcd","lineage":"${lineage}","etcdVersion":"3.6.16","revision":4,"sizeBytes":${sizeBytes},"sha256":"${'a'.repeat(64)}"}`;
+    for (const [name, lineage] of Object.entries({ [stem]: 'a'.repeat(32), ...others })) {
+      box.write(`source/${name}.db`, 'db');
+      box.write(`source/${name}.json`, record(lineage));
+    }
     // busybox's date, as the images have it (it parses the names with -D).
     fs.symlinkSync('/bin/busybox', path.join(box.bin, 'date'));
-    const r = box.run(pickSnapshot({ list: 'ls -1 "$SNAPSHOT_DIR"', read: 'cat "$SNAPSHOT_DIR/$1"' }), {
-      SNAPSHOT_ID: 'etcd.etcd', SNAPSHOT_ID_RE: 'etcd\\.etcd', SNAPSHOT: '', SUFFIX: '', SOURCE_NAME: 'hostPath', SNAPSHOT_DIR: source, DATA_DIR: path.join(box.root, 'data'), QUOTA_BYTES: String(quotaBytes),
+    const r = box.run(pickSnapshot({ list: 'ls -1 "$SNAPSHOT_DIR"', read: 'cat "$SNAPSHOT_DIR/$1"', records: 'cat "$SNAPSHOT_DIR/$SNAPSHOT_ID"-*.json' }), {
+      SNAPSHOT_ID: 'etcd.etcd', SNAPSHOT_ID_RE: 'etcd\\.etcd', SNAPSHOT: snapshot, SUFFIX: '', SOURCE_NAME: 'hostPath', SNAPSHOT_DIR: source, DATA_DIR: path.join(box.root, 'data'), QUOTA_BYTES: String(quotaBytes),
     });
     const candidate = box.read('work/candidate') || undefined;
     box.dispose();
     return { ...r, candidate };
   }
   const MIB = 1024 * 1024;
+
+  test('records of two lineages under one name (the same app in two Kubernetes clusters) are refused unless a snapshot is named', () => {
+    const others = { 'etcd.etcd-20261121T030000Z': 'b'.repeat(32) };
+    const run = pick(MIB, 64 * MIB, undefined, others);
+    expect(run.status).toBe(1);
+    expect(run.output).toContain(`come from 2 clusters (lineages ${'a'.repeat(32)} ${'b'.repeat(32)}): the newest by name may be another cluster's`);
+    expect(run.candidate).toBeUndefined();
+    // Named, the snapshot is taken as it is; one lineage alone is picked by name.
+    expect(pick(MIB, 64 * MIB, undefined, others, 'etcd.etcd-20261121T020000Z').candidate).toBe(`etcd.etcd-20261121T020000Z ${'a'.repeat(64)}`);
+    expect(pick(MIB, 64 * MIB, undefined, { 'etcd.etcd-20261121T030000Z': 'a'.repeat(32) }).candidate).toBe(`etcd.etcd-20261121T030000Z ${'a'.repeat(64)}`);
+  });
 
   test('a snapshot that leaves room for the database to grow once is picked', () => {
     expect(pick(40 * MIB, 64 * MIB)).toMatchObject({ status: 0, candidate: `etcd.etcd-20261121T020000Z ${'a'.repeat(64)}` });

@@ -307,7 +307,7 @@ describe('bad input is refused at synthesis, naming the property', () => {
 
 describe('the scripts', () => {
   test.each([
-    ['pick from a bucket', pickSnapshot({ list: 'rclone lsf "$SOURCE"', read: 'rclone cat "$SOURCE$1"' })],
+    ['pick from a bucket', pickSnapshot({ list: 'rclone lsf "$SOURCE"', read: 'rclone cat "$SOURCE$1"', records: 'rclone cat --max-depth 1 --include "/$SNAPSHOT_ID-*.json" "$SOURCE"' })],
     ['guard', guardRestore()],
     ['fetch, encrypted', fetchSnapshot(true)],
     ['fetch, plain', fetchSnapshot(false)],

@@ -19,8 +19,17 @@ export const SNAPSHOT_FILE = `${WORK_DIR}/snapshot.db`;
 const OUT_DIR = `${WORK_DIR}/out`;
 /** The version the member reports, as the snapshot step read it (the record's `etcdVersion`). */
 const SERVER_VERSION_FILE = `${WORK_DIR}/server-version`;
-/** The etcd cluster ID the member reports (the record's `clusterId`): retention touches only this cluster's snapshots. */
+/** The etcd cluster ID the member reports (the record's `clusterId`, for people: hex in etcd's logs, decimal here). */
 const CLUSTER_ID_FILE = `${WORK_DIR}/cluster-id`;
+/**
+ * The key that names the cluster's lineage: 32 random hex digits the first backup writes into etcd. etcd's own cluster
+ * ID is a hash of the peer URLs and the token, so the same app deployed to two Kubernetes clusters gets the same one;
+ * the lineage tells them apart. Retention touches only snapshots of this lineage, and a restore refuses to choose
+ * among several.
+ */
+export const LINEAGE_KEY = '/cdk8s-etcd/lineage';
+/** The lineage the snapshot step read (the record's `lineage`). */
+const LINEAGE_FILE = `${WORK_DIR}/lineage`;
 
 /**
  * Snapshot one member, only once it has shown it is part of a quorum. etcd serves a snapshot without a leader,
@@ -49,8 +58,20 @@ fi
 read=$(etcdctl --endpoints="$member" --dial-timeout=10s --command-timeout=15s get --consistency=l /cdk8s-etcd/backup-quorum-check -w json) || fail "$member did not answer a linearizable read within 15 s: it has no quorum (cut off from its peers, or the cluster lost quorum), so its snapshot could miss acknowledged writes. Nothing was stored"
 cluster_id=$(printf '%s' "$read" | sed -n 's/.*"cluster_id":\\([0-9][0-9]*\\).*/\\1/p')
 [ -n "$cluster_id" ] || fail "the linearizable read from $member reports no cluster ID: $read"
+ctl() { etcdctl --endpoints="$member" --dial-timeout=10s --command-timeout=15s "$@"; }
+lineage=$(ctl get --consistency=l ${LINEAGE_KEY} --print-value-only) || fail "could not read ${LINEAGE_KEY} from $member"
+if [ -z "$lineage" ]; then
+  # The first backup of this cluster names its lineage: random, written only if absent, so every later run reads
+  # the same one (it travels in the snapshots, so a cluster restored from them continues it).
+  fresh=$(head -c 16 /dev/urandom | od -An -v -tx1 | tr -d ' \n')
+  printf 'create("%s") = "0"\n\nput %s %s\n\n\n' ${LINEAGE_KEY} ${LINEAGE_KEY} "$fresh" | ctl txn > /dev/null \
+    || fail "could not write ${LINEAGE_KEY} on $member: the first backup names the cluster's lineage there, so the backup's client needs write access to that one key"
+  lineage=$(ctl get --consistency=l ${LINEAGE_KEY} --print-value-only) || fail "could not read ${LINEAGE_KEY} from $member"
+fi
+printf '%s' "$lineage" | grep -qxE '[0-9a-f]{32}' || fail "${LINEAGE_KEY} on $member holds '$lineage', not a lineage (32 hex digits); restore it, or delete it to name a new one"
 echo "$version" > ${SERVER_VERSION_FILE}
 echo "$cluster_id" > ${CLUSTER_ID_FILE}
+echo "$lineage" > ${LINEAGE_FILE}
 echo "backup: $member (etcd $version) has a quorum; taking the snapshot"
 timeout "$SNAPSHOT_TIMEOUT" etcdctl --endpoints="$member" --dial-timeout=10s snapshot save ${SNAPSHOT_FILE} || fail "etcdctl snapshot save from $member failed, or did not finish within $SNAPSHOT_TIMEOUT s"
 `;
@@ -92,8 +113,8 @@ started=$(cat ${WORK_DIR}/started)
 name="$SNAPSHOT_ID-$(date -u -d "@$started" +%Y%m%dT%H%M%SZ)"
 mkdir -p ${OUT_DIR}
 mv "$snap" "${OUT_DIR}/$name.db"
-printf '{"cluster":"%s","namespace":"%s","clusterId":"%s","snapshot":"%s","createdAt":"%s","etcdVersion":"%s","revision":%s,"totalKeys":%s,"sizeBytes":%s,"hash":%s,"sha256":"%s","encryption":"%s","trialRestore":%s}\\n' \\
-  "$CLUSTER" "$NAMESPACE" "$(cat ${CLUSTER_ID_FILE})" "$name.db$SNAPSHOT_SUFFIX" "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)" "$(cat ${SERVER_VERSION_FILE})" \\
+printf '{"cluster":"%s","namespace":"%s","clusterId":"%s","lineage":"%s","snapshot":"%s","createdAt":"%s","etcdVersion":"%s","revision":%s,"totalKeys":%s,"sizeBytes":%s,"hash":%s,"sha256":"%s","encryption":"%s","trialRestore":%s}\\n' \\
+  "$CLUSTER" "$NAMESPACE" "$(cat ${CLUSTER_ID_FILE})" "$(cat ${LINEAGE_FILE})" "$name.db$SNAPSHOT_SUFFIX" "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)" "$(cat ${SERVER_VERSION_FILE})" \\
   "$revision" "$keys" "$size" "$hash" "$sha256" "$ENCRYPTION" "${trialRestore}" > "${OUT_DIR}/$name.json"
 echo "backup: verified $name.db (sha256 $sha256)"
 `;
@@ -144,7 +165,7 @@ cd ${OUT_DIR}
 set -- *.json
 [ "$#" -eq 1 ] && [ -f "$1" ] || fail "expected one verified snapshot in ${OUT_DIR}"
 name=\${1%.json}${passwords}
-cluster_id=$(cat ${CLUSTER_ID_FILE})
+lineage=$(cat ${LINEAGE_FILE})
 sha256=$(sha256sum "$name.db" | cut -d' ' -f1)
 store() {
   rclone copyto "$name.db" "$1$name.db" || fail "could not write $name.db to $2"
@@ -156,14 +177,17 @@ store() {
 prune() {
   listed=$(rclone lsf --files-only --include "/$SNAPSHOT_ID-*.json" "$1") || fail "could not list $1"
   named=$(printf '%s\\n' "$listed" | sed -n "s/^\\(${STEM_RE}\\)\\.json$/\\1/p" | sort -r)
-  # Only snapshots whose record names this etcd cluster's ID count and go: another cluster writing the same names
-  # here (two Kubernetes clusters' static pods sharing a prefix) keeps its history, and so does this one.
-  records=$(rclone cat --include "/$SNAPSHOT_ID-*.json" "$1") || fail "could not read the records in $1"
+  # Only snapshots whose record names this lineage count and go: another cluster writing the same names here (the
+  # same app in two Kubernetes clusters sharing a prefix) keeps its history, and so does this one. A record that cannot
+  # be read (a concurrent run deleted it) leaves its snapshot unowned: kept.
+  # One record per line, whether or not a file ends with a newline (records hold no '}' but their last).
+  raw=$(rclone cat --max-depth 1 --include "/$SNAPSHOT_ID-*.json" "$1") || echo "backup: not every record in $1 could be read: snapshots whose record was not read are kept"
+  records=$(printf '%s\\n' "$raw" | tr '}' '\\n')
   stems=
   for stem in $named; do
-    owner=$(printf '%s\\n' "$records" | grep -F "\\"snapshot\\":\\"$stem.db" | sed -n 's/.*"clusterId":"\\([0-9]*\\)".*/\\1/p' | head -n 1)
-    if [ "$owner" = "$cluster_id" ]; then stems="$stems $stem"; continue; fi
-    echo "backup: retention keeps $stem and does not count it: its record names etcd cluster \${owner:-(none)}, not this cluster ($cluster_id). Give each cluster its own destination"
+    owner=$(printf '%s\\n' "$records" | grep -F "\\"snapshot\\":\\"$stem.db" | sed -n 's/.*"lineage":"\\([0-9a-f]*\\)".*/\\1/p' | head -n 1)
+    if [ "$owner" = "$lineage" ]; then stems="$stems $stem"; continue; fi
+    echo "backup: retention keeps $stem and does not count it: its record names lineage \${owner:-(none)}, not this cluster's ($lineage). Give each cluster its own destination"
   done
   now=$(date -u +%s)
   # Ages count from the newest earlier snapshot that is not in this clock's future, not from this clock: a run
@@ -189,8 +213,8 @@ prune() {
       [ $((ref - taken)) -lt "$KEEP_WITHIN_SECONDS" ] && continue
     fi
     # delete --include, not deletefile: a concurrent run (an on-demand one beside the schedule) may have deleted it.
-    rclone delete --include "/$stem.json" "$1" || fail "could not delete $stem.json from $1"
-    rclone delete --include "/$stem.db" --include "/$stem.db.rclone" "$1" || fail "could not delete $stem.db from $1"
+    rclone delete --max-depth 1 --include "/$stem.json" "$1" || fail "could not delete $stem.json from $1"
+    rclone delete --max-depth 1 --include "/$stem.db" --include "/$stem.db.rclone" "$1" || fail "could not delete $stem.db from $1"
     echo "backup: retention removed $stem from $1"
   done
   # A snapshot without its record is what a run that did not finish left behind. Once no run that started
@@ -203,7 +227,7 @@ prune() {
     [ "$stem" = "$name" ] && continue
     taken=$(stamp "$stem") || continue
     [ $((now - taken)) -gt "$UNFINISHED_GRACE_SECONDS" ] || continue
-    rclone delete --include "/$file" "$1" || fail "could not delete $file from $1"
+    rclone delete --max-depth 1 --include "/$file" "$1" || fail "could not delete $file from $1"
     echo "backup: removed $file from $1: a run that did not finish left it without a record"
   done
 }

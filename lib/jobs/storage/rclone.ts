@@ -45,7 +45,12 @@ export function passphraseFile(encryption: EtcdBackupEncryption | undefined): { 
   return {
     volumes: [{
       name: 'backup-key',
-      secret: { secretName: encryption._secretName!, items: [{ key: encryption._key!, path: 'passphrase' }, { key: encryption._saltKey!, path: 'salt' }], defaultMode: 0o440 },
+      // Optional: a Secret without a salt (one from 0.1) must not keep a pod from starting; every member pod of a
+      // restored cluster carries this volume. The scripts say what is missing instead.
+      secret: {
+        secretName: encryption._secretName!, items: [{ key: encryption._key!, path: 'passphrase' }, { key: encryption._saltKey!, path: 'salt' }],
+        defaultMode: 0o440, optional: true,
+      },
     }],
     mounts: [{ name: 'backup-key', mountPath: PASSPHRASE_DIR, readOnly: true }],
     env: [{ name: 'PASSPHRASE_FILE', value: `${PASSPHRASE_DIR}/passphrase` }, { name: 'SALT_FILE', value: `${PASSPHRASE_DIR}/salt` }],
@@ -87,12 +92,19 @@ export function cryptPasswords(indexes: number[], writes: boolean): string {
   if (indexes.length === 0) return '';
   const remotes = indexes.map((i) => `RCLONE_CONFIG_${cryptRemoteName(i).toUpperCase()}`);
   const saltCheck = writes
-    ? `[ \${#salt} -ge ${MIN_SALT_LENGTH} ] || fail "the encryption salt in $SALT_FILE has \${#salt} characters; it needs ${MIN_SALT_LENGTH} or more, random (e.g. head -c 24 /dev/urandom | base64)"`
-    : `[ -n "$salt" ] || echo "the encryption salt is empty: reading with rclone's built-in salt, as snapshots written before salts were"`;
+    ? `[ -f "$SALT_FILE" ] || fail "the encryption Secret has no salt key: add one, 16 or more random characters (e.g. head -c 24 /dev/urandom | base64)"
+[ \${#salt} -ge ${MIN_SALT_LENGTH} ] || fail "the encryption salt in $SALT_FILE has \${#salt} characters; it needs ${MIN_SALT_LENGTH} or more, random (e.g. head -c 24 /dev/urandom | base64)"`
+    : `[ -n "$salt" ] || echo "the encryption salt is empty or absent: reading with rclone's built-in salt, as snapshots written before salts were"`;
+  // rclone obscure reads one line: a value with a newline inside would be cut there, unseen (trailing ones are dropped).
   return `
+nl='
+'
+[ -f "$PASSPHRASE_FILE" ] || fail "the encryption Secret has no passphrase key (or the Secret does not exist)"
 passphrase=$(cat "$PASSPHRASE_FILE") || fail "cannot read the encryption passphrase from $PASSPHRASE_FILE"
 [ -n "$passphrase" ] || fail "the encryption passphrase is empty"
-salt=$(cat "$SALT_FILE") || fail "cannot read the encryption salt from $SALT_FILE"
+case "$passphrase" in *"$nl"*) fail "the encryption passphrase holds a line break: rclone would use only its first line" ;; esac
+salt=$(cat "$SALT_FILE" 2>/dev/null) || salt=
+case "$salt" in *"$nl"*) fail "the encryption salt holds a line break: rclone would use only its first line" ;; esac
 ${saltCheck}
 obscured=$(printf '%s' "$passphrase" | rclone obscure -)
 ${remotes.map((r) => `export ${r}_PASSWORD="$obscured"`).join('\n')}

@@ -296,7 +296,7 @@ describe('destinations, encryption and retention', () => {
     expect(envOf(store)).toMatchObject({ PASSPHRASE_FILE: '/etc/etcd-backup-key/passphrase', SALT_FILE: '/etc/etcd-backup-key/salt' });
     expect(store.volumeMounts).toContainEqual({ name: 'backup-key', mountPath: '/etc/etcd-backup-key', readOnly: true });
     expect(podOf(only(statefulSetBackup({ destinations: [s3()] }).manifests, 'CronJob')).pod.volumes).toContainEqual(
-      { name: 'backup-key', secret: { secretName: 'backup-key', items: [{ key: 'passphrase', path: 'passphrase' }, { key: 'salt', path: 'salt' }], defaultMode: 0o440 } });
+      { name: 'backup-key', secret: { secretName: 'backup-key', items: [{ key: 'passphrase', path: 'passphrase' }, { key: 'salt', path: 'salt' }], defaultMode: 0o440, optional: true } });
     expect(JSON.stringify(store.env)).not.toContain('secretKeyRef":{"name":"backup-key"');
     for (const name of ['tools', 'snapshot', 'verify']) expect(JSON.stringify(container(name))).not.toContain('backup-key');
     for (const i of [1, 2]) {
@@ -429,19 +429,22 @@ describe('bad input gets a clear error', () => {
 
 describe('the snapshot step', () => {
   /** Run the step's script against an etcdctl stand-in: `quorum` decides the linearizable read, `hang` the snapshot. */
-  function runSnapshotStep(opts: { quorum: boolean; hang?: boolean }) {
+  function runSnapshotStep(opts: { quorum: boolean; hang?: boolean; lineage?: string }) {
     const script: string = statefulSetBackup().container('snapshot').command[2];
     const box = new ScriptSandbox('snapshot');
+    if (opts.lineage !== undefined) box.write('lineage', `${opts.lineage}\n`);
     box.stub('etcdctl', `echo "$*" >> "${box.root}/calls"
 case "$*" in
-  *" get --consistency=l "*) ${opts.quorum ? `echo '{"header":{"cluster_id":14841639068965178418,"member_id":10276657743932975437,"revision":8,"raft_term":2}}'` : 'echo "context deadline exceeded" >&2; exit 1'};;
+  *" get --consistency=l /cdk8s-etcd/backup-quorum-check "*) ${opts.quorum ? `echo '{"header":{"cluster_id":14841639068965178418,"member_id":10276657743932975437,"revision":8,"raft_term":2}}'` : 'echo "context deadline exceeded" >&2; exit 1'};;
+  *" get --consistency=l /cdk8s-etcd/lineage "*) cat "${box.root}/lineage" 2>/dev/null; exit 0;;
+  *" txn"*) in=$(cat); echo "$in" >> "${box.root}/txn"; [ -s "${box.root}/lineage" ] || echo "$in" | sed -n 's#^put /cdk8s-etcd/lineage ##p' > "${box.root}/lineage"; echo SUCCESS;;
   *"endpoint status"*) echo 'https://etcd:2379, 8e9e05c52164694d, 3.5.35, 3.5.0, 20 kB, true, false, 2, 8, 8, ';;
   *"member list"*) printf '%s\\n' '91bc3c398fb3c146, started, etcd-0, https://etcd-0:2380, https://etcd-0.etcd-peer:2379, false' '8e9e05c52164694d, started, etcd-1, https://etcd-1:2380, https://etcd-1.etcd-peer:2379,https://10.0.0.2:2379, false';;
   *"snapshot save"*) ${opts.hang ? 'exec sleep 30' : 'echo db > "$5"'};;
 esac
 `);
     const r = box.run(script, { ENDPOINT: 'https://etcd:2379', BALANCED: 'true', CONSISTENCY: '', SNAPSHOT_TIMEOUT: '1' });
-    const run = { ...r, calls: box.read('calls'), version: box.read('work/server-version'), clusterId: box.read('work/cluster-id') };
+    const run = { ...r, calls: box.read('calls'), version: box.read('work/server-version'), clusterId: box.read('work/cluster-id'), lineage: box.read('work/lineage'), txn: box.read('txn') };
     box.dispose();
     return run;
   }
@@ -464,8 +467,24 @@ esac
       '--endpoints=https://etcd:2379 endpoint',
       '--endpoints=https://etcd:2379 member',
       '--endpoints=https://etcd-1.etcd-peer:2379 get',
+      '--endpoints=https://etcd-1.etcd-peer:2379 get',
+      '--endpoints=https://etcd-1.etcd-peer:2379 txn',
+      '--endpoints=https://etcd-1.etcd-peer:2379 get',
       '--endpoints=https://etcd-1.etcd-peer:2379 save',
     ]);
+  });
+
+  test('the first backup names the lineage once, only if absent (a txn on create revision 0); later runs read it', () => {
+    const first = runSnapshotStep({ quorum: true });
+    expect(first.lineage).toMatch(/^[0-9a-f]{32}$/);
+    expect(first.txn).toBe(`create("/cdk8s-etcd/lineage") = "0"\n\nput /cdk8s-etcd/lineage ${first.lineage}`);
+    const later = runSnapshotStep({ quorum: true, lineage: 'ab'.repeat(16) });
+    expect(later.lineage).toBe('ab'.repeat(16));
+    expect(later.txn).toBe('');
+    const bad = runSnapshotStep({ quorum: true, lineage: 'not-hex' });
+    expect(bad.status).toBe(1);
+    expect(bad.output).toContain("/cdk8s-etcd/lineage on https://etcd-1.etcd-peer:2379 holds 'not-hex', not a lineage");
+    expect(bad.calls).not.toContain('snapshot save');
   });
 
   test('a snapshot that does not finish within SNAPSHOT_TIMEOUT fails the step with the reason', () => {
@@ -484,18 +503,18 @@ esac
   });
 });
 
-/** The cluster ID the backups in these tests run against, and another cluster's. */
-const OURS = '14841639068965178418';
-const THEIRS = '9372538179322589801';
-/** A record as the verify step writes it, trimmed to what the store step reads. */
-const recordOf = (stem: string, clusterId = OURS) => `{"cluster":"etcd","namespace":"etcd","clusterId":"${clusterId}","snapshot":"${stem}.db.rclone","sha256":"x"}`;
+/** The lineage of the cluster the backups in these tests run against, and another cluster's. */
+const OURS = 'a'.repeat(32);
+const THEIRS = 'b'.repeat(32);
+/** A record as the verify step writes it, trimmed to what the store step reads (the same cluster ID: identical deployments). */
+const recordOf = (stem: string, lineage = OURS) => `{"cluster":"etcd","namespace":"etcd","clusterId":"14841639068965178418","lineage":"${lineage}","snapshot":"${stem}.db.rclone","sha256":"x"}`;
 
 describe('retention (the store script, run by busybox against a listing)', () => {
   const busybox = '/bin/busybox';
   const haveBusybox = fs.existsSync(busybox);
 
   /**
-   * Run the store step with an rclone stand-in whose destination lists `existing` (stem → the cluster ID its record
+   * Run the store step with an rclone stand-in whose destination lists `existing` (stem → the lineage its record
    * names), and a `date` whose "now" is `now` (busybox's own date, as in the rclone image, for parsing the names):
    * returns the snapshots retention deleted.
    */
@@ -505,12 +524,12 @@ describe('retention (the store script, run by busybox against a listing)', () =>
     const name = `etcd.etcd-${now}`;
     box.write(`work/out/${name}.db`, 'db');
     box.write(`work/out/${name}.json`, recordOf(name));
-    box.write('work/cluster-id', OURS);
+    box.write('work/lineage', OURS);
     const all: { [stem: string]: string } = { ...existing, [name]: OURS };
     box.write('records', Object.entries(all).map(([stem, id]) => recordOf(stem, id)).join('\n') + '\n');
     box.stub('rclone', `case "$1" in
   lsf) printf '%s\\n' ${Object.keys(all).map((stem) => `'${stem}.json'`).join(' ')};;
-  delete) case "$3" in *.json) echo "$3" >> "${box.root}/deleted";; esac;;
+  delete) case "$5" in *.json) echo "$5" >> "${box.root}/deleted";; esac;;
   cat) case "$*" in *--include*) cat "${box.root}/records";; *) printf db;; esac;;
 esac
 exit 0
@@ -550,18 +569,18 @@ exit 0
     for (const stem of history) expect(run.output).toContain(`retention keeps ${stem} and does not count it`);
   });
 
-  maybe('another etcd cluster writing the same names here (two Kubernetes clusters sharing a prefix) neither counts nor goes', () => {
+  maybe('another cluster writing the same names here (the same app in two Kubernetes clusters, one etcd cluster ID) neither counts nor goes', () => {
     // Theirs interleave with ours: counted, they would push ours out of keepLast 3 and never be deleted themselves.
     const theirs = { 'etcd.etcd-20261120T030000Z': THEIRS, 'etcd.etcd-20261122T030000Z': THEIRS, 'etcd.etcd-20261123T030000Z': THEIRS };
     const run = prune({ ...ours(history), ...theirs }, '20261124T020000Z', { keepLast: 3 });
     expect(run.deleted).toEqual(['etcd.etcd-20261120T020000Z', 'etcd.etcd-20261121T020000Z']);
-    expect(run.output).toContain(`retention keeps etcd.etcd-20261123T030000Z and does not count it: its record names etcd cluster ${THEIRS}, not this cluster (${OURS})`);
+    expect(run.output).toContain(`retention keeps etcd.etcd-20261123T030000Z and does not count it: its record names lineage ${THEIRS}, not this cluster's (${OURS})`);
   });
 
-  maybe('a record without a cluster ID (not written by this version) is kept and not counted', () => {
+  maybe('a record without a lineage (not written by this version) is kept and not counted', () => {
     const run = prune({ ...ours(history), 'etcd.etcd-20261119T020000Z': '' }, '20261124T020000Z', { keepLast: 3 });
     expect(run.deleted).toEqual(['etcd.etcd-20261120T020000Z', 'etcd.etcd-20261121T020000Z']);
-    expect(run.output).toContain('retention keeps etcd.etcd-20261119T020000Z and does not count it: its record names etcd cluster (none)');
+    expect(run.output).toContain('retention keeps etcd.etcd-20261119T020000Z and does not count it: its record names lineage (none)');
   });
 
   maybe('snapshots of a cluster of the same name in another namespace are not even listed as candidates', () => {
@@ -578,7 +597,7 @@ describe('the store step reads every copy back and compares its content', () => 
     const box = new ScriptSandbox('store');
     box.write('work/out/etcd.etcd-20261121T020000Z.db', 'the snapshot');
     box.write('work/out/etcd.etcd-20261121T020000Z.json', recordOf('etcd.etcd-20261121T020000Z'));
-    box.write('work/cluster-id', OURS);
+    box.write('work/lineage', OURS);
     // As rclone check and cryptcheck do for a multipart object, the stand-in would report nothing wrong by hash.
     box.stub('rclone', `echo "$*" >> "${box.root}/calls"\n[ "$1" = cat ] && printf '%s' '${readBack}'\nexit 0\n`);
     const r = box.run(container.command[2], { ...envOf(container), ...keyFiles(box) });
