@@ -227,7 +227,7 @@ describe('safer defaults', () => {
   });
 
   test('update strategies: rolling by default, with a partition, or on delete', () => {
-    expect(cluster().sts.spec.updateStrategy).toEqual({ type: 'RollingUpdate' });
+    expect(cluster().sts.spec.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { partition: 0 } });
     expect(cluster({ updateStrategy: EtcdUpdateStrategy.rollingUpdate({ partition: 2 }) }).sts.spec.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { partition: 2 } });
     expect(cluster({ updateStrategy: EtcdUpdateStrategy.onDelete() }).sts.spec.updateStrategy).toEqual({ type: 'OnDelete' });
   });

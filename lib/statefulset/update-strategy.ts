@@ -14,10 +14,14 @@ export interface EtcdRollingUpdateOptions {
 /**
  * How a changed pod template reaches the members.
  *
- * The StatefulSet controller replaces one member at a time and waits for that member to be ready, but
- * it does not look at the others: if another member is already down, replacing one more loses quorum.
- * A PodDisruptionBudget does not stop it (the controller deletes pods, it does not evict them). Use a
- * partition, or `onDelete()`, to roll a cluster by hand after checking its health between members.
+ * The StatefulSet controller replaces one member at a time, highest ordinal first, and waits until the new one has
+ * been ready for `minReadySeconds`. A PodDisruptionBudget does not stop it (the controller deletes pods, it does not
+ * evict them). Measured with Kubernetes 1.37's controller (MaxUnavailableStatefulSet on) and Parallel pod management:
+ * while a member is down it replaces no other; but every member of the old revision that is not *available* (not
+ * Ready, or Ready for less than `minReadySeconds`) is replaced at once, outside the one-at-a-time budget. So change
+ * the template only when every member has been ready for a while (`availableReplicas` equals `members`); older
+ * controllers do not look at the other members at all. Use a partition, or `onDelete()`, to roll a cluster by hand
+ * after checking its health between members.
  */
 export class EtcdUpdateStrategy {
   /** Replace members one at a time, highest ordinal first, from `partition` up. */
@@ -34,8 +38,12 @@ export class EtcdUpdateStrategy {
 
   /** @internal */
   public _toKube(members: number): k8s.StatefulSetUpdateStrategy {
-    if (this.partition === undefined) return { type: this.type };
-    validateInteger('updateStrategy.partition', this.partition, 0, members);
-    return { type: this.type, rollingUpdate: { partition: this.partition } };
+    if (this.type === 'OnDelete') return { type: this.type };
+    const partition = this.partition ?? 0;
+    validateInteger('updateStrategy.partition', partition, 0, members);
+    // Always written, 0 included. Without `rollingUpdate`, Kubernetes 1.37's controller recreates a missing member
+    // from the old revision during a rollout and, with Parallel pod management, deletes it again at once as an
+    // unavailable pod of the old revision: measured with the real controller, the member never came back.
+    return { type: this.type, rollingUpdate: { partition } };
   }
 }

@@ -72,7 +72,7 @@ describe('StatefulSet', () => {
     const { sts } = cluster();
     expect(sts.spec.replicas).toBe(3);
     expect(sts.spec.podManagementPolicy).toBe('Parallel');
-    expect(sts.spec.updateStrategy).toEqual({ type: 'RollingUpdate' });
+    expect(sts.spec.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { partition: 0 } });
     expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
     expect(sts.spec.template.metadata.labels).toMatchObject(sts.spec.selector.matchLabels);
   });
