@@ -258,6 +258,16 @@ export class EtcdHarness {
     return this.running.has(index);
   }
 
+  /** Whether a member's init containers are still running. */
+  public isInitializing(index: number): boolean {
+    return this.initializing.has(index);
+  }
+
+  /** Where and from what a member runs. */
+  public memberSpec(index: number): MemberSpec {
+    return this.members[index];
+  }
+
   public clientUrl(index: number): string {
     const args = this.member(index).args;
     return args.find((a) => a.startsWith('--advertise-client-urls='))!.split('=')[1];

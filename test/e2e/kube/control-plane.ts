@@ -71,13 +71,23 @@ export interface ControlPlaneOptions {
    * their pods a status (Running and Ready at once; a Job's pods complete). Nothing runs in those pods.
    */
   readonly fakeNodes?: boolean;
+  /**
+   * Start a kwok for the nodes annotated `kwok.x-k8s.io/node=harness`, with node stages only: it keeps those nodes
+   * Ready and leaves their pods alone, for the harness to run (node-agent.ts).
+   */
+  readonly harnessNodes?: boolean;
 }
 
-/** A node kwok fakes. */
+/** Who runs a node's pods: kwok, which only fakes their status, or the harness, which runs them (node-agent.ts). */
+export type NodeRunner = 'fake' | 'harness';
+
+/** A node kwok keeps Ready. */
 export interface FakeNode {
   readonly name: string;
   /** `topology.kubernetes.io/zone`. */
   readonly zone: string;
+  /** @default 'fake' */
+  readonly runBy?: NodeRunner;
 }
 
 /** The annotation kwok selects the nodes it fakes by. */
@@ -125,13 +135,15 @@ export class KubeControlPlane {
       ]);
       plane.run('kube-scheduler', path.join(kubeDir(), 'kube-scheduler'), [kubeconfig, '--leader-elect=false', '--secure-port=0']);
     }
-    if (options.fakeNodes) {
+    const kwok = (runBy: NodeRunner, stagePrefix: string) => {
       const stages = path.join(kubeDir(), 'kwok-stages');
-      plane.run('kwok', path.join(kubeDir(), 'kwok'), [
-        `--kubeconfig=${plane.kubeconfig}`, `--manage-nodes-with-annotation-selector=${FAKE_NODE_ANNOTATION}=fake`,
-        ...fs.readdirSync(stages).sort().map((f) => `--config=${path.join(stages, f)}`),
+      plane.run(`kwok-${runBy}`, path.join(kubeDir(), 'kwok'), [
+        `--kubeconfig=${plane.kubeconfig}`, `--manage-nodes-with-annotation-selector=${FAKE_NODE_ANNOTATION}=${runBy}`,
+        ...fs.readdirSync(stages).filter((f) => f.startsWith(stagePrefix)).sort().map((f) => `--config=${path.join(stages, f)}`),
       ]);
-    }
+    };
+    if (options.fakeNodes) kwok('fake', '');
+    if (options.harnessNodes) kwok('harness', 'node-');
     plane.startupMs = Date.now() - started;
     return plane;
   }
@@ -171,7 +183,7 @@ export class KubeControlPlane {
       kind: 'Node',
       metadata: {
         name: node.name,
-        annotations: { [FAKE_NODE_ANNOTATION]: 'fake' },
+        annotations: { [FAKE_NODE_ANNOTATION]: node.runBy ?? 'fake' },
         labels: { 'kubernetes.io/hostname': node.name, 'kubernetes.io/os': 'linux', 'topology.kubernetes.io/zone': node.zone, 'type': 'kwok' },
       },
       status: { allocatable: { 'cpu': '8', 'memory': '32Gi', 'ephemeral-storage': '200Gi', 'pods': '110' }, capacity: { 'cpu': '8', 'memory': '32Gi', 'ephemeral-storage': '200Gi', 'pods': '110' } },

@@ -5,6 +5,7 @@ import { Chart, Cron, Size, Testing, Yaml } from 'cdk8s';
 import { EtcdBackupDestination, EtcdBackupEncryption, EtcdCluster, EtcdTls } from '../../../lib';
 import { synth } from '../../support/synth';
 import { KubeControlPlane, kubeProblem, kubeVersion } from './control-plane';
+import { ZONES, localStorage, localVolume } from './fixtures';
 
 /**
  * What the real controllers do with what we generate, on three fake nodes (kwok), one per zone, with local volumes:
@@ -14,7 +15,6 @@ import { KubeControlPlane, kubeProblem, kubeVersion } from './control-plane';
  */
 
 const problem = kubeProblem();
-const ZONES = ['zone-a', 'zone-b', 'zone-c'];
 const NAMESPACE = 'etcd';
 
 if (problem && process.env.CI !== 'true') {
@@ -30,7 +30,7 @@ if (problem && process.env.CI !== 'true') {
       if (problem) throw new Error(`CI=true and ${problem}`);
       plane = await KubeControlPlane.start({ workDir: fs.mkdtempSync(path.join(os.tmpdir(), 'kube-controllers-')), controllers: true, fakeNodes: true });
       ZONES.forEach((zone, i) => plane.addFakeNode({ name: `node-${i}`, zone }));
-      plane.kubectlOk(['apply', '--server-side', '-f', '-'], Yaml.stringify(...storage()));
+      plane.kubectlOk(['apply', '--server-side', '-f', '-'], Yaml.stringify(...localStorage(3), localVolume('backup-node-0', 'node-0', 'local-backup', '50Gi')));
       plane.kubectlOk(['create', 'namespace', NAMESPACE]);
       plane.kubectlOk(['label', 'namespace', NAMESPACE, 'pod-security.kubernetes.io/enforce=restricted']);
       await plane.waitUntil('the default ServiceAccount', () => plane.kubectl(['get', 'serviceaccount', 'default', '-n', NAMESPACE]).status === 0, 30000);
@@ -107,25 +107,4 @@ if (problem && process.env.CI !== 'true') {
 function evict(plane: KubeControlPlane, pod: string) {
   return plane.kubectl(['create', '--raw', `/api/v1/namespaces/${NAMESPACE}/pods/${pod}/eviction`, '-f', '-'],
     JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: NAMESPACE } }));
-}
-
-/** Two local StorageClasses (bound when the pod is scheduled), a 10 GiB volume on each node, and one for the backup. */
-function storage(): object[] {
-  const storageClass = (name: string) => ({
-    apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name },
-    provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer',
-  });
-  const volume = (name: string, node: string, className: string, size: string) => ({
-    apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name },
-    spec: {
-      capacity: { storage: size }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', storageClassName: className,
-      local: { path: `/mnt/${name}` },
-      nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }] } },
-    },
-  });
-  return [
-    storageClass('local-etcd'), storageClass('local-backup'),
-    ...ZONES.map((_, i) => volume(`etcd-node-${i}`, `node-${i}`, 'local-etcd', '10Gi')),
-    volume('backup-node-0', 'node-0', 'local-backup', '50Gi'),
-  ];
 }
