@@ -94,14 +94,16 @@ export function materializePodVolumes(specs: any[], ctx: VolumeSources, fsGroup:
       if (!claim) throw new Error(`harness: no volume for the claim ${v.persistentVolumeClaim.claimName}`);
       dirs.set(v.name, claim);
     } else if (v.secret) {
-      const files = ctx.secrets.get(v.secret.secretName);
+      const files = ctx.secrets.get(v.secret.secretName) ?? (v.secret.optional ? {} : undefined);
       if (!files) throw new Error(`harness: Secret ${v.secret.secretName} is mounted but nothing provides it`);
       const dir = kept?.(v.name) ?? fresh;
       // items: only the keys listed, under the paths given (as the kubelet projects them).
       const projected = v.secret.items
-        ? Object.fromEntries(v.secret.items.map((item: { key: string; path: string }) => {
+        ? Object.fromEntries(v.secret.items.flatMap((item: { key: string; path: string }) => {
+          // An optional Secret's missing keys are left out, as the kubelet leaves them out.
+          if (files[item.key] === undefined && v.secret.optional) return [];
           if (files[item.key] === undefined) throw new Error(`harness: Secret ${v.secret.secretName} has no key ${item.key}`);
-          return [item.path, files[item.key]];
+          return [[item.path, files[item.key]]];
         }))
         : files;
       writeSecretFiles(dir, projected, v.secret.defaultMode ?? 0o644, fsGroup);

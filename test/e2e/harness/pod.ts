@@ -183,8 +183,9 @@ export interface EnvSources {
 export function containerEnv(container: any, sources: EnvSources): Map<string, string> {
   const env = new Map<string, string>();
   for (const e of container.env ?? []) {
-    if (e.value !== undefined) {
-      env.set(e.name, expandKubernetesVars(e.value, env));
+    if (e.value !== undefined || e.valueFrom === undefined) {
+      // The API server drops an empty value (omitempty): a variable with neither is set, and empty.
+      env.set(e.name, expandKubernetesVars(e.value ?? '', env));
     } else if (e.valueFrom?.fieldRef) {
       const field = e.valueFrom.fieldRef.fieldPath;
       const value = sources.fields?.[field];

@@ -3,11 +3,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Chart, Size, Testing, Yaml } from 'cdk8s';
-import { EtcdCluster, EtcdClusterProps, EtcdVersion } from '../../../lib';
+import { EtcdBackupDestination, EtcdBackupEncryption, EtcdCluster, EtcdClusterProps, EtcdVersion } from '../../../lib';
 import { Manifest, synth } from '../../support/synth';
+import { RCLONE_VERSION } from '../backup-scenario';
 import { EtcdHarness } from '../harness/etcd-harness';
+import { backupToolsProblem } from '../harness/tools';
 import { KubeControlPlane, kubeDir, kubeProblem, kubeVersion } from './control-plane';
-import { ZONES, localStorage } from './fixtures';
+import { ZONES, localStorage, localVolume } from './fixtures';
 import { NodeAgent } from './node-agent';
 
 /**
@@ -32,7 +34,13 @@ export function describeDriven(version: EtcdVersion, subnet: number): void {
     const props: EtcdClusterProps = { version, members: 3, spreadAcrossZones: true, storageClassName: 'local-etcd', storageSize: Size.gibibytes(10) };
     const manifestsWith = (extra: Partial<EtcdClusterProps>): Manifest[] => {
       const chart = new Chart(Testing.app(), 'etcd', { namespace: NAMESPACE });
-      new EtcdCluster(chart, 'etcd', { ...props, ...extra });
+      const etcd = new EtcdCluster(chart, 'etcd', { ...props, ...extra });
+      // Suspended: it runs only when a test starts a Job from it, never at the top of an hour.
+      etcd.addBackup('backup', {
+        suspend: true,
+        destinations: [EtcdBackupDestination.volume({ storageClassName: 'local-backup', size: Size.gibibytes(50) })],
+        encryption: EtcdBackupEncryption.rcloneCrypt({ secretName: 'backup-key' }),
+      });
       return synth(chart);
     };
     const apply = (manifests: Manifest[]) => plane.kubectlOk(['apply', '--server-side', '--field-manager=cdk8s-etcd', '--validate=strict', '-f', '-'], Yaml.stringify(...manifests));
@@ -55,7 +63,7 @@ export function describeDriven(version: EtcdVersion, subnet: number): void {
       plane = await KubeControlPlane.start({ workDir, controllers: true, harnessNodes: true });
       ZONES.forEach((zone, i) => plane.addFakeNode({ name: `node-${i}`, zone, runBy: 'harness' }));
       plane.kubectlOk(['apply', '--server-side', '-f', path.join(kubeDir(), 'crds', 'cert-manager')]);
-      plane.kubectlOk(['apply', '--server-side', '-f', '-'], Yaml.stringify(...localStorage(3)));
+      plane.kubectlOk(['apply', '--server-side', '-f', '-'], Yaml.stringify(...localStorage(3), localVolume('backup-node-0', 'node-0', 'local-backup', '50Gi')));
       plane.kubectlOk(['create', 'namespace', NAMESPACE]);
       plane.kubectlOk(['label', 'namespace', NAMESPACE, 'pod-security.kubernetes.io/enforce=restricted']);
       plane.kubectlOk(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
@@ -89,6 +97,35 @@ export function describeDriven(version: EtcdVersion, subnet: number): void {
       expect(memberIds()).toHaveLength(3);
       expect(new Set(pods().map((p) => p.spec.nodeName)).size).toBe(3);
     }, 150000);
+
+    test('a backup Job from the CronJob, run by the real Job controller, succeeds and stores a verified, encrypted snapshot', async () => {
+      const tools = backupToolsProblem(RCLONE_VERSION);
+      if (tools) throw new Error(`the backup needs its tools: ${tools}`);
+      plane.kubectlOk(['create', 'secret', 'generic', 'backup-key', '-n', NAMESPACE, '--from-literal=passphrase=correct horse battery staple', '--from-literal=salt=q3Vb9yR2mXkP8sLw4TzN0aE6']);
+      const started = Date.now();
+      plane.kubectlOk(['create', 'job', '--from=cronjob/etcd-backup', 'etcd-backup-manual', '-n', NAMESPACE]);
+      await plane.waitUntil('the backup Job to end', () => {
+        const s = plane.getJson(['job', 'etcd-backup-manual', '-n', NAMESPACE]).status ?? {};
+        return (s.succeeded ?? 0) + (s.failed ?? 0) > 0;
+      }, 120000).catch((e: Error) => {
+        const jobPods = plane.kubectl(['get', 'pods', '-n', NAMESPACE, '-l', 'job-name=etcd-backup-manual', '-o', 'wide']).stdout;
+        const events = plane.kubectl(['get', 'events', '-n', NAMESPACE]).stdout.split('\n').filter((l) => /backup|FailedScheduling/.test(l)).join('\n');
+        throw new Error(`${e.message}\n${jobPods}\n${events}\n${agent.events.join('\n')}`);
+      });
+      const job = plane.getJson(['job', 'etcd-backup-manual', '-n', NAMESPACE]);
+      const log = [...agent.jobLogs.values()].join('\n');
+      console.log(`${version}: the backup Job succeeded=${job.status.succeeded ?? 0} in ${Date.now() - started} ms`);
+      expect(log).toContain('backup: done');
+      expect(job.status.succeeded).toBe(1);
+      expect(job.status.conditions.some((c: { type: string; status: string }) => c.type === 'Complete' && c.status === 'True')).toBe(true);
+      const claim = agent.claims.get('etcd-backup')!;
+      const records = fs.readdirSync(claim).filter((f) => /^etcd\.etcd-\d{8}T\d{6}Z\.json$/.test(f));
+      expect(records).toHaveLength(1);
+      const record = JSON.parse(fs.readFileSync(path.join(claim, records[0]), 'utf8'));
+      expect(record).toMatchObject({ cluster: 'etcd', namespace: NAMESPACE, etcdVersion: version.toString(), encryption: 'rclone-crypt' });
+      expect(record.lineage).toMatch(/^[0-9a-f]{32}$/);
+      expect(fs.existsSync(path.join(claim, records[0].replace(/\.json$/, '.db.rclone')))).toBe(true);
+    }, 180000);
 
     test('a deleted member is recreated by the controller and rejoins with its data, as the same member', async () => {
       const before = memberIds();

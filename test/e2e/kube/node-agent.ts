@@ -1,6 +1,9 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { Manifest } from '../../support/synth';
 import { SecretFiles } from '../harness/certificates';
 import { EtcdHarness } from '../harness/etcd-harness';
+import { runJobPod } from '../harness/job-pod';
 import { KubeControlPlane } from './control-plane';
 
 /**
@@ -13,6 +16,9 @@ import { KubeControlPlane } from './control-plane';
  *   changed, which `minReadySeconds` counts from). A container that exits is started again, as restartPolicy
  *   Always does, with its restart counted.
  * - A pod the API deletes is stopped (SIGTERM, then SIGKILL after its grace period), then removed from the API.
+ * - A Job's pod (a backup the CronJob controller or `kubectl create job --from` started) runs to its end with the
+ *   job runner, and is reported Succeeded or Failed, which the Job controller counts. Each claim is a directory of
+ *   its own, kept for the next pod that mounts it.
  */
 export class NodeAgent {
   private timer?: NodeJS.Timeout;
@@ -21,6 +27,12 @@ export class NodeAgent {
   private readonly pods = new Map<string, { index: number; ready: boolean; since: string; restarts: number; reported: string }>();
   /** Every step the agent took, with its time, for the tests to read (and for failures). */
   public readonly events: string[] = [];
+  /** What each Job pod's containers printed, by pod name. */
+  public readonly jobLogs = new Map<string, string>();
+  /** Job pods already run, by uid. */
+  private readonly jobsRun = new Set<string>();
+  /** The directory that is each claim (other than the members' own), by name. */
+  public readonly claims = new Map<string, string>();
 
   public constructor(
     private readonly plane: KubeControlPlane,
@@ -47,7 +59,12 @@ export class NodeAgent {
   private async tick(): Promise<void> {
     const list = this.plane.kubectl(['get', 'pods', '-n', this.namespace, '-o', 'json']);
     if (list.status !== 0) return;
-    const pods: Manifest[] = JSON.parse(list.stdout).items.filter((p: Manifest) => p.metadata.ownerReferences?.some((o: { kind: string; name: string }) => o.kind === 'StatefulSet' && o.name === this.statefulSet));
+    const all: Manifest[] = JSON.parse(list.stdout).items;
+    const ownedBy = (p: Manifest, kind: string) => p.metadata.ownerReferences?.some((o: { kind: string; name: string }) => o.kind === kind && (kind !== 'StatefulSet' || o.name === this.statefulSet));
+    for (const job of all.filter((p) => ownedBy(p, 'Job') && p.spec.nodeName && !this.jobsRun.has(p.metadata.uid) && !p.metadata.deletionTimestamp)) {
+      if (this.podCanStart(job)) this.runJob(job);
+    }
+    const pods = all.filter((p) => ownedBy(p, 'StatefulSet'));
     for (const pod of pods) {
       const uid: string = pod.metadata.uid;
       const index = Number(/-(\d+)$/.exec(pod.metadata.name)![1]);
@@ -85,6 +102,50 @@ export class NodeAgent {
       }
       this.report(pod, mine);
     }
+  }
+
+  /** Run a Job's pod to its end (synchronously, as the job runner does), and report how it ended. */
+  private runJob(pod: Manifest): void {
+    this.jobsRun.add(pod.metadata.uid);
+    this.note(`running ${pod.metadata.name}`);
+    const runDir = fs.mkdtempSync(path.join(this.harness.workDir, 'job-'));
+    fs.chmodSync(runDir, 0o755);
+    for (const v of pod.spec.volumes ?? []) {
+      const claim = v.persistentVolumeClaim?.claimName;
+      if (claim && !this.claims.has(claim)) {
+        const dir = path.join(this.harness.workDir, 'claims', claim);
+        fs.mkdirSync(dir, { recursive: true });
+        // A provisioned volume as the kubelet mounts it for a pod with an fsGroup.
+        const fsGroup = pod.spec.securityContext?.fsGroup;
+        if (fsGroup !== undefined) fs.chownSync(dir, 0, fsGroup);
+        fs.chmodSync(dir, 0o2770);
+        this.claims.set(claim, dir);
+      }
+    }
+    // The job runner takes a CronJob; the API's pod is its template.
+    const asCronJob: Manifest = { apiVersion: 'batch/v1', kind: 'CronJob', metadata: pod.metadata, spec: { jobTemplate: { spec: { template: { spec: pod.spec } } } } };
+    let result: ReturnType<typeof runJobPod>;
+    try {
+      result = runJobPod(asCronJob, { runDir, hostsFile: this.harness.hostsFile, secrets: this.harness.secretFiles(), claims: this.claims });
+    } catch (e) {
+      // The pod could not be set up (the kubelet would keep it in ContainerCreating): report it failed, with why.
+      result = { succeeded: false, runs: [], log: `pod not started: ${(e as Error).message}` };
+    }
+    this.jobLogs.set(pod.metadata.name, result.log);
+    this.note(`${pod.metadata.name} ${result.succeeded ? 'succeeded' : 'failed'}`);
+    const now = new Date().toISOString();
+    const terminated = result.runs.map((r) => ({
+      name: r.name, image: '', imageID: '', ready: false, restartCount: 0,
+      state: { terminated: { exitCode: r.exitCode ?? 137, reason: r.exitCode === 0 ? 'Completed' : 'Error', startedAt: now, finishedAt: now } },
+    }));
+    const initNames = new Set((pod.spec.initContainers ?? []).map((c: { name: string }) => c.name));
+    const status = {
+      phase: result.succeeded ? 'Succeeded' : 'Failed',
+      conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: now, reason: 'PodCompleted' }],
+      initContainerStatuses: terminated.filter((t) => initNames.has(t.name)),
+      containerStatuses: terminated.filter((t) => !initNames.has(t.name)),
+    };
+    this.plane.kubectl(['patch', 'pod', pod.metadata.name, '-n', this.namespace, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
   }
 
   /** Its claims Bound and its Secrets in the API (written into the harness, which writes the volumes from them). */
