@@ -10,8 +10,9 @@ import { CorpusEntry, loadCorpus } from './corpus';
  * Every chart the unit tests and examples synthesize, applied to a real kube-apiserver with server-side apply and
  * strict field validation (no dry run), after the cert-manager and prometheus-operator CRDs. Each chart gets
  * namespaces of its own, labelled to enforce and warn Pod Security "restricted"; a warning fails like a rejection,
- * because the API server only warns about a workload's pod template and rejects its pods later. Static pods and
- * their jobs, which need the host's network and files, go into namespaces labelled "privileged", as kube-system is.
+ * because the API server only warns about a workload's pod template and rejects its pods later. Static pods are
+ * applied as Pods in kube-system, as the kubelet mirrors them; other objects that need the host's network and files
+ * (static pods' jobs) go into namespaces labelled "privileged", as kube-system is.
  */
 
 const problem = kubeProblem();
@@ -29,6 +30,8 @@ if (problem && !ci) {
       plane = await KubeControlPlane.start({ workDir: fs.mkdtempSync(path.join(os.tmpdir(), 'kube-acceptance-')) });
       for (const crds of ['cert-manager', 'prometheus-operator']) plane.kubectlOk(['apply', '--server-side', '-f', path.join(kubeDir(), 'crds', crds)]);
       plane.kubectlOk(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+      // Static pods are mirrored into kube-system; no controller manager runs here to create its ServiceAccount.
+      plane.kubectlOk(['create', 'serviceaccount', 'default', '-n', 'kube-system']);
       // The figures the README quotes.
       console.log(`control plane: API server ready in ${plane.startupMs} ms; ${plane.residentMib()} MiB resident with the CRDs`);
     }, 120000);
@@ -85,6 +88,8 @@ function namespaceFor(index: number, namespace: string): string {
 function applyEntry(plane: KubeControlPlane, entry: CorpusEntry, index: number): { failure: string; applied: number } {
   const namespaces = new Set<string>();
   const objects = entry.manifests.map((m) => {
+    // A static pod goes where the kubelet mirrors it: kube-system, named after its node (here: after its chart).
+    if (m.kind === 'Pod' && m.metadata.namespace === 'kube-system') return { ...m, metadata: { ...m.metadata, name: `${m.metadata.name}-c${index}` } };
     const namespace = namespaceFor(index, m.metadata.namespace ?? 'default');
     namespaces.add(namespace);
     return { ...m, metadata: { ...m.metadata, namespace } };
@@ -98,7 +103,7 @@ function applyEntry(plane: KubeControlPlane, entry: CorpusEntry, index: number):
       { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } },
     ];
   });
-  plane.kubectlOk(['apply', '--server-side', '--field-manager=acceptance-setup', '-f', '-'], Yaml.stringify(...setup));
+  if (setup.length > 0) plane.kubectlOk(['apply', '--server-side', '--field-manager=acceptance-setup', '-f', '-'], Yaml.stringify(...setup));
   const r = plane.kubectl(['apply', '--server-side', '--field-manager=cdk8s-etcd', '--validate=strict', '-o', 'name', '-f', '-'], Yaml.stringify(...objects));
   const applied = r.stdout.split('\n').filter((l) => l.trim() !== '').length;
   const failure = r.status === 0 && !r.stderr.includes('Warning:') ? '' : `${r.stderr}${r.status === 0 ? '' : ` (exit ${r.status})`}`.trim();
