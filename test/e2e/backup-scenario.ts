@@ -125,8 +125,11 @@ export class BackupWorld {
     public readonly cronJob: Manifest,
     public readonly cluster: string,
     private readonly node?: { ip: string; files: { [file: string]: string } },
-    /** Seed a snapshot stamped in the future too (a restore would refuse it as the newest). */
-    seedFuture = true,
+    /**
+     * Seed the snapshots a restore would rightly refuse to choose among: one stamped in the future, and another
+     * cluster's (another lineage) under the same names. Off for the restore scenarios.
+     */
+    seedRefusable = true,
   ) {
     this.claimDir = path.join(h.workDir, 'claims', CLAIM);
     fs.mkdirSync(this.claimDir, { recursive: true });
@@ -149,9 +152,9 @@ export class BackupWorld {
       expired: [stem(s, 3 * DAY), stem(s, 10 * DAY)],
       // Stamped by a run whose clock was 30 days ahead (or, seen from it, this run's clock is behind): kept, and
       // not counted, so it takes no place of the real history in keepLast.
-      future: seedFuture ? [stem(s, -30 * DAY)] : [],
+      future: seedRefusable ? [stem(s, -30 * DAY)] : [],
       foreign: [`${s}-other-20200101T000000Z.json`, `other.${cluster}-20200101T000000Z.json`, 'notes.txt'],
-      otherCluster: [stem(s, 5 * DAY), stem(s, 2 * 3600)],
+      otherCluster: seedRefusable ? [stem(s, 5 * DAY), stem(s, 2 * 3600)] : [],
       // Snapshots without a record: one a run may still be writing (10 min old), one abandoned (3 h, past 2 × the 1 h deadline).
       unfinished: [`${stem(s, 600)}.db.rclone`],
       abandoned: [`${stem(s, 3 * 3600)}.db.rclone`],
