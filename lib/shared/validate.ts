@@ -52,6 +52,13 @@ export function validateDnsSubdomain(property: string, value: string): void {
   }
 }
 
+/** Throw unless `value` is a key a Secret can have. */
+export function validateSecretKey(property: string, value: string): void {
+  if (typeof value !== 'string' || !/^[-._a-zA-Z0-9]{1,253}$/.test(value)) {
+    throw new EtcdConfigError(`${property} must be a Secret key: letters, digits, '-', '_' and '.' (got '${value}')`);
+  }
+}
+
 /** Throw unless `value` is a whole number in [min, max]. */
 export function validateInteger(property: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
   validateNumber(property, value);

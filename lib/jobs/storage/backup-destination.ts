@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { bytesOf } from '../../member/tuning';
 import { EtcdConfigError } from '../../shared/errors';
 import { EtcdSecretKey } from '../../shared/required-secrets';
-import { validateDnsSubdomain } from '../../shared/validate';
+import { validateDnsSubdomain, validateSecretKey } from '../../shared/validate';
 import { addWarning } from '../../shared/warnings';
 
 /** A PersistentVolumeClaim that holds snapshots. */
@@ -107,7 +107,6 @@ export interface DestinationContext {
 /** Above this many quota-sized snapshots, an auto-sized claim is large enough to deserve a word. */
 const MAX_QUIET_SNAPSHOTS = 4;
 
-const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
 const PATH_SEGMENT = "[A-Za-z0-9!_.*'()=-]+";
 const RELATIVE_PATH = new RegExp(`^${PATH_SEGMENT}(/${PATH_SEGMENT})*$`);
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -148,7 +147,7 @@ export class EtcdBackupDestination {
     validateDnsSubdomain(`${p} credentialsSecretName`, options.credentialsSecretName);
     for (const key of ['accessKeyIdKey', 'secretAccessKeyKey'] as const) {
       const value = options[key];
-      if (value !== undefined && !SECRET_KEY.test(value)) throw new EtcdConfigError(`${p} ${key} must be a Secret key: letters, digits, '-', '_' and '.' (got '${value}')`);
+      if (value !== undefined) validateSecretKey(`${p} ${key}`, value);
     }
     if (options.prefix !== undefined) validateRelativePath(`${p} prefix`, options.prefix);
     if (options.region !== undefined && !REGION.test(options.region)) {

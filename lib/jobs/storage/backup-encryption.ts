@@ -1,5 +1,5 @@
 import { EtcdConfigError } from '../../shared/errors';
-import { validateDnsSubdomain } from '../../shared/validate';
+import { validateDnsSubdomain, validateSecretKey } from '../../shared/validate';
 
 /** Options for rclone crypt. */
 export interface EtcdBackupRcloneCryptOptions {
@@ -36,8 +36,10 @@ export class EtcdBackupEncryption {
       throw new EtcdConfigError(`EtcdBackupEncryption.rcloneCrypt() needs secretName, the Secret that holds the passphrase (got ${JSON.stringify(options?.secretName)}): without a key nothing can be encrypted`);
     }
     validateDnsSubdomain('EtcdBackupEncryption.rcloneCrypt() secretName', options.secretName);
-    const key = secretKey('key', options.key ?? 'passphrase');
-    const saltKey = secretKey('saltKey', options.saltKey ?? 'salt');
+    const key = options.key ?? 'passphrase';
+    const saltKey = options.saltKey ?? 'salt';
+    validateSecretKey('EtcdBackupEncryption.rcloneCrypt() key', key);
+    validateSecretKey('EtcdBackupEncryption.rcloneCrypt() saltKey', saltKey);
     if (saltKey === key) {
       throw new EtcdConfigError(`EtcdBackupEncryption.rcloneCrypt() saltKey must differ from key (both are '${key}'): the salt is a second secret, not the passphrase again`);
     }
@@ -61,9 +63,3 @@ export class EtcdBackupEncryption {
   }
 }
 
-function secretKey(prop: string, key: string): string {
-  if (typeof key !== 'string' || !/^[-._a-zA-Z0-9]{1,253}$/.test(key)) {
-    throw new EtcdConfigError(`EtcdBackupEncryption.rcloneCrypt() ${prop} must be a Secret key: letters, digits, '-', '_' and '.' (got '${key}')`);
-  }
-  return key;
-}
