@@ -190,6 +190,16 @@ export class KubeControlPlane {
     }));
   }
 
+  /**
+   * A namespace that enforces Pod Security "restricted", once its default ServiceAccount exists (the controller
+   * manager creates it; pods are refused until then).
+   */
+  public async restrictedNamespace(name: string): Promise<void> {
+    this.kubectlOk(['create', 'namespace', name]);
+    this.kubectlOk(['label', 'namespace', name, 'pod-security.kubernetes.io/enforce=restricted']);
+    await this.waitUntil(`the default ServiceAccount in ${name}`, () => this.kubectl(['get', 'serviceaccount', 'default', '-n', name]).status === 0, 30000);
+  }
+
   /** The JSON of `kubectl get <args> -o json`. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   public getJson(args: string[]): any {

@@ -31,9 +31,7 @@ if (problem && process.env.CI !== 'true') {
       plane = await KubeControlPlane.start({ workDir: fs.mkdtempSync(path.join(os.tmpdir(), 'kube-controllers-')), controllers: true, fakeNodes: true });
       ZONES.forEach((zone, i) => plane.addFakeNode({ name: `node-${i}`, zone }));
       plane.kubectlOk(['apply', '--server-side', '-f', '-'], Yaml.stringify(...localStorage(3), localVolume('backup-node-0', 'node-0', 'local-backup', '50Gi')));
-      plane.kubectlOk(['create', 'namespace', NAMESPACE]);
-      plane.kubectlOk(['label', 'namespace', NAMESPACE, 'pod-security.kubernetes.io/enforce=restricted']);
-      await plane.waitUntil('the default ServiceAccount', () => plane.kubectl(['get', 'serviceaccount', 'default', '-n', NAMESPACE]).status === 0, 30000);
+      await plane.restrictedNamespace(NAMESPACE);
 
       const chart = new Chart(Testing.app(), 'etcd', { namespace: NAMESPACE });
       const etcd = new EtcdCluster(chart, 'etcd', {

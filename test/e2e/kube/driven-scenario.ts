@@ -64,10 +64,8 @@ export function describeDriven(version: EtcdVersion, subnet: number): void {
       ZONES.forEach((zone, i) => plane.addFakeNode({ name: `node-${i}`, zone, runBy: 'harness' }));
       plane.kubectlOk(['apply', '--server-side', '-f', path.join(kubeDir(), 'crds', 'cert-manager')]);
       plane.kubectlOk(['apply', '--server-side', '-f', '-'], Yaml.stringify(...localStorage(3), localVolume('backup-node-0', 'node-0', 'local-backup', '50Gi')));
-      plane.kubectlOk(['create', 'namespace', NAMESPACE]);
-      plane.kubectlOk(['label', 'namespace', NAMESPACE, 'pod-security.kubernetes.io/enforce=restricted']);
       plane.kubectlOk(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
-      await plane.waitUntil('the default ServiceAccount', () => plane.kubectl(['get', 'serviceaccount', 'default', '-n', NAMESPACE]).status === 0, 30000);
+      await plane.restrictedNamespace(NAMESPACE);
       const manifests = manifestsWith({});
       harness = EtcdHarness.forStatefulSet(manifests, { ipPrefix: `127.10.${subnet}`, clientSecretName: 'etcd-client' });
       // As cert-manager would: the Certificates' Secrets, written through the API (the agent reads them back).
