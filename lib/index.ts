@@ -33,7 +33,7 @@ export type { EtcdSnapshotRestoreOptions, EtcdSnapshotObjectStoreOptions, EtcdSn
 
 // statefulset/: EtcdCluster and its parts
 export { EtcdCluster } from './statefulset/cluster';
-export type { EtcdClusterProps } from './statefulset/cluster';
+export type { EtcdClusterProps } from './statefulset/cluster-props';
 export { EtcdNetworkPeer } from './statefulset/network-peer';
 export type { EtcdPodPeerOptions } from './statefulset/network-peer';
 export { EtcdPodAntiAffinity } from './statefulset/scheduling';

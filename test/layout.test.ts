@@ -15,6 +15,7 @@ const LAYERS = [
   ['access'],
   ['jobs'],
   ['restore'],
+  ['membership'],
   ['statefulset', 'static-pod'],
   ['index.ts'],
 ];

@@ -30,7 +30,6 @@ const HISTORY_LIMIT = 3;
  * and containers that meet Pod Security "restricted" unless the placement needs root.
  */
 export function renderCronJob(scope: Construct, id: string, spec: CronJobSpec): k8s.KubeCronJob {
-  const { placement } = spec;
   return new k8s.KubeCronJob(scope, id, {
     metadata: { name: spec.name, namespace: spec.namespace, labels: spec.labels },
     spec: {
@@ -49,34 +48,40 @@ export function renderCronJob(scope: Construct, id: string, spec: CronJobSpec): 
           activeDeadlineSeconds: spec.activeDeadlineSeconds,
           template: {
             metadata: { labels: spec.labels },
-            spec: {
-              restartPolicy: 'Never',
-              automountServiceAccountToken: false,
-              enableServiceLinks: false,
-              hostNetwork: placement.hostNetwork || undefined,
-              // Host-network pods still resolve cluster names (an in-cluster object store).
-              dnsPolicy: placement.hostNetwork ? 'ClusterFirstWithHostNet' : undefined,
-              priorityClassName: placement.priorityClassName,
-              affinity: placement.affinity,
-              tolerations: placement.tolerations,
-              securityContext: placement.runAsRoot
-                ? { runAsUser: 0, runAsGroup: 0, seccompProfile: { type: 'RuntimeDefault' } }
-                : {
-                  runAsNonRoot: true,
-                  runAsUser: RUN_AS_ID,
-                  runAsGroup: RUN_AS_ID,
-                  fsGroup: RUN_AS_ID,
-                  seccompProfile: { type: 'RuntimeDefault' },
-                },
-              initContainers: spec.initContainers.map((c) => harden(c, placement)),
-              containers: spec.containers.map((c) => harden(c, placement)),
-              volumes: spec.volumes,
-            },
+            spec: maintenancePodSpec(spec),
           },
         },
       },
     },
   });
+}
+
+/** The pod of a maintenance Job: no service-account token, the placement's network and nodes, hardened containers. */
+export function maintenancePodSpec(spec: Pick<CronJobSpec, 'placement' | 'initContainers' | 'containers' | 'volumes'>): k8s.PodSpec {
+  const { placement } = spec;
+  return {
+    restartPolicy: 'Never',
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    hostNetwork: placement.hostNetwork || undefined,
+    // Host-network pods still resolve cluster names (an in-cluster object store).
+    dnsPolicy: placement.hostNetwork ? 'ClusterFirstWithHostNet' : undefined,
+    priorityClassName: placement.priorityClassName,
+    affinity: placement.affinity,
+    tolerations: placement.tolerations,
+    securityContext: placement.runAsRoot
+      ? { runAsUser: 0, runAsGroup: 0, seccompProfile: { type: 'RuntimeDefault' } }
+      : {
+        runAsNonRoot: true,
+        runAsUser: RUN_AS_ID,
+        runAsGroup: RUN_AS_ID,
+        fsGroup: RUN_AS_ID,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+    initContainers: spec.initContainers.map((c) => harden(c, placement)),
+    containers: spec.containers.map((c) => harden(c, placement)),
+    volumes: spec.volumes,
+  };
 }
 
 function harden(container: k8s.Container, placement: JobPlacement): k8s.Container {

@@ -12,9 +12,13 @@ export const WORK_DIR = '/work';
 /** The tools volume's size: busybox and its links. */
 export const TOOLS_MIB = 16;
 
-/** Copy busybox where the etcd image can run it, and note when the run started (a backup names its snapshot after it). */
-export function prepareTools(): string {
-  return `cp /bin/busybox ${TOOLS_DIR}/busybox && ${TOOLS_DIR}/busybox --install -s ${TOOLS_DIR} && date -u +%s > ${WORK_DIR}/started`;
+/**
+ * Copy busybox where the etcd image can run it, and (`stamp`) note in the work volume when the run started: a backup
+ * names its snapshot after it.
+ */
+export function prepareTools(stamp: boolean = true): string {
+  const copy = `cp /bin/busybox ${TOOLS_DIR}/busybox && ${TOOLS_DIR}/busybox --install -s ${TOOLS_DIR}`;
+  return stamp ? `${copy} && date -u +%s > ${WORK_DIR}/started` : copy;
 }
 
 /**

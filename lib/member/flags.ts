@@ -3,8 +3,10 @@ import { ClusterModel, MemberModel, initialClusterFor } from './model';
 /**
  * etcd's command-line flags for one member, sorted by name as kubeadm writes them.
  * The single place where flag names and values are decided.
+ * @param startDecidedAtRuntime leave out `--initial-cluster` and `--initial-cluster-state`: a StatefulSet member's start
+ *   step decides them per pod, from the same model (see `membership/`)
  */
-export function renderEtcdFlags(cluster: ClusterModel, member: MemberModel): string[] {
+export function renderEtcdFlags(cluster: ClusterModel, member: MemberModel, startDecidedAtRuntime: boolean = false): string[] {
   const { tuning, version, tls } = cluster;
   const flags: { [flag: string]: string } = {
     'name': member.name,
@@ -21,6 +23,10 @@ export function renderEtcdFlags(cluster: ClusterModel, member: MemberModel): str
     'election-timeout': String(tuning.electionMillis),
     'snapshot-count': String(tuning.snapshotCount),
   };
+  if (startDecidedAtRuntime) {
+    delete flags['initial-cluster'];
+    delete flags['initial-cluster-state'];
+  }
   if (tuning.quotaBackendBytes !== undefined) flags['quota-backend-bytes'] = String(tuning.quotaBackendBytes);
   if (tuning.autoCompaction.mode !== undefined) {
     flags['auto-compaction-mode'] = tuning.autoCompaction.mode;

@@ -6,6 +6,8 @@ import { ResolvedTuning } from './tuning';
 export const CLIENT_PORT = 2379;
 export const PEER_PORT = 2380;
 export const METRICS_PORT = 2381;
+/** Where a StatefulSet member answers how it stands (waiting, forming, formed), so that an empty member never bootstraps beside a cluster. */
+export const MEMBER_STATE_PORT = 2382;
 
 /** Certificate files as the etcd container sees them; present when TLS is on. */
 export interface TlsFiles {

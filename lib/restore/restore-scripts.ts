@@ -110,8 +110,9 @@ say "candidate $stem (sha256 $sha256) in $SOURCE_NAME"
  * - Data in the data directory: start from it; the snapshot is never touched.
  * - Otherwise every other member must be accounted for, by asking its peer port (a member waiting to
  *   restore answers there) and its client port (etcd):
- *   - a member whose cluster lists this one as started refuses the restore: this member has been part of the
- *     restored cluster, and restoring again would bring it back without the writes it acknowledged;
+ *   - a member whose cluster lists this one as started: this member has been part of the restored cluster and lost
+ *     its volume. Restoring again would bring it back without the writes it acknowledged, so it restores nothing:
+ *     it leaves the replacement to the member-start step (`$REPLACES_LOST`, StatefulSets), or refuses (static pods);
  *   - a member whose cluster has a quorum (a linearizable read succeeds): the restored cluster has formed,
  *     so this member joins it with empty data (`--initial-cluster-state=existing`), and the leader sends it
  *     the data. It never restores a snapshot of its own, which could be another one;
@@ -167,7 +168,13 @@ while :; do
     fi
     if members=$(etcdctl member list -w simple --endpoints="$client" --dial-timeout=2s --command-timeout=3s $CONSISTENCY 2>/dev/null); then
       started=$(printf '%s\\n' "$members" | awk -F', ' -v n="$NAME" '$3 == n && $5 != "" { print $5 }')
-      [ -z "$started" ] || fail "$NAME has no data, but the running cluster ($client) lists it as started (client URLs $started): it has already been part of the restored cluster, and restoring it again would bring it back under its old identity without the writes it acknowledged. Nothing was written. Replace the member instead (README: 'A member that lost its volume')."
+      if [ -n "$started" ]; then
+        lost="$NAME has no data, but the running cluster ($client) lists it as started (client URLs $started): it has been part of the restored cluster and lost its volume, and restoring again would bring it back without the writes it acknowledged"
+        [ "$REPLACES_LOST" = yes ] || fail "$lost. Nothing was written. Replace the member instead (README: 'A member that lost its volume')."
+        say "$lost; it restores nothing, and the member-start step replaces it under a new member ID"
+        echo join > ${DECISION_FILE}
+        exit 0
+      fi
       if etcdctl endpoint health --endpoints="$client" --dial-timeout=2s --command-timeout=3s >/dev/null 2>&1; then
         formed="$formed $other"
       else

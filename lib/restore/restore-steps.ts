@@ -76,6 +76,8 @@ export interface RestoreTarget {
   readonly certMounts: k8s.VolumeMount[];
   readonly resources?: k8s.ResourceRequirements;
   readonly securityContext?: k8s.SecurityContext;
+  /** A later step replaces a member that lost its volume (a StatefulSet's member-start); otherwise the guard refuses. */
+  readonly replacesLostMember: boolean;
 }
 
 /** Init containers and volumes that go into the member's pod, before etcd. */
@@ -152,6 +154,7 @@ export function renderRestoreSteps(restore: PreparedRestore, target: RestoreTarg
       { name: 'LISTEN', value: hostPort(target.listenHost) },
       { name: 'PEERS', value: model.members.map((m) => `${m.name}|${m.peerUrl.replace(/^https:/, 'http:')}|${m.clientUrl}`).join(' ') },
       { name: 'WAIT_SECONDS', value: String(options.memberWaitSeconds) },
+      { name: 'REPLACES_LOST', value: target.replacesLostMember ? 'yes' : 'no' },
       { name: 'CONSISTENCY', value: model.version.memberListTakesConsistency ? '--consistency=s' : '' },
       // The member's own certificate (serverAuth and clientAuth) identifies it to the others.
       ...(tls ? [

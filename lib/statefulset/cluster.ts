@@ -5,17 +5,19 @@ import { accessOf, registerAccess } from '../access/access';
 import { apiServerFlags } from '../access/kube-apiserver';
 import { EtcdBackupOptions } from '../jobs/backup/backup-options';
 import { EtcdBackup, IEtcdCluster } from '../jobs/cluster-jobs';
+import { renderScaleDownJob } from '../jobs/scale-down/scale-down-job';
+import { DEFAULT_IMAGES, validatePinnedImage } from '../jobs/images';
 import { clusterToken } from '../member/cluster-token';
 import { renderEtcdFlags } from '../member/flags';
 import { CLIENT_PORT, ClusterModel, METRICS_PORT, MemberModel, PEER_PORT, TlsFiles, clientEndpointsOf, dnsMember } from '../member/model';
 import { renderProbes } from '../member/probes';
 import { EtcdResources } from '../member/resources';
-import { EtcdTuning, bytesOf, effectiveQuotaBytes, resolveTuning } from '../member/tuning';
+import { bytesOf, effectiveQuotaBytes, resolveTuning } from '../member/tuning';
 import { resolveImage } from '../release/image';
 import { EtcdVersion } from '../release/version';
+import { renderMemberList, renderMemberSteps } from '../membership/member-steps';
 import { warnAboutVersion } from '../release/version-warnings';
 import { prepareRestore, renderRestoreSteps } from '../restore/restore-steps';
-import { EtcdSnapshotSource } from '../restore/snapshot-source';
 import { checkObjectCollisions } from '../shared/app-checks';
 import { EtcdConfigError } from '../shared/errors';
 import { EtcdRequiredSecret, requireSecret, requiredSecretsOf, tlsKeys } from '../shared/required-secrets';
@@ -23,178 +25,15 @@ import { validateAbsolutePath, validateDnsLabel, validateDnsSubdomain, validateM
 import { addWarning } from '../shared/warnings';
 import { EtcdTls, TlsSecrets } from '../tls/tls';
 import { renderDisruptionBudget } from './disruption-budget';
+import { checkScaleDown } from './scale-down';
 import { EtcdNetworkPeer } from './network-peer';
 import { renderNetworkPolicy } from './network-policy';
-import { EtcdPodAntiAffinity, renderScheduling } from './scheduling';
+import { renderScheduling } from './scheduling';
 import { secretVolume } from './secret-volume';
 import { renderClientService, renderPeerService } from './services';
 import { statefulSetAccess } from './statefulset-access';
+import { EtcdClusterProps } from './cluster-props';
 import { EtcdUpdateStrategy } from './update-strategy';
-
-/** Properties of an {@link EtcdCluster}. */
-export interface EtcdClusterProps {
-  /**
-   * Base name of every object: the StatefulSet and client Service are `<name>`, the headless
-   * peer Service `<name>-peer`, members `<name>-0`, `<name>-1`, ...
-   * Must start with a letter (it names Services) and be at most 52 characters (StatefulSet limit).
-   * @default - the construct id, lowercased
-   */
-  readonly name?: string;
-
-  /**
-   * Namespace of every object. It is written into each object, because member DNS names
-   * and certificates depend on it.
-   * @default - the chart's namespace, or `default`
-   */
-  readonly namespace?: string;
-
-  /**
-   * Number of members: 1, 3, 5 or 7. A majority must be up for the cluster to work, so
-   * 3 tolerate one failure, 5 two, 7 three. 1 is not highly available.
-   * @default 3
-   */
-  readonly members?: number;
-
-  /**
-   * etcd release. Flags and probe endpoints follow it.
-   * @default EtcdVersion.DEFAULT
-   */
-  readonly version?: EtcdVersion;
-
-  /**
-   * Container image repository; the image must contain `/usr/local/bin/etcd`.
-   * @default 'gcr.io/etcd-development/etcd' (etcd's official release images)
-   */
-  readonly imageRepository?: string;
-
-  /**
-   * Container image tag. A tag that names a release (`v3.6.16`, `3.6.16-0`) must match `version`;
-   * mutable tags such as `latest` are refused, and other tags warn, because the flags are rendered
-   * for `version`.
-   * @default - `v<version>`, as etcd's release images are tagged
-   */
-  readonly imageTag?: string;
-
-  /**
-   * The Kubernetes cluster's DNS domain, used in member addresses: the part after `.svc.` in a
-   * Service's FQDN, so it never contains a `svc` label.
-   * @default 'cluster.local'
-   */
-  readonly clusterDomain?: string;
-
-  /**
-   * `--initial-cluster-token`, which keeps members of different clusters from joining each other
-   * while they bootstrap. Changing it changes the pod template and so restarts every member.
-   * @default - derived from the namespace and name: stable when the construct moves in code
-   */
-  readonly initialClusterToken?: string;
-
-  /**
-   * How a changed pod template reaches the members. The default replaces one member at a time
-   * without checking the others' health first; see EtcdUpdateStrategy for a manual roll.
-   * @default EtcdUpdateStrategy.rollingUpdate()
-   */
-  readonly updateStrategy?: EtcdUpdateStrategy;
-
-  /**
-   * Size of each member's data volume. Unless `tuning.quotaBackendBytes` is given, the backend
-   * quota is derived from it (8 GiB gives 3.75 GiB; 17 GiB or more gives the 8 GiB maximum).
-   *
-   * Fixed once the StatefulSet exists: Kubernetes refuses changes to `volumeClaimTemplates`, so a new
-   * value fails `kubectl apply`. Grow the claims themselves (`kubectl patch pvc`, where the StorageClass
-   * allows expansion), or restore into a new cluster (README: "Fixed at creation").
-   * @default Size.gibibytes(8)
-   */
-  readonly storageSize?: Size;
-
-  /**
-   * StorageClass of the data volumes. etcd wants low-latency disks (SSD).
-   *
-   * Fixed once the StatefulSet exists (it is part of `volumeClaimTemplates`, which Kubernetes refuses to
-   * change); moving to another class means a new cluster (README: "Fixed at creation").
-   * @default - the cluster's default StorageClass
-   */
-  readonly storageClassName?: string;
-
-  /**
-   * Transport security. The default is mutual TLS on the client and peer planes with
-   * certificates from cert-manager; `EtcdTls.disabled()` is plain http and warns.
-   * @default EtcdTls.certManager()
-   */
-  readonly tls?: EtcdTls;
-
-  /**
-   * Timing, quota, compaction and corruption checks.
-   * @default - see EtcdTuning
-   */
-  readonly tuning?: EtcdTuning;
-
-  /**
-   * CPU and memory for each member.
-   * @default EtcdResources.minimal()
-   */
-  readonly resources?: EtcdResources;
-
-  /**
-   * Keeping members on different nodes.
-   * @default EtcdPodAntiAffinity.REQUIRED (with more than one member)
-   */
-  readonly podAntiAffinity?: EtcdPodAntiAffinity;
-
-  /**
-   * Spread members evenly over zones (`topology.kubernetes.io/zone`, max skew 1).
-   * Nodes without the zone label are not used.
-   * @default false
-   */
-  readonly spreadAcrossZones?: boolean;
-
-  /**
-   * Node labels members must run on.
-   * @default - any node
-   */
-  readonly nodeSelector?: { [key: string]: string };
-
-  /**
-   * Tolerations, e.g. to run on dedicated or control-plane nodes.
-   * @default - none
-   */
-  readonly tolerations?: k8s.Toleration[];
-
-  /**
-   * PriorityClass of the members, so they are not preempted by less important pods.
-   * @default - none
-   */
-  readonly priorityClassName?: string;
-
-  /**
-   * Create a NetworkPolicy that admits peer traffic only from members, client traffic only
-   * from `clients` and metrics scrapes only from `monitoring`. Without it, `clients` and
-   * `monitoring` cannot be given.
-   * @default true
-   */
-  readonly networkPolicy?: boolean;
-
-  /**
-   * Who may connect to the client port. More can be added with `allowClient()`.
-   * `EtcdNetworkPeer.anywhere()` turns filtering off.
-   * @default - nobody (a warning is printed)
-   */
-  readonly clients?: EtcdNetworkPeer[];
-
-  /**
-   * Who may scrape the metrics port (Prometheus).
-   * @default - nobody
-   */
-  readonly monitoring?: EtcdNetworkPeer[];
-
-  /**
-   * Start from a snapshot an `EtcdBackup` wrote, instead of empty. Each member restores it once, while
-   * the cluster has never formed with it, and starts from its data ever after (see the README's
-   * restore runbook). The cluster should have a new name: the old cluster's volumes stay untouched.
-   * @default - the cluster starts empty
-   */
-  readonly restoreFrom?: EtcdSnapshotSource;
-}
 
 const DATA_MOUNT_PATH = '/var/lib/etcd';
 /** A subdirectory, so etcd owns its directory (mode 0700) and never sees the volume root's lost+found. */
@@ -266,12 +105,22 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
   public readonly podDisruptionBudget: k8s.KubePodDisruptionBudget;
   /** The NetworkPolicy, unless disabled. */
   public readonly networkPolicy?: k8s.KubeNetworkPolicy;
+  /** The Job that removes members during a scale-down (`scaleDownFrom`). */
+  public readonly scaleDownJob?: k8s.KubeJob;
+  /** Wait for the scale-down Job to complete before removing `scaleDownFrom`; undefined without a scale-down. */
+  public readonly scaleDownWaitCommand?: string;
+  /**
+   * The member list (`<name>-members`) each member reads when it starts. Outside the pod template, so a change of
+   * `members` restarts no member.
+   */
+  public readonly memberList: k8s.KubeConfigMap;
 
   /** @internal the resolved model every object renders from. */
   public readonly _model: ClusterModel;
   private readonly clients: EtcdNetworkPeer[];
   private readonly monitoring: EtcdNetworkPeer[];
   private readonly selectorLabels: { [key: string]: string };
+  private readonly busyboxImage: string;
 
   public constructor(scope: Construct, id: string, props: EtcdClusterProps = {}) {
     super(scope, id);
@@ -287,6 +136,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
     validateDnsLabel('namespace', this.namespace);
     this.members = props.members ?? 3;
     validateMemberCount('members', this.members);
+    checkScaleDown(this.members, props.scaleDownFrom, props.acknowledgeSingleMember);
     const clusterDomain = props.clusterDomain ?? 'cluster.local';
     validateDnsSubdomain('clusterDomain', clusterDomain);
     if (clusterDomain.split('.').includes('svc')) {
@@ -298,6 +148,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
     }
     this.version = props.version ?? EtcdVersion.DEFAULT;
     this.image = resolveImage(this, this.version, props.imageRepository, props.imageTag);
+    this.busyboxImage = validatePinnedImage('busyboxImage', props.busyboxImage ?? DEFAULT_IMAGES.busybox, DEFAULT_IMAGES.busybox);
     if (props.storageClassName !== undefined) validateDnsSubdomain('storageClassName', props.storageClassName);
     const storageSize = props.storageSize ?? Size.gibibytes(8);
 
@@ -368,16 +219,15 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
 
     this.peerService = renderPeerService(this, this.metadata(this.peerServiceName), this.selectorLabels);
     this.clientService = renderClientService(this, this.metadata(this.clientServiceName), this.selectorLabels);
+    this.memberList = renderMemberList(this, this.metadata(`${this.name}-members`), this._model);
     this.statefulSet = this.renderStatefulSet(props, memberNamed(POD_NAME_REF), storageSize, secrets);
     this.podDisruptionBudget = renderDisruptionBudget(this, this.metadata(this.name), this.members, this.selectorLabels);
     if (networkPolicy) {
-      // A member waiting to restore asks the others' client ports whether the cluster has formed.
-      if (props.restoreFrom) this.clients.push(EtcdNetworkPeer.pods({ labels: this.selectorLabels }));
       this.networkPolicy = renderNetworkPolicy(this, this.metadata(this.name), this.selectorLabels, () => this.clients, () => this.monitoring);
       addWarning(this, 'no clients are declared, so the NetworkPolicy admits nobody to the client port: pass clients or call allowClient()',
         () => this.clients.length === 0);
     }
-    registerAccess(this, statefulSetAccess({
+    const access = statefulSetAccess({
       scope: this,
       clusterName: this.name,
       namespace: this.namespace,
@@ -389,7 +239,14 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       admitClients: (labels) => {
         if (this.networkPolicy) this.allowClient(EtcdNetworkPeer.pods({ labels }));
       },
-    }));
+    });
+    registerAccess(this, access);
+    if (props.scaleDownFrom !== undefined) {
+      const leaving: MemberModel[] = [];
+      for (let i = props.scaleDownFrom - 1; i >= this.members; i--) leaving.push(memberNamed(`${this.name}-${i}`));
+      this.scaleDownJob = renderScaleDownJob(this, access, { from: props.scaleDownFrom, leaving, busyboxImage: this.busyboxImage });
+      this.scaleDownWaitCommand = `kubectl wait --for=condition=complete job/${this.scaleDownJob.metadata.name} -n ${this.namespace} --timeout=30m`;
+    }
   }
 
   /**
@@ -483,43 +340,59 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
     const probes = renderProbes(this.version, { port: k8s.IntOrString.fromString('metrics'), quotaBytes: effectiveQuotaBytes(this._model.tuning) });
     const resources = props.resources ?? EtcdResources.minimal();
     const dataMount: k8s.VolumeMount = { name: DATA_VOLUME, mountPath: DATA_MOUNT_PATH };
+    const podEnv = [POD_NAME_ENV, { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }];
+    const member = renderMemberSteps({
+      model: this._model,
+      member: templateMember,
+      image: this.image,
+      busyboxImage: this.busyboxImage,
+      configMapName: this.memberList.metadata.name!,
+      podEnv,
+      dataMount,
+      formedMark: `${DATA_MOUNT_PATH}/cdk8s-etcd-formed`,
+      certMounts: secretMounts,
+      securityContext: CONTAINER_SECURITY,
+      restored: props.restoreFrom !== undefined,
+    });
     const restore = props.restoreFrom && renderRestoreSteps(prepareRestore(this, props.restoreFrom, this._model,
       { kind: 'EtcdCluster', reads: 'secrets', name: this.name, namespace: this.namespace, tokenGiven: props.initialClusterToken !== undefined }), {
       member: templateMember,
       image: this.image,
       listenHost: '$(POD_IP)',
-      podEnv: [POD_NAME_ENV, { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+      podEnv,
       dataMount,
       certMounts: secretMounts,
       resources: resources._toKube(),
       securityContext: CONTAINER_SECURITY,
+      replacesLostMember: true,
     });
     const container: k8s.Container = {
       name: 'etcd',
       image: this.image,
       imagePullPolicy: 'IfNotPresent',
-      command: ['/usr/local/bin/etcd'],
-      args: renderEtcdFlags(this._model, templateMember),
+      command: member.etcdCommand,
+      args: renderEtcdFlags(this._model, templateMember, true),
       env: [POD_NAME_ENV, ...resources._goMemLimitEnv()],
       ports: [
         { name: 'client', containerPort: CLIENT_PORT, protocol: 'TCP' },
         { name: 'peer', containerPort: PEER_PORT, protocol: 'TCP' },
         { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
       ],
-      volumeMounts: [dataMount, ...secretMounts],
+      volumeMounts: [dataMount, ...secretMounts, ...member.etcdMounts],
       livenessProbe: probes.liveness,
       readinessProbe: probes.readiness,
       startupProbe: probes.startup,
       resources: resources._toKube(),
       securityContext: CONTAINER_SECURITY,
     };
-    const volumes = [...secretVolumes, ...(restore?.volumes ?? [])];
+    const volumes = [...secretVolumes, ...member.volumes, ...(restore?.volumes ?? [])];
 
     return new k8s.KubeStatefulSet(this, 'Resource', {
       metadata: this.metadata(this.name),
       spec: {
         serviceName: this.peerServiceName,
-        replicas: this.members,
+        // During a scale-down, the leaving members keep their pods until the Job has removed them from etcd.
+        replicas: props.scaleDownFrom ?? this.members,
         // All members must start together to form the cluster; updates still roll one at a time.
         podManagementPolicy: 'Parallel',
         updateStrategy: (props.updateStrategy ?? EtcdUpdateStrategy.rollingUpdate())._toKube(this.members),
@@ -541,10 +414,10 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
               fsGroupChangePolicy: 'OnRootMismatch',
               seccompProfile: { type: 'RuntimeDefault' },
             },
-            ...renderScheduling(props, this.members, this.selectorLabels),
-            initContainers: restore?.initContainers,
-            containers: [container],
-            volumes: volumes.length > 0 ? volumes : undefined,
+            ...renderScheduling(props, this.selectorLabels),
+            initContainers: [member.toolsContainer, ...(restore?.initContainers ?? []), member.startContainer],
+            containers: [container, member.sidecar],
+            volumes,
           },
         },
         volumeClaimTemplates: [{

@@ -1,12 +1,13 @@
 import { Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { CLIENT_PORT, METRICS_PORT, PEER_PORT } from '../member/model';
+import { CLIENT_PORT, MEMBER_STATE_PORT, METRICS_PORT, PEER_PORT } from '../member/model';
 import { EtcdNetworkPeer } from './network-peer';
 
 /**
- * The NetworkPolicy of a StatefulSet cluster: peers only from members, the client port only from
- * `clients()`, metrics only from `monitoring()`. Both are read at synthesis, after every `allow*()`.
+ * The NetworkPolicy of a StatefulSet cluster: the peer and member-state ports only from members, the client port from
+ * members (a starting member asks the others whether the cluster has formed, and adds itself) and `clients()`,
+ * metrics only from `monitoring()`. Both are read at synthesis, after every `allow*()`.
  */
 export function renderNetworkPolicy(scope: Construct, metadata: k8s.ObjectMeta, selectorLabels: { [key: string]: string },
   clients: () => EtcdNetworkPeer[], monitoring: () => EtcdNetworkPeer[]): k8s.KubeNetworkPolicy {
@@ -23,7 +24,7 @@ export function renderNetworkPolicy(scope: Construct, metadata: k8s.ObjectMeta, 
       policyTypes: ['Ingress'],
       ingress: Lazy.any({
         produce: () => [
-          { from: [{ podSelector: { matchLabels: selectorLabels } }], ports: [port(PEER_PORT)] },
+          { from: [{ podSelector: { matchLabels: selectorLabels } }], ports: [port(PEER_PORT), port(CLIENT_PORT), port(MEMBER_STATE_PORT)] },
           ...rule(clients(), CLIENT_PORT),
           ...rule(monitoring(), METRICS_PORT),
         ],

@@ -28,8 +28,11 @@ export interface SchedulingProps {
  */
 export const MIN_ZONES = 3;
 
-/** The pod spec fields for scheduling, after validating them as the API server would. */
-export function renderScheduling(props: SchedulingProps, members: number, selectorLabels: { [key: string]: string }) {
+/**
+ * The pod spec fields for scheduling, after validating them as the API server would. They do not depend on the member
+ * count (a single pod satisfies both rules), so going from 1 member to 3 changes no pod template.
+ */
+export function renderScheduling(props: SchedulingProps, selectorLabels: { [key: string]: string }) {
   const antiAffinity = props.podAntiAffinity ?? EtcdPodAntiAffinity.REQUIRED;
   validateEnum('podAntiAffinity', antiAffinity, EtcdPodAntiAffinity);
   if (props.nodeSelector !== undefined) validateLabels('nodeSelector', props.nodeSelector);
@@ -37,10 +40,10 @@ export function renderScheduling(props: SchedulingProps, members: number, select
   if (props.priorityClassName !== undefined) validateDnsSubdomain('priorityClassName', props.priorityClassName);
   const labelSelector = { matchLabels: selectorLabels };
   return {
-    affinity: renderAffinity(members, antiAffinity, labelSelector),
-    topologySpreadConstraints: props.spreadAcrossZones && members > 1 ? [{
+    affinity: renderAffinity(antiAffinity, labelSelector),
+    topologySpreadConstraints: props.spreadAcrossZones ? [{
       maxSkew: 1,
-      minDomains: Math.min(members, MIN_ZONES),
+      minDomains: MIN_ZONES,
       topologyKey: 'topology.kubernetes.io/zone',
       whenUnsatisfiable: 'DoNotSchedule',
       labelSelector,
@@ -51,8 +54,8 @@ export function renderScheduling(props: SchedulingProps, members: number, select
   };
 }
 
-function renderAffinity(members: number, antiAffinity: EtcdPodAntiAffinity, labelSelector: k8s.LabelSelector): k8s.Affinity | undefined {
-  if (members === 1 || antiAffinity === EtcdPodAntiAffinity.NONE) return undefined;
+function renderAffinity(antiAffinity: EtcdPodAntiAffinity, labelSelector: k8s.LabelSelector): k8s.Affinity | undefined {
+  if (antiAffinity === EtcdPodAntiAffinity.NONE) return undefined;
   const term: k8s.PodAffinityTerm = { labelSelector, topologyKey: 'kubernetes.io/hostname' };
   return antiAffinity === EtcdPodAntiAffinity.REQUIRED
     ? { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } }

@@ -325,6 +325,8 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
       dataMount: mounts[0],
       certMounts: mounts.slice(1),
       resources: resources._toKube(),
+      // A node whose data is gone is replaced by hand (README: 'A member that lost its volume').
+      replacesLostMember: false,
     });
     const probes = renderProbes(this.version, {
       port: k8s.IntOrString.fromNumber(METRICS_PORT),

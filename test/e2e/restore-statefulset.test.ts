@@ -101,17 +101,23 @@ describeEachLine('Restore of a 3-member EtcdCluster from its backup', (line) => 
     expect(readKeys(restored).size).toBe(RESTORE_KEYS);
   }, 90000);
 
-  test('a member whose volume is wiped after the cluster formed refuses to restore, and the cluster keeps quorum and data', async () => {
-    const data = await wipeAndRestart(restored, 1, 'data');
-    expect(restored.isRunning(1)).toBe(false);
-    expect(restored.log(1)).toMatch(/restore: REFUSED: etcd-restored-1 has no data, but the running cluster \(https:\/\/etcd-restored-[02]\.\S+\) lists it as started/);
-    expect(fs.readdirSync(data)).toEqual([]);
-    // The others keep quorum: a linearizable write and read, and every key.
-    const endpoints = [restored.clientUrl(0), restored.clientUrl(2)];
-    expect(restored.etcdctl(['put', '/e2e/after-wipe', 'ok'], { endpoints }).stdout.trim()).toBe('OK');
-    expect(restored.etcdctl(['get', '/e2e/after-wipe', '--print-value-only'], { endpoints }).stdout.trim()).toBe('ok');
+  test('a member whose volume is wiped after the cluster formed restores nothing: member-start replaces it under a new ID, and the cluster keeps quorum and data', async () => {
+    const oldId = restored.etcdctl(['member', 'list', '-w', 'simple']).stdout.split('\n').find((l) => l.includes(', etcd-restored-1, '))!.split(', ')[0];
+    await wipeAndRestart(restored, 1, 'data');
+    expect(restored.log(1)).toMatch(/restore: etcd-restored-1 has no data, but the running cluster \(https:\/\/etcd-restored-[02]\.\S+\) lists it as started/);
+    expect(restored.log(1)).toContain('it restores nothing, and the member-start step replaces it under a new member ID');
+    expect(restored.log(1)).not.toContain('restored etcd');
+    expect(restored.log(1)).toContain(`member-start: lost volume: /var/lib/etcd/data is empty, and the cluster`);
+    await restored.waitHealthy([0, 1, 2], 120000);
+    const deadline = Date.now() + 60000;
+    const voter = () => restored.etcdctl(['member', 'list', '-w', 'simple']).stdout.split('\n').find((l) => l.includes(', etcd-restored-1, ') && l.endsWith(', false'));
+    while (!voter() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1000));
+    expect(voter()).toBeDefined();
+    expect(voter()!.split(', ')[0]).not.toBe(oldId);
+    // Its new data came from the leader: every key, read from etcd-restored-1 alone.
+    const endpoints = [restored.clientUrl(1)];
     expect(readKeys(restored, endpoints)).toEqual(expectedKeys());
-  }, 90000);
+  }, 180000);
 
   test('the wrong passphrase, a snapshot whose sha256 differs from its record, or one larger than the quota, is refused before any data directory is written', async () => {
     // A copy of the backup volume whose record names another sha256.
@@ -193,7 +199,7 @@ describeEachLine('Restore of a 3-member EtcdCluster from its backup', (line) => 
     const chart = new Chart(Testing.app(), 'etcd-agreed', { namespace: 'etcd' });
     new EtcdCluster(chart, 'etcd-agreed', { version });
     const sts = only(synth(chart), 'StatefulSet');
-    expect(sts.spec.template.spec.initContainers).toBeUndefined();
+    expect(sts.spec.template.spec.initContainers.map((c: { name: string }) => c.name)).toEqual(['member-tools', 'member-start']);
     for (let i = 0; i < 3; i++) {
       await h.stop(i);
       h.replaceMember(i, { podName: h.podName(i), podIp: h.member(i).podIp, loopbackIp: h.member(i).loopbackIp, workload: sts });

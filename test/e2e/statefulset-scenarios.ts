@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { EtcdCluster } from '../../lib';
+import { initialClusterFor } from '../../lib/member/model';
 import { createCa, issueLeaf } from '../../lib/tls/pki';
-import { flagsOf } from '../support/synth';
 import { describeEachLine, ipPrefix } from './harness/environment';
 import { EtcdHarness } from './harness/etcd-harness';
 import { synthesizeForHarness } from './harness/synthesize';
@@ -28,11 +28,25 @@ export function statefulSetScenarios(members: number, subnet: number): void {
 
     afterAll(() => h?.dispose(), 30000);
 
-    test('forms with every member voting, under the expected names and URLs', () => {
+    test('forms with every member voting, under the expected names and URLs, from the start decision each member wrote', () => {
       const r = h.etcdctl(['member', 'list', '-w', 'json']);
       expect(r.stderr).toBe('');
       const listed: { name: string; peerURLs: string[]; clientURLs: string[]; isLearner?: boolean }[] = JSON.parse(r.stdout).members;
-      const initialCluster = flagsOf(h.member(0).args).get('initial-cluster')!.split(',').map((e) => e.split('='));
+      // What the etcd processes really run with: the member-start step's decision, computed from the member list.
+      const expected = initialClusterFor(etcd._model.members, etcd._model.members[0]);
+      // A quorum forms the cluster (new); a member that decides after that quorum formed joins it (existing), under
+      // the name and peer URL the cluster lists for it: the same entries.
+      const sorted = (list: string) => list.split(',').sort();
+      const states = all.map((i) => {
+        const env = h.processEnv(i);
+        expect(sorted(env.ETCD_INITIAL_CLUSTER)).toEqual(sorted(expected));
+        expect(h.log(i)).toContain(env.ETCD_INITIAL_CLUSTER_STATE === 'new'
+          ? 'member-start: formation: every other member waits or is forming'
+          : `member-start: join: the cluster (https://`);
+        return env.ETCD_INITIAL_CLUSTER_STATE;
+      });
+      expect(states.filter((state) => state === 'new').length).toBeGreaterThan(members / 2);
+      const initialCluster = expected.split(',').map((e) => e.split('='));
       expect(listed.map((m) => m.name).sort()).toEqual(all.map((i) => `etcd-${i}`));
       for (const m of listed) {
         expect(m.isLearner ?? false).toBe(false);

@@ -37,7 +37,7 @@ interface GuardRun {
   readonly httpd?: string;
 }
 
-function runGuard(peers: { [name: string]: Peer }, mine: { candidate?: string; data?: boolean; chooser?: string; listen?: string } = {}): GuardRun {
+function runGuard(peers: { [name: string]: Peer }, mine: { candidate?: string; data?: boolean; chooser?: string; listen?: string; replacesLost?: boolean } = {}): GuardRun {
   const box = new ScriptSandbox('guard');
   const stubs = box.bin;
   const data = path.join(box.root, 'data');
@@ -76,6 +76,7 @@ esac
     LISTEN: mine.listen ?? '127.0.0.1:2380',
     PEERS: names.map((n) => `${n}|http://${n}:2380|https://${n}:2379`).join(' '),
     WAIT_SECONDS: '0',
+    REPLACES_LOST: mine.replacesLost ? 'yes' : 'no',
     CONSISTENCY: '',
   });
   const run = {
@@ -166,12 +167,20 @@ describe('the restore guard never restores into a cluster that formed', () => {
     expect(run.output).toContain('it joins with an empty data directory');
   });
 
-  test('a cluster that lists this member as started: refused, because it would come back without the writes it acknowledged', () => {
+  test('a cluster that lists this member as started: refused (static pods), because it would come back without the writes it acknowledged', () => {
     const members = ['etcd-0', 'etcd-1', 'etcd-2'].map((n) => listed(n, true)).join('\n');
     const run = runGuard({ 'etcd-0': { members, healthy: true }, 'etcd-2': { waiting: `choice ${A}` } }, { candidate: A });
     expect(run.status).toBe(1);
     expect(run.output).toContain('REFUSED: etcd-1 has no data, but the running cluster (https://etcd-0:2379) lists it as started');
     expect(run.decision).toBeUndefined();
+  });
+
+  test('... or, in a StatefulSet, restores nothing and leaves the replacement to member-start', () => {
+    const members = ['etcd-0', 'etcd-1', 'etcd-2'].map((n) => listed(n, true)).join('\n');
+    const run = runGuard({ 'etcd-0': { members, healthy: true }, 'etcd-2': { waiting: `choice ${A}` } }, { candidate: A, replacesLost: true });
+    expect(run.status).toBe(0);
+    expect(run.output).toContain('it restores nothing, and the member-start step replaces it under a new member ID');
+    expect(run.decision).toBe('join');
   });
 
   test('a member with data starts from it and asks nobody', () => {

@@ -43,19 +43,24 @@ function stepsOf(pod: any) {
 const envOf = (c: any): { [k: string]: string } => Object.fromEntries((c.env ?? []).filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
 
 describe('EtcdCluster restoreFrom', () => {
-  test('runs tools, pick, guard, fetch and restore before etcd, in that order, in the images that have what each calls', () => {
+  test('runs tools, pick, guard, fetch and restore before etcd (between the member steps), in that order, in the images that have what each calls', () => {
     const { etcd, pod } = restoredStatefulSet();
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     expect(pod.initContainers.map((c: any) => [c.name, c.image])).toEqual([
+      ['member-tools', 'busybox:1.37.0-musl'],
       ['restore-tools', 'busybox:1.37.0-musl'],
       ['restore-pick', 'rclone/rclone:1.76.0'],
       ['restore-guard', etcd.image],
       ['restore-fetch', 'rclone/rclone:1.76.0'],
       ['restore', etcd.image],
+      ['member-start', etcd.image],
     ]);
-    expect(pod.initContainers[1].command[2]).toContain('rclone lsf --files-only "$SOURCE"');
-    expect(pod.initContainers[2].command.slice(0, 2)).toEqual(['/tools/sh', '-c']);
-    expect(pod.initContainers[4].command[2]).toContain('etcdutl snapshot restore "$snap"');
+    expect(pod.initContainers[2].command[2]).toContain('rclone lsf --files-only "$SOURCE"');
+    expect(pod.initContainers[3].command.slice(0, 2)).toEqual(['/tools/sh', '-c']);
+    expect(pod.initContainers[5].command[2]).toContain('etcdutl snapshot restore "$snap"');
+    // The guard leaves a member that lost its volume to member-start, which never forms a restored cluster anew.
+    expect(envOf(pod.initContainers[3])).toMatchObject({ REPLACES_LOST: 'yes' });
+    expect(envOf(pod.initContainers[6])).toMatchObject({ MAY_FORM: 'no' });
   });
 
   test('the pick step sees the source and the data directory (read-only), but never the passphrase', () => {
@@ -66,19 +71,12 @@ describe('EtcdCluster restoreFrom', () => {
     expect(pick.volumeMounts).toContainEqual(expect.objectContaining({ mountPath: '/var/lib/etcd', readOnly: true }));
   });
 
-  test('every member of a restored cluster starts with --initial-cluster-state=existing (it restores, or joins the members that did)', () => {
-    expect(flagsOf(etcdContainer(restoredStatefulSet().sts).args).get('initial-cluster-state')).toBe('existing');
-    const chart = new Chart(Testing.app(), 'etcd', { namespace: 'etcd' });
-    new EtcdCluster(chart, 'etcd');
-    expect(flagsOf(etcdContainer(only(synth(chart), 'StatefulSet')).args).get('initial-cluster-state')).toBe('new');
-  });
-
   test("restores with exactly the member's own flags: name, --initial-cluster, token, peer URL, data dir", () => {
-    const { sts, step } = restoredStatefulSet();
+    const { sts, step, etcd } = restoredStatefulSet();
     const flags = flagsOf(etcdContainer(sts).args);
     expect(envOf(step('restore'))).toMatchObject({
       NAME: '$(POD_NAME)',
-      INITIAL_CLUSTER: flags.get('initial-cluster'),
+      INITIAL_CLUSTER: etcd._model.members.map((m) => `${m.name}=${m.peerUrl}`).join(','),
       TOKEN: flags.get('initial-cluster-token'),
       PEER_URL: flags.get('initial-advertise-peer-urls'),
       DATA_DIR: flags.get('data-dir'),
@@ -193,16 +191,16 @@ describe('EtcdCluster restoreFrom', () => {
 
   test('the restore steps declare the disk their emptyDirs take (the fetched snapshot, up to 1.25 × the quota); etcd itself does not', () => {
     const { pod, sts } = restoredStatefulSet();
-    for (const c of pod.initContainers) expect(c.resources.requests['ephemeral-storage']).toBe('4880Mi');
+    for (const c of pod.initContainers.filter((c: { name: string }) => c.name.startsWith('restore'))) expect(c.resources.requests['ephemeral-storage']).toBe('4880Mi');
     expect(etcdContainer(sts).resources.requests['ephemeral-storage']).toBeUndefined();
     // The fetched copy goes once restored: the pod keeps its emptyDir while it runs.
     expect(restoredStatefulSet().step('restore').command[2]).toContain('if [ "$SNAPSHOT_DIR" = /work/restore ]; then rm -f "$snap"; fi');
   });
 
-  test('a cluster without restoreFrom has no init containers', () => {
+  test('a cluster without restoreFrom has only the member steps', () => {
     const chart = new Chart(Testing.app(), 'etcd', { namespace: 'etcd' });
     new EtcdCluster(chart, 'etcd');
-    expect(only(synth(chart), 'StatefulSet').spec.template.spec.initContainers).toBeUndefined();
+    expect(only(synth(chart), 'StatefulSet').spec.template.spec.initContainers.map((c: { name: string }) => c.name)).toEqual(['member-tools', 'member-start']);
   });
 
   test('matches the snapshot', () => {

@@ -16,11 +16,11 @@ function cluster(props: EtcdClusterProps = {}, chartProps: { namespace?: string 
 const asMember = (value: string, pod: string) => value.split('$(POD_NAME)').join(pod);
 
 describe('resources created', () => {
-  test('a peer Service, a client Service, a StatefulSet, a PDB and a NetworkPolicy, all named from the construct', () => {
+  test('a peer Service, a client Service, a member list, a StatefulSet, a PDB and a NetworkPolicy, all named from the construct', () => {
     const { manifests } = cluster();
     expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
       'Certificate/etcd-ca', 'Certificate/etcd-client', 'Certificate/etcd-peer', 'Certificate/etcd-server',
-      'Issuer/etcd-ca', 'Issuer/etcd-selfsigned',
+      'ConfigMap/etcd-members', 'Issuer/etcd-ca', 'Issuer/etcd-selfsigned',
       'NetworkPolicy/etcd', 'PodDisruptionBudget/etcd', 'Service/etcd', 'Service/etcd-peer', 'StatefulSet/etcd',
     ]);
     manifests.forEach((m) => expect(m.metadata.namespace).toBe('default'));
@@ -28,7 +28,7 @@ describe('resources created', () => {
 
   test('names follow the name prop, namespace the chart', () => {
     const { manifests, etcd } = cluster({ name: 'events', tls: EtcdTls.disabled() }, { namespace: 'storage' });
-    expect(manifests.map((m) => m.metadata.name).sort()).toEqual(['events', 'events', 'events', 'events', 'events-peer']);
+    expect(manifests.map((m) => m.metadata.name).sort()).toEqual(['events', 'events', 'events', 'events', 'events-members', 'events-peer']);
     manifests.forEach((m) => expect(m.metadata.namespace).toBe('storage'));
     expect(etcd.namespace).toBe('storage');
   });
@@ -99,9 +99,14 @@ describe('StatefulSet', () => {
       .toBe('registry.example.com:5000/mirror/etcd:3.6.16-0');
   });
 
-  test('runs etcd itself (no shell: release images are distroless) with the pod name from the downward API', () => {
-    const { container } = cluster();
-    expect(container.command).toEqual(['/usr/local/bin/etcd']);
+  test('execs etcd after reading the start decision, with the busybox the member-tools step copied (release images are distroless)', () => {
+    const { container, sts } = cluster();
+    expect(container.command).toEqual(['/tools/sh', '-c', 'set -a && . /run/etcd-member/start.env && set +a && exec /usr/local/bin/etcd "$@"', 'etcd']);
+    const init = sts.spec.template.spec.initContainers;
+    expect(init.map((c: { name: string }) => c.name)).toEqual(['member-tools', 'member-start']);
+    expect(init[0].image).toBe('busybox:1.37.0-musl');
+    expect(init[1].env.find((e: { name: string }) => e.name === 'START_ENV').value).toBe('/run/etcd-member/start.env');
+    expect(container.volumeMounts.filter((m: { readOnly?: boolean }) => m.readOnly).map((m: { name: string }) => m.name)).toEqual(expect.arrayContaining(['member-tools', 'member-start']));
     expect(container.env).toEqual([{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]);
     expect(container.ports).toEqual([
       { name: 'client', containerPort: 2379, protocol: 'TCP' },
@@ -112,17 +117,25 @@ describe('StatefulSet', () => {
 });
 
 describe('etcd flags', () => {
-  test('every member in --initial-cluster advertises exactly its own entry', () => {
+  test('every member in the member list advertises exactly its own peer URL, and the pod template names no member count', () => {
     for (const members of [1, 3, 5, 7]) {
-      const { flags } = cluster({ members });
-      const entries = flags.get('initial-cluster')!.split(',');
-      expect(entries).toHaveLength(members);
-      entries.forEach((entry, i) => {
+      const { flags, manifests } = cluster({ members });
+      expect(flags.has('initial-cluster')).toBe(false);
+      expect(flags.has('initial-cluster-state')).toBe(false);
+      const lines = only(manifests, 'ConfigMap', 'etcd-members').data.members.trim().split('\n');
+      expect(lines).toHaveLength(members);
+      lines.forEach((line: string, i: number) => {
         const pod = `etcd-${i}`;
-        expect(entry).toBe(`${pod}=${asMember(flags.get('initial-advertise-peer-urls')!, pod)}`);
-        expect(asMember(flags.get('name')!, pod)).toBe(pod);
+        const [name, peerUrl, clientUrl, stateUrl] = line.split(' ');
+        expect(name).toBe(pod);
+        expect(peerUrl).toBe(asMember(flags.get('initial-advertise-peer-urls')!, pod));
+        expect(clientUrl).toBe(asMember(flags.get('advertise-client-urls')!, pod));
+        expect(stateUrl).toBe(`http://${pod}.etcd-peer.default.svc.cluster.local:2382`);
       });
     }
+    const template = (members: number) => JSON.stringify(cluster({ members, spreadAcrossZones: true }).sts.spec.template);
+    expect(template(1)).toBe(template(3));
+    expect(template(3)).toBe(template(7));
   });
 
   test('members are addressed by their pod FQDN in the peer Service', () => {
@@ -142,7 +155,6 @@ describe('etcd flags', () => {
   test('a new cluster with a stable token unique to the cluster', () => {
     const a = cluster().flags;
     const b = cluster().flags;
-    expect(a.get('initial-cluster-state')).toBe('new');
     expect(a.get('initial-cluster-token')).toBe(b.get('initial-cluster-token'));
     expect(a.get('initial-cluster-token')).toMatch(/^etcd-default-[0-9a-f]{10}$/);
     expect(cluster({}, { namespace: 'other' }).flags.get('initial-cluster-token')).not.toBe(a.get('initial-cluster-token'));
@@ -300,8 +312,8 @@ describe('scheduling', () => {
     expect(cluster({ podAntiAffinity: EtcdPodAntiAffinity.NONE }).sts.spec.template.spec.affinity).toBeUndefined();
   });
 
-  test('no anti-affinity for a single member', () => {
-    expect(cluster({ members: 1 }).sts.spec.template.spec.affinity).toBeUndefined();
+  test('a single member has the same anti-affinity (it constrains nothing), so growing to 3 changes no pod template', () => {
+    expect(cluster({ members: 1 }).sts.spec.template.spec.affinity).toEqual(cluster({ members: 3 }).sts.spec.template.spec.affinity);
   });
 
   test('zone spread', () => {
@@ -313,7 +325,7 @@ describe('scheduling', () => {
 
   // With max skew 1, the scheduler counts zones missing below minDomains as empty: 5 members in 2 zones
   // cannot go 3/2 (losing the zone with 3 loses quorum); they need a third zone.
-  test.each([[1, undefined], [3, 3], [5, 3], [7, 3]])('zone spread for %d members needs %p zones', (members, minDomains) => {
+  test.each([[1, 3], [3, 3], [5, 3], [7, 3]])('zone spread for %d members needs %p zones', (members, minDomains) => {
     const spread = cluster({ members, spreadAcrossZones: true }).sts.spec.template.spec.topologySpreadConstraints;
     expect(spread?.[0].minDomains).toBe(minDomains);
   });

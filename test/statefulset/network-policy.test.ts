@@ -4,7 +4,7 @@ import { warningsOf } from '../../lib/shared/warnings';
 import { only, synth } from '../support/synth';
 
 const selector = { 'app.kubernetes.io/name': 'etcd', 'app.kubernetes.io/instance': 'etcd' };
-const tcp = (port: number) => [{ port, protocol: 'TCP' }];
+const tcp = (...ports: number[]) => ports.map((port) => ({ port, protocol: 'TCP' }));
 
 function policy(props: EtcdClusterProps = {}, configure: (e: EtcdCluster) => void = () => undefined) {
   const chart = new Chart(Testing.app(), 'test');
@@ -15,17 +15,17 @@ function policy(props: EtcdClusterProps = {}, configure: (e: EtcdCluster) => voi
 }
 
 describe('NetworkPolicy', () => {
-  test('selects the members and admits peers only from members', () => {
+  test('selects the members and admits peers, and the member-state port, only from members (which also reach each other\'s client port)', () => {
     const { np } = policy();
     expect(np!.spec.podSelector).toEqual({ matchLabels: selector });
     expect(np!.spec.policyTypes).toEqual(['Ingress']);
-    expect(np!.spec.ingress[0]).toEqual({ from: [{ podSelector: { matchLabels: selector } }], ports: tcp(2380) });
+    expect(np!.spec.ingress[0]).toEqual({ from: [{ podSelector: { matchLabels: selector } }], ports: tcp(2380, 2379, 2382) });
   });
 
-  test('without declared clients, nobody reaches the client port, and a warning says so', () => {
+  test('without declared clients, nobody but the members reaches the client port, and a warning says so', () => {
     const { np, etcd } = policy();
     expect(np!.spec.ingress).toHaveLength(1);
-    expect(np!.spec.ingress.some((r: { ports: { port: number }[] }) => r.ports.some((p) => p.port === 2379))).toBe(false);
+    expect(np!.spec.ingress[0].from).toEqual([{ podSelector: { matchLabels: selector } }]);
     expect(warningsOf(etcd)).toContainEqual(expect.stringContaining('no clients are declared'));
   });
 

@@ -38,7 +38,7 @@ describe('EtcdTls.generate', () => {
       expect(secret.type).toBe('kubernetes.io/tls');
       expect(Object.keys(secret.data).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
     }
-    const volumes = only(manifests, 'StatefulSet').spec.template.spec.volumes;
+    const volumes = only(manifests, 'StatefulSet').spec.template.spec.volumes.filter((v: { secret?: object }) => v.secret);
     expect(volumes.map((v: { secret: { secretName: string } }) => v.secret.secretName)).toEqual(['etcd-server', 'etcd-peer']);
     expect(etcd.clientSecretName).toBe('etcd-client');
   });

@@ -43,12 +43,12 @@ function secretBehindEachTlsFlag(sts: Manifest): Map<string, string> {
 
 describe('mutual TLS by default (cert-manager)', () => {
   test('https everywhere, client-certificate auth on both planes', () => {
-    const { flags, etcd } = cluster();
+    const { flags, etcd, manifests } = cluster();
     expect(etcd.tlsEnabled).toBe(true);
     for (const f of ['listen-client-urls', 'listen-peer-urls', 'advertise-client-urls', 'initial-advertise-peer-urls']) {
       expect(flags.get(f)).toMatch(/^https:\/\//);
     }
-    flags.get('initial-cluster')!.split(',').forEach((entry) => expect(entry).toMatch(/^etcd-\d=https:\/\//));
+    only(manifests, 'ConfigMap', 'etcd-members').data.members.trim().split('\n').forEach((line: string) => expect(line).toMatch(/^etcd-\d https:\/\/\S+ https:\/\/\S+ http:\/\/\S+:2382$/));
     expect(flags.get('client-cert-auth')).toBe('true');
     expect(flags.get('peer-client-cert-auth')).toBe('true');
     etcd.clientEndpoints.forEach((url) => expect(url).toMatch(/^https:\/\//));
@@ -74,7 +74,9 @@ describe('mutual TLS by default (cert-manager)', () => {
 
   test('secrets are mounted read-only, readable by owner and group only', () => {
     const { sts } = cluster();
-    for (const v of sts.spec.template.spec.volumes) expect(v.secret.defaultMode).toBe(0o440);
+    const secrets = sts.spec.template.spec.volumes.filter((v: { secret?: object }) => v.secret);
+    expect(secrets).toHaveLength(2);
+    for (const v of secrets) expect(v.secret.defaultMode).toBe(0o440);
     expect(sts.spec.template.spec.securityContext.fsGroup).toBe(sts.spec.template.spec.securityContext.runAsUser);
   });
 
@@ -188,7 +190,7 @@ describe('EtcdTls.disabled', () => {
     expect(flags.get('listen-client-urls')).toBe('http://0.0.0.0:2379');
     expect(flags.get('initial-advertise-peer-urls')).toMatch(/^http:\/\//);
     for (const f of [...TLS_FILE_FLAGS, 'client-cert-auth', 'peer-client-cert-auth']) expect(flags.has(f)).toBe(false);
-    expect(sts.spec.template.spec.volumes).toBeUndefined();
+    expect(sts.spec.template.spec.volumes.filter((v: { secret?: object }) => v.secret)).toEqual([]);
     expect(manifests.filter((m) => m.apiVersion.startsWith('cert-manager.io'))).toEqual([]);
     expect(etcd.tlsEnabled).toBe(false);
     expect(etcd.clientSecretName).toBeUndefined();

@@ -74,3 +74,8 @@ export function secretsInManifests(manifests: Manifest[]): Map<string, SecretFil
   }
   return secrets;
 }
+
+/** ConfigMaps that are part of the manifests (the members list), as files by key. */
+export function configMapsInManifests(manifests: Manifest[]): Map<string, SecretFiles> {
+  return new Map(manifests.filter((o) => o.kind === 'ConfigMap').map((m) => [m.metadata.name, { ...(m.data ?? {}) }]));
+}

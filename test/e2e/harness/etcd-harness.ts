@@ -5,8 +5,9 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Manifest, only, podSpecOf } from '../../support/synth';
-import { SecretFiles, issueCertificates, secretsInManifests } from './certificates';
-import { runInitContainers } from './member-init';
+import { SecretFiles, configMapsInManifests, issueCertificates, secretsInManifests } from './certificates';
+import { startContainer } from './job-pod';
+import { PodRun, preparePodRun, runInitContainers } from './member-init';
 import { MemberProcess, materializeVolumes, planPod } from './pod';
 
 /** A client identity for etcdctl: files on disk, or none at all. */
@@ -69,7 +70,9 @@ export class EtcdHarness {
     const secrets = new Map([...secretsInManifests(manifests), ...issueCertificates(manifests)]);
     const clientFiles = options.clientSecretName ? secrets.get(options.clientSecretName) : undefined;
     if (options.clientSecretName && !clientFiles) throw new Error(`harness: client Secret ${options.clientSecretName} is not provided by the manifests`);
-    return new EtcdHarness(members, secrets, statefulSetHosts(manifests, members), clientFiles);
+    const harness = new EtcdHarness(members, secrets, statefulSetHosts(manifests, members), clientFiles);
+    harness.addConfigMaps(configMapsInManifests(manifests));
+    return harness;
   }
 
   /**
@@ -88,6 +91,10 @@ export class EtcdHarness {
   private readonly initializing = new Map<number, { children: Set<ChildProcess>; done: Promise<void> }>();
   /** PersistentVolumeClaims the pods mount besides their own (e.g. a snapshot source), by name. */
   public readonly claims = new Map<string, string>();
+  /** ConfigMaps the pods mount, by name. */
+  private readonly configMaps = new Map<string, SecretFiles>();
+  /** Each member's other containers (sidecars), for as long as its etcd runs. */
+  private readonly sidecars = new Map<number, ChildProcess[]>();
   private plans: MemberProcess[];
 
   private constructor(private members: MemberSpec[], private readonly secrets: Map<string, SecretFiles>, hosts: string, clientFiles: SecretFiles | undefined) {
@@ -139,25 +146,30 @@ export class EtcdHarness {
     }
     this.exited.delete(index);
     const children = new Set<ChildProcess>();
-    const init = runInitContainers(spec.workload, {
-      memberDir: path.join(this.workDir, spec.podName),
-      hostsFile: this.hostsFile,
-      secrets: this.secrets,
-      claims: this.claims,
-      nodeFiles: spec.nodeFiles,
-      fields: { 'metadata.name': spec.podName, 'metadata.namespace': spec.workload.metadata.namespace ?? 'default', 'status.podIP': spec.podIp },
-      nodeIp: pod.hostNetwork ? spec.podIp : undefined,
-      onChild: (child) => {
-        children.add(child);
-        ALL_PIDS.add(child.pid!);
-        child.on('exit', () => { ALL_PIDS.delete(child.pid!); children.delete(child); });
-      },
+    const onChild = (child: ChildProcess) => {
+      children.add(child);
+      ALL_PIDS.add(child.pid!);
+      child.on('exit', () => { ALL_PIDS.delete(child.pid!); children.delete(child); });
+    };
+    let run: PodRun;
+    const init = Promise.resolve().then(() => {
+      run = preparePodRun(spec.workload, {
+        memberDir: path.join(this.workDir, spec.podName),
+        hostsFile: this.hostsFile,
+        secrets: this.secrets,
+        claims: this.claims,
+        configMaps: this.configMaps,
+        nodeFiles: spec.nodeFiles,
+        fields: { 'metadata.name': spec.podName, 'metadata.namespace': spec.workload.metadata.namespace ?? 'default', 'status.podIP': spec.podIp },
+        nodeIp: pod.hostNetwork ? spec.podIp : undefined,
+      });
+      return runInitContainers(spec.workload, run, onChild);
     }).then((runs) => {
       fs.appendFileSync(m.logFile, runs.map((r) => `--- init ${r.name} (exit ${r.exitCode})\n${r.output}`).join('\n'));
       this.initializing.delete(index);
       const failed = runs.find((r) => r.exitCode !== 0);
       if (failed) this.exited.set(index, `init container ${failed.name} exited with ${failed.exitCode}`);
-      else this.spawnEtcd(index);
+      else this.spawnEtcd(index, run);
     }, (err: Error) => {
       // The kubelet could not set the pod up (a volume it cannot mount): nothing in it runs.
       fs.appendFileSync(m.logFile, `--- pod not started: ${err.message}\n`);
@@ -172,19 +184,37 @@ export class EtcdHarness {
     await this.initializing.get(index)?.done;
   }
 
-  private spawnEtcd(index: number): void {
+  /**
+   * Start etcd: directly, with its flags' paths mapped to the member's directories; or, when the container runs etcd
+   * through a shell (a StatefulSet member reads its start decision first), exactly as the kubelet would, chrooted
+   * into its image with the pod run's volumes, beside the pod's other containers (the member sidecar).
+   */
+  private spawnEtcd(index: number, run?: PodRun): void {
     const m = this.member(index);
-    const log = fs.openSync(m.logFile, 'a');
-    const inner = [
-      'mount --bind "$HOSTS" /etc/hosts',
-      `exec setpriv --reuid=${m.uid} --regid=${m.gid} ${m.supplementaryGroups.length ? `--groups=${m.supplementaryGroups.join(',')}` : '--clear-groups'} "$MEMBER_BINARY" "$@"`,
-    ].join(' && ');
-    // unshare and sh exec in turn, so the child's pid is etcd's own.
-    const child = spawn('unshare', ['-m', 'sh', '-c', inner, 'etcd', ...m.args], {
-      env: { ...m.env, PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTS: this.hostsFile, MEMBER_BINARY: m.binaries.etcd },
-      stdio: ['ignore', log, log],
-    });
-    fs.closeSync(log);
+    let child: ChildProcess;
+    if (m.wrapped) {
+      if (!run) throw new Error(`${m.podName}: etcd runs through a shell, which needs the pod's volumes`);
+      const pod = podSpecOf(this.members[index].workload);
+      // Listeners on the pod's own addresses (members share one host), as planPod translates them.
+      const etcd = { ...m.container, args: m.args };
+      child = startContainer(etcd, run.volumes, run.context, m.logFile).child;
+      const others = pod.containers.filter((c: { name: string }) => c.name !== 'etcd')
+        .map((c: { name: string }) => startContainer(c, run.volumes, run.context, path.join(path.dirname(m.logFile), `${c.name}.log`)).child);
+      others.forEach((c: ChildProcess) => ALL_PIDS.add(c.pid!));
+      this.sidecars.set(index, others);
+    } else {
+      const log = fs.openSync(m.logFile, 'a');
+      const inner = [
+        'mount --bind "$HOSTS" /etc/hosts',
+        `exec setpriv --reuid=${m.uid} --regid=${m.gid} ${m.supplementaryGroups.length ? `--groups=${m.supplementaryGroups.join(',')}` : '--clear-groups'} "$MEMBER_BINARY" "$@"`,
+      ].join(' && ');
+      // unshare and sh exec in turn, so the child's pid is etcd's own.
+      child = spawn('unshare', ['-m', 'sh', '-c', inner, 'etcd', ...m.args], {
+        env: { ...m.env, PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTS: this.hostsFile, MEMBER_BINARY: m.binaries.etcd },
+        stdio: ['ignore', log, log],
+      });
+      fs.closeSync(log);
+    }
     ALL_PIDS.add(child.pid!);
     this.exited.delete(index);
     this.running.set(index, child);
@@ -193,6 +223,17 @@ export class EtcdHarness {
       if (this.running.get(index) === child) this.running.delete(index);
       this.exited.set(index, `exited with ${signal ?? code}`);
     });
+  }
+
+  /** What a member's sidecar has logged (across restarts). */
+  public sidecarLog(index: number, container = 'member-sidecar'): string {
+    const file = path.join(this.workDir, this.podName(index), `${container}.log`);
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  }
+
+  /** ConfigMaps the pods mount (the API's, for the node agent), by name. */
+  public addConfigMaps(configMaps: Map<string, SecretFiles>): void {
+    for (const [name, files] of configMaps) this.configMaps.set(name, files);
   }
 
   public startAll(): void {
@@ -218,6 +259,11 @@ export class EtcdHarness {
       init.children.forEach((c) => { try { process.kill(-c.pid!, 'SIGKILL'); } catch { /* gone */ } });
       await init.done;
     }
+    // The pod's other containers go with it (the kubelet stops them together).
+    for (const sidecar of this.sidecars.get(index) ?? []) {
+      try { process.kill(-sidecar.pid!, 'SIGKILL'); } catch { /* gone */ }
+    }
+    this.sidecars.delete(index);
     const child = this.running.get(index);
     if (!child) return;
     const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -14,6 +14,8 @@ export interface PodSurroundings {
   readonly secrets: Map<string, SecretFiles>;
   /** PersistentVolumeClaims by name: the directory that is the volume (kept across runs). */
   readonly claims: Map<string, string>;
+  /** ConfigMaps by name, for volumes. */
+  readonly configMaps?: Map<string, SecretFiles>;
   /** Files on the node, by absolute path (hostPath volumes). */
   readonly nodeFiles?: { [file: string]: string };
   /**
@@ -90,7 +92,8 @@ export function materializePodVolumes(specs: any[], ctx: VolumeSources, fsGroup:
       fs.chmodSync(fresh, 0o777);
       dirs.set(v.name, fresh);
     } else if (v.persistentVolumeClaim) {
-      const claim = ctx.claims.get(v.persistentVolumeClaim.claimName);
+      // A member's own claim (a StatefulSet pod's, as the API has it) is its kept directory.
+      const claim = ctx.claims.get(v.persistentVolumeClaim.claimName) ?? kept?.(v.name);
       if (!claim) throw new Error(`harness: no volume for the claim ${v.persistentVolumeClaim.claimName}`);
       dirs.set(v.name, claim);
     } else if (v.secret) {
@@ -108,6 +111,11 @@ export function materializePodVolumes(specs: any[], ctx: VolumeSources, fsGroup:
         : files;
       writeSecretFiles(dir, projected, v.secret.defaultMode ?? 0o644, fsGroup);
       dirs.set(v.name, dir);
+    } else if (v.configMap) {
+      const files = ctx.configMaps?.get(v.configMap.name);
+      if (!files) throw new Error(`harness: ConfigMap ${v.configMap.name} is mounted but nothing provides it`);
+      writeSecretFiles(fresh, files, v.configMap.defaultMode ?? 0o644, undefined);
+      dirs.set(v.name, fresh);
     } else if (v.hostPath?.type === 'File') {
       // One file of the node's, mounted as a file.
       const content = ctx.nodeFiles?.[v.hostPath.path];
@@ -132,7 +140,7 @@ export function materializePodVolumes(specs: any[], ctx: VolumeSources, fsGroup:
 }
 
 /** What a pod's volumes are made from. */
-export interface VolumeSources extends Pick<PodSurroundings, 'secrets' | 'claims' | 'nodeFiles'> {
+export interface VolumeSources extends Pick<PodSurroundings, 'secrets' | 'claims' | 'nodeFiles' | 'configMaps'> {
   readonly runDir: string;
 }
 
@@ -158,15 +166,20 @@ function runContainer(container: any, volumes: Map<string, string>, ctx: RunCont
   return { name: container.name, exitCode: result.status, output };
 }
 
-/** Start one container without waiting for it (members' init containers wait for each other). */
+/**
+ * Start one container without waiting for it (members' init containers wait for each other). With `logFile`, its
+ * output goes there (a long-running container) instead of into the run's output.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function startContainer(container: any, volumes: Map<string, string>, ctx: ContainerContext): { child: ChildProcess; done: Promise<ContainerRun> } {
+export function startContainer(container: any, volumes: Map<string, string>, ctx: ContainerContext, logFile?: string): { child: ChildProcess; done: Promise<ContainerRun> } {
   const { args, env } = containerInvocation(container, volumes, ctx);
+  const log = logFile === undefined ? undefined : fs.openSync(logFile, 'a');
   // A process group of its own, so stopping the container stops what its shell started (as a cgroup would).
-  const child = spawn('unshare', args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('unshare', args, { env, stdio: ['ignore', log ?? 'pipe', log ?? 'pipe'], detached: true });
+  if (log !== undefined) fs.closeSync(log);
   let output = '';
-  child.stdout!.on('data', (d) => { output += d; });
-  child.stderr!.on('data', (d) => { output += d; });
+  child.stdout?.on('data', (d) => { output += d; });
+  child.stderr?.on('data', (d) => { output += d; });
   const done = new Promise<ContainerRun>((resolve) => {
     child.on('error', (e) => resolve({ name: container.name, exitCode: null, output: `${output}\nharness: ${e.message}` }));
     child.on('close', (code, signal) => resolve({ name: container.name, exitCode: code, output: signal ? `${output}\nharness: killed by ${signal}` : output }));

@@ -2,7 +2,7 @@ import { ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Manifest, podSpecOf } from '../../support/synth';
-import { ContainerRun, PodSurroundings, materializePodVolumes, startContainer } from './job-pod';
+import { ContainerContext, ContainerRun, PodSurroundings, materializePodVolumes, startContainer } from './job-pod';
 
 /**
  * Where a member's init containers run, beside the member's own directories. `claims` are the claims other than
@@ -13,25 +13,28 @@ export interface MemberInitContext extends PodSurroundings {
   readonly memberDir: string;
   /** The pod's fields for `fieldRef`s. */
   readonly fields: { [fieldPath: string]: string };
-  /** Called with each container process, so the harness can stop it. */
-  readonly onChild: (child: ChildProcess) => void;
+}
+
+/** One start of a member's pod: its volumes as host directories, shared by every container of that start. */
+export interface PodRun {
+  readonly runDir: string;
+  readonly volumes: Map<string, string>;
+  readonly context: ContainerContext;
 }
 
 /**
- * Run a member pod's init containers in order, as the kubelet does before it starts etcd: each chrooted
- * into its image's files, with the pod's volumes. The member's claim, hostPaths and Secrets are the
- * directories its etcd process uses (`<memberDir>/volumes/<name>`, kept across restarts); emptyDirs are
- * new on every start. Resolves with every run up to the first that fails.
+ * Set up one start of a member's pod. The member's claim, hostPaths and Secrets are the directories its etcd process
+ * uses (`<memberDir>/volumes/<name>`, kept across restarts); emptyDirs (and ConfigMaps) are new on every start.
  */
-export async function runInitContainers(workload: Manifest, ctx: MemberInitContext): Promise<ContainerRun[]> {
+export function preparePodRun(workload: Manifest, ctx: MemberInitContext): PodRun {
   const pod = podSpecOf(workload);
   const security = pod.securityContext ?? {};
   const runDir = fs.mkdtempSync(path.join(ctx.memberDir, 'init-'));
   fs.chmodSync(runDir, 0o755);
-  const volumes = initVolumes(workload, pod, ctx, runDir);
-  const runs: ContainerRun[] = [];
-  for (const container of pod.initContainers ?? []) {
-    const { child, done } = startContainer(container, volumes, {
+  return {
+    runDir,
+    volumes: initVolumes(workload, pod, ctx, runDir),
+    context: {
       runDir,
       hostsFile: ctx.hostsFile,
       secrets: ctx.secrets,
@@ -41,8 +44,19 @@ export async function runInitContainers(workload: Manifest, ctx: MemberInitConte
       gid: security.runAsGroup ?? 0,
       fsGroup: security.fsGroup,
       hostNetwork: pod.hostNetwork === true,
-    });
-    ctx.onChild(child);
+    },
+  };
+}
+
+/**
+ * Run a member pod's init containers in order, as the kubelet does before it starts etcd: each chrooted into its
+ * image's files, with the pod's volumes. Resolves with every run up to the first that fails.
+ */
+export async function runInitContainers(workload: Manifest, pod: PodRun, onChild: (child: ChildProcess) => void): Promise<ContainerRun[]> {
+  const runs: ContainerRun[] = [];
+  for (const container of podSpecOf(workload).initContainers ?? []) {
+    const { child, done } = startContainer(container, pod.volumes, pod.context);
+    onChild(child);
     const run = await done;
     runs.push(run);
     if (run.exitCode !== 0) break;

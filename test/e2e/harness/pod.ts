@@ -11,6 +11,11 @@ export interface MemberProcess {
   readonly loopbackIp: string;
   /** etcd's arguments after `$(VAR)` expansion and the translations below. */
   readonly args: string[];
+  /**
+   * etcd runs through a shell in its image (a StatefulSet member reads its start decision first): the harness runs that
+   * container chrooted, so `args` keep the container's paths and only the addresses are translated.
+   */
+  readonly wrapped: boolean;
   /** The binaries of exactly the release the container's image names. */
   readonly binaries: EtcdBinaries;
   /** The container's environment after expansion, as the process gets it. */
@@ -79,11 +84,13 @@ export function planPod(workload: Manifest, ctx: PodContext): MemberProcess {
   const namespace = workload.metadata.namespace ?? 'default';
 
   const command: string[] = container.command ?? [];
-  if (command.length < 1 || path.basename(command[0]) !== 'etcd') {
-    throw new Error(`harness: expected the container to run etcd directly, got ${JSON.stringify(command)}`);
+  // A shell that ends by exec'ing etcd with its arguments ("$@"), named etcd ($0).
+  const wrapped = command.length === 4 && command[1] === '-c' && /exec \/usr\/local\/bin\/etcd "\$@"$/.test(command[2]) && command[3] === 'etcd';
+  if (!wrapped && (command.length < 1 || path.basename(command[0]) !== 'etcd')) {
+    throw new Error(`harness: expected the container to run etcd, directly or through exec, got ${JSON.stringify(command)}`);
   }
   // kubeadm puts the flags in command, the StatefulSet in args; the kubelet runs command + args.
-  const flags: string[] = [...command.slice(1), ...(container.args ?? [])];
+  const flags: string[] = [...(wrapped ? [] : command.slice(1)), ...(container.args ?? [])];
 
   const env = containerEnv(container, {
     fields: { 'metadata.name': ctx.podName, 'metadata.namespace': namespace, 'status.podIP': ctx.podIp },
@@ -106,6 +113,8 @@ export function planPod(workload: Manifest, ctx: PodContext): MemberProcess {
   for (const mount of container.volumeMounts ?? []) {
     const volume = volumes.get(mount.name);
     if (!volume) throw new Error(`harness: volume mount ${mount.name} has no volume`);
+    // An emptyDir is new on every start of the pod: the run that starts the pod makes it (job-pod.ts).
+    if (volume.emptyDir) continue;
     const hostDir = path.join(ctx.memberDir, 'volumes', mount.name);
     if (volume.persistentVolumeClaim) {
       planned.push({ hostDir, mode: 0o2770, fsGroup });
@@ -127,7 +136,7 @@ export function planPod(workload: Manifest, ctx: PodContext): MemberProcess {
     const m = mounts.find((x) => p === x.mountPath || p.startsWith(`${x.mountPath}/`));
     return m ? lead + m.hostDir + p.slice(m.mountPath.length) : whole;
   });
-  const args = flags.map((a: string) => mapPaths(expandKubernetesVars(a, env))
+  const args = flags.map((a: string) => (wrapped ? expandKubernetesVars(a, env) : mapPaths(expandKubernetesVars(a, env)))
     .split('://0.0.0.0:').join(`://${ctx.podIp}:`)
     .split('://127.0.0.1:').join(`://${ctx.loopbackIp}:`));
 
@@ -139,6 +148,7 @@ export function planPod(workload: Manifest, ctx: PodContext): MemberProcess {
     podIp: ctx.podIp,
     loopbackIp: ctx.loopbackIp,
     args,
+    wrapped,
     binaries: binariesForImage(container.image),
     env: Object.fromEntries(env),
     uid,

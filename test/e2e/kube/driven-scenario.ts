@@ -1,4 +1,3 @@
-import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -7,6 +6,7 @@ import { EtcdBackupDestination, EtcdBackupEncryption, EtcdCluster, EtcdClusterPr
 import { Manifest, synth } from '../../support/synth';
 import { RCLONE_VERSION } from '../backup-scenario';
 import { EtcdHarness } from '../harness/etcd-harness';
+import { startWriter, stopAllWriters } from '../harness/writer';
 import { backupToolsProblem } from '../harness/tools';
 import { KubeControlPlane, kubeDir, kubeProblem, kubeVersion } from './control-plane';
 import { ZONES, localStorage, localVolume } from './fixtures';
@@ -81,7 +81,7 @@ export function describeDriven(version: EtcdVersion, subnet: number): void {
 
     afterAll(async () => {
       // A test that failed midway leaves its writer running.
-      for (const pid of WRITERS) { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } }
+      stopAllWriters();
       await agent?.stop();
       await harness?.dispose(2000);
       await plane?.stop();
@@ -200,46 +200,4 @@ export function describeDriven(version: EtcdVersion, subnet: number): void {
       expect(atOnce).toEqual(expect.arrayContaining(['etcd-1', 'etcd-2']));
     }, 420000);
   });
-}
-
-/** Writers still running, by process group. */
-const WRITERS = new Set<number>();
-
-/**
- * A write to the cluster every second, by a process of its own (so a slow write never holds up the node agent):
- * `stop()` returns how many succeeded and the times and errors of those that failed.
- */
-function startWriter(harness: EtcdHarness, name: string): { stop: () => Promise<{ ok: number; failed: string[] }> } {
-  const log = path.join(harness.workDir, `writer-${name}.log`);
-  const identity = harness.clientIdentity;
-  const endpoints = [0, 1, 2].map((i) => harness.clientUrl(i)).join(',');
-  const script = `mount --bind "$HOSTS" /etc/hosts || exit 1
-i=0
-while :; do
-  i=$((i + 1))
-  if out=$("$ETCDCTL" --endpoints="$ENDPOINTS" --cacert="$CACERT" --cert="$CERT" --key="$KEY" --dial-timeout=2s --command-timeout=3s put /driven/${name} "$i" 2>&1); then
-    echo "ok $i"
-  else
-    echo "failed $i $(date -u +%H:%M:%S) $(echo "$out" | tail -n 1)"
-  fi
-  sleep 1
-done`;
-  const out = fs.openSync(log, 'a');
-  const child: ChildProcess = spawn('unshare', ['-m', 'sh', '-c', script], {
-    detached: true,
-    stdio: ['ignore', out, out],
-    env: { PATH: process.env.PATH, HOSTS: harness.hostsFile, ETCDCTL: harness.member(0).binaries.etcdctl, ENDPOINTS: endpoints, CACERT: identity.cacert!, CERT: identity.cert!, KEY: identity.key! },
-  });
-  fs.closeSync(out);
-  WRITERS.add(child.pid!);
-  return {
-    stop: async () => {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      process.kill(-child.pid!, 'SIGKILL');
-      await exited;
-      WRITERS.delete(child.pid!);
-      const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
-      return { ok: lines.filter((l) => l.startsWith('ok ')).length, failed: lines.filter((l) => l.startsWith('failed ')) };
-    },
-  };
 }

@@ -6,6 +6,16 @@ import { EtcdHarness } from '../harness/etcd-harness';
 import { runJobPod } from '../harness/job-pod';
 import { KubeControlPlane } from './control-plane';
 
+/** What the agent knows of a pod it runs: the member index, readiness, restarts (and when it last started), and what it reported. */
+interface PodState {
+  index: number;
+  ready: boolean;
+  since: string;
+  restarts: number;
+  started: number;
+  reported: string;
+}
+
 /**
  * The kubelet's part for the members of one StatefulSet, so the real controllers drive real etcd: kwok keeps the
  * nodes Ready, and this agent runs the pods the API binds to them with the harness's pod runner (init containers,
@@ -24,7 +34,7 @@ export class NodeAgent {
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
   /** Pods by uid that this agent runs, with the member index, and what it last reported. */
-  private readonly pods = new Map<string, { index: number; ready: boolean; since: string; restarts: number; reported: string }>();
+  private readonly pods = new Map<string, PodState>();
   /** Every step the agent took, with its time, for the tests to read (and for failures). */
   public readonly events: string[] = [];
   /** What each Job pod's containers printed, by pod name. */
@@ -85,11 +95,14 @@ export class NodeAgent {
         if (!this.podCanStart(pod)) continue;
         this.harness.replaceMember(index, { ...this.harness.memberSpec(index), workload: pod });
         this.harness.start(index);
-        this.pods.set(uid, { index, ready: false, since: new Date().toISOString(), restarts: 0, reported: '' });
+        this.pods.set(uid, { index, ready: false, since: new Date().toISOString(), restarts: 0, reported: '', started: Date.now() });
         this.note(`started ${pod.metadata.name} on ${pod.spec.nodeName}`);
         continue;
       }
       if (!this.harness.isRunning(index) && !this.harness.isInitializing(index)) {
+        // The kubelet backs off a container that keeps failing; 10 s is its first step.
+        if (Date.now() - mine.started < 10000) continue;
+        mine.started = Date.now();
         mine.restarts += 1;
         this.note(`restarting ${pod.metadata.name} (exited; restart ${mine.restarts})`);
         this.harness.start(index);
@@ -155,6 +168,12 @@ export class NodeAgent {
         const claim = this.plane.kubectl(['get', 'pvc', v.persistentVolumeClaim.claimName, '-n', this.namespace, '-o', 'jsonpath={.status.phase}']);
         if (claim.stdout !== 'Bound') return false;
       }
+      if (v.configMap) {
+        // Read when the pod starts, as the kubelet mounts it (the member list a starting member reads).
+        const map = this.plane.kubectl(['get', 'configmap', v.configMap.name, '-n', this.namespace, '-o', 'json']);
+        if (map.status !== 0) return false;
+        this.harness.addConfigMaps(new Map([[v.configMap.name, JSON.parse(map.stdout).data ?? {}]]));
+      }
       if (v.secret) {
         const secret = this.plane.kubectl(['get', 'secret', v.secret.secretName, '-n', this.namespace, '-o', 'json']);
         if (secret.status !== 0) return false;
@@ -167,7 +186,7 @@ export class NodeAgent {
   }
 
   /** Report the pod's status as the kubelet does, when it changed. */
-  private report(pod: Manifest, mine: { index: number; ready: boolean; since: string; restarts: number; reported: string }): void {
+  private report(pod: Manifest, mine: PodState): void {
     const running = this.harness.isRunning(mine.index);
     const status = String(mine.ready);
     const condition = (type: string, value: boolean, since = mine.since) => ({ type, status: value ? 'True' : 'False', lastTransitionTime: since });

@@ -1,0 +1,74 @@
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { EtcdAccess } from '../../access/access';
+import { MemberModel } from '../../member/model';
+import { TOOLS_DIR, TOOLS_MIB, prepareTools } from '../job-tools';
+import { maintenancePodSpec } from '../cron-job';
+import { removeMembersScript } from './scale-down-script';
+
+/** How long the Job waits for the staying members to be healthy, before and after each removal. */
+const HEALTH_WAIT_SECONDS = 120;
+
+/** What a scale-down removes. */
+export interface ScaleDown {
+  /** The member count the cluster runs with now. */
+  readonly from: number;
+  /** The members that leave, highest ordinal first. */
+  readonly leaving: MemberModel[];
+  readonly busyboxImage: string;
+}
+
+/**
+ * A one-shot Job that removes the leaving members from etcd (see `removeMembersScript`), while the StatefulSet still
+ * keeps their pods. Named for the step it takes (`<cluster>-scale-down-5-to-3`), so a later scale-down is a new Job.
+ */
+export function renderScaleDownJob(scope: Construct, access: EtcdAccess, scaleDown: ScaleDown): k8s.KubeJob {
+  const to = access.model.members.length;
+  const name = `${access.clusterName}-scale-down-${scaleDown.from}-to-${to}`;
+  const labels = {
+    'app.kubernetes.io/name': 'etcd-scale-down',
+    'app.kubernetes.io/instance': access.clusterName,
+    'app.kubernetes.io/managed-by': 'cdk8s-etcd',
+  };
+  access.admitClients(labels);
+  const identity = access.clientIdentity();
+  const tools: k8s.VolumeMount = { name: 'tools', mountPath: TOOLS_DIR };
+  const small: k8s.ResourceRequirements = {
+    requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
+    limits: { memory: k8s.Quantity.fromString('128Mi') },
+  };
+  return new k8s.KubeJob(scope, 'ScaleDown', {
+    metadata: { name, namespace: access.namespace, labels },
+    spec: {
+      // Each attempt is idempotent: removed members are skipped.
+      backoffLimit: 3,
+      activeDeadlineSeconds: 1800,
+      template: {
+        metadata: { labels },
+        spec: maintenancePodSpec({
+          placement: access.placement,
+          initContainers: [{ name: 'tools', image: scaleDown.busyboxImage, command: ['/bin/busybox', 'sh', '-c', prepareTools(false)], volumeMounts: [tools], resources: small }],
+          containers: [{
+            name: 'remove-members',
+            image: access.image,
+            command: [`${TOOLS_DIR}/sh`, '-c', removeMembersScript()],
+            env: [
+              { name: 'PATH', value: `/usr/local/bin:${TOOLS_DIR}` },
+              { name: 'REMOVE', value: scaleDown.leaving.map((m) => `${m.name}|${m.peerUrl}|${m.clientUrl}`).join(' ') },
+              { name: 'KEEP', value: access.endpoints.join(',') },
+              { name: 'HEALTH_WAIT_SECONDS', value: String(HEALTH_WAIT_SECONDS) },
+              ...(identity ? [
+                { name: 'ETCDCTL_CACERT', value: identity.caFile },
+                { name: 'ETCDCTL_CERT', value: identity.certFile },
+                { name: 'ETCDCTL_KEY', value: identity.keyFile },
+              ] : []),
+            ],
+            volumeMounts: [tools, ...(identity?.mounts ?? [])],
+            resources: small,
+          }],
+          volumes: [{ name: 'tools', emptyDir: { sizeLimit: k8s.Quantity.fromString(`${TOOLS_MIB}Mi`) } }, ...(identity?.volumes ?? [])],
+        }),
+      },
+    },
+  });
+}

@@ -1,0 +1,188 @@
+/**
+ * The shell that decides how a StatefulSet member starts, and the loop beside it that promotes a learner. Both run in
+ * the cluster's etcd image, with the busybox copied into the tools volume (`sh`, `httpd`, `wget`, `awk`, `timeout`)
+ * and the image's own etcdctl. Neither ever deletes or moves data.
+ *
+ * The member list (`$MEMBERS_FILE`, from the members ConfigMap) has one line per member: `name peerUrl clientUrl
+ * stateUrl`. Every member serves a state answer (`member <token> waiting|forming|formed`) at its `stateUrl`: the start
+ * step while it decides, the sidecar for as long as the pod runs. `formed` means the member's volume has seen the
+ * cluster with a quorum (the sidecar writes `$FORMED_MARK` on the data volume then); a member that says so never lets
+ * an empty member bootstrap a new cluster.
+ */
+
+/** Where a member serves its state answer (plain http, on the member's own port). */
+export const STATE_PATH = 'cdk8s-etcd-member';
+
+const COMMON = `say() { echo "$LOG_PREFIX: $*"; }
+ctl() { etcdctl --dial-timeout=2s --command-timeout=5s "$@"; }
+members=$(cat "$MEMBERS_FILE")
+# busybox httpd takes an IPv6 address only in brackets; $(POD_IP) arrives without them.
+case $LISTEN in \\[*) ;; *:*:*) LISTEN="[\${LISTEN%:*}]:\${LISTEN##*:}" ;; esac
+mkdir -p "$WWW"
+publish() { printf 'member %s %s\\n' "$TOKEN" "$1" > "$WWW/.state" && mv "$WWW/.state" "$WWW/${STATE_PATH}"; }
+# The line of 'member list -w simple' (ID, status, name, peer URLs, client URLs, is learner) with this member's peer URL.
+listed() { printf '%s\\n' "$1" | awk -F', ' -v u="$PEER_URL" '$4 == u'; }`;
+
+/**
+ * Decide how this member starts, and write etcd's `--initial-cluster` and `--initial-cluster-state` into
+ * `$START_ENV`, which the etcd container reads before it execs etcd:
+ * - **restart**: the data directory has data. etcd starts from it. When a running member has a quorum and its member
+ *   list no longer has this member (it was removed), the step refuses: the old identity must not come back.
+ * - **join**: the data directory is empty and a member whose etcd runs (it answers forming or formed) has a quorum (a
+ *   member list and a linearizable health check). When the cluster lists this member as started, its volume was lost:
+ *   its old ID is removed first. When it is not listed, it is added as a learner (only while no other learner or
+ *   unstarted member exists: `--max-learners` is 1). It starts `existing` with the cluster's member list plus itself;
+ *   the sidecar promotes it.
+ * - **formation**: the data directory is empty, no quorum answers, and every other member answers that it waits or is
+ *   forming (never formed): it starts `new` with every member of the list. Never in a cluster restored from a
+ *   snapshot (`$MAY_FORM` is not `yes`): its members restore, and one with an empty directory only joins.
+ * - anything else (a member says the cluster formed, but no quorum answers; a member does not answer at all) is waited
+ *   for, up to `$WAIT_SECONDS`, and then the step fails, so the kubelet retries it. Silence never bootstraps a cluster.
+ */
+export function startMemberScript(): string {
+  return `set -eu
+${COMMON}
+fail() { echo "$LOG_PREFIX: REFUSED: $*" >&2; exit 1; }
+line=$(printf '%s\\n' "$members" | awk -v n="$NAME" '$1 == n')
+[ -n "$line" ] || fail "$NAME is not in the member list ($(printf '%s\\n' "$members" | awk '{ print $1 }' | tr '\\n' ' ')): this pod is beyond the cluster's members, so it starts nothing. Nothing was written"
+PEER_URL=$(echo "$line" | awk '{ print $2 }')
+formation=$(printf '%s\\n' "$members" | awk '{ printf "%s%s=%s", sep, $1, $2; sep = "," }')
+write_start() {
+  printf "ETCD_INITIAL_CLUSTER_STATE='%s'\\nETCD_INITIAL_CLUSTER='%s'\\n" "$1" "$2" > "$START_ENV.tmp"
+  mv "$START_ENV.tmp" "$START_ENV"
+  say "etcd starts with --initial-cluster-state=$1 --initial-cluster=$2"
+}
+# Every other member's state answer: sets $running (client URLs of members whose etcd runs: forming or formed),
+# $formed and $missing (names).
+ask() {
+  running=""; formed=""; missing=""
+  for peer in $(printf '%s\\n' "$members" | awk -v n="$NAME" '$1 != n { print $1 "|" $3 "|" $4 }'); do
+    other=\${peer%%|*}; rest=\${peer#*|}; client=\${rest%%|*}; state=\${rest#*|}
+    answer=$(timeout 3 wget -q -O - "$state/${STATE_PATH}" 2>/dev/null | head -n 1 || true)
+    case "$answer" in
+      "member $TOKEN waiting") ;;
+      "member $TOKEN forming") running="$running $client" ;;
+      "member $TOKEN formed") running="$running $client"; formed="$formed $other" ;;
+      *) missing="$missing $other" ;;
+    esac
+  done
+}
+# A member whose etcd runs, with a quorum: sets $endpoint and $list.
+quorum() {
+  for client in $running; do
+    if list=$(ctl member list -w simple --endpoints="$client" 2>/dev/null) && ctl endpoint health --endpoints="$client" >/dev/null 2>&1; then
+      endpoint=$client
+      return 0
+    fi
+  done
+  return 1
+}
+
+if [ -d "$DATA_DIR/member" ]; then
+  ask
+  if quorum; then
+    mine=$(listed "$list")
+    [ -n "$mine" ] || fail "$DATA_DIR holds data, but the cluster ($endpoint) no longer lists $NAME ($PEER_URL): it was removed, and its old identity must not rejoin. Nothing was deleted. To bring $NAME back as a new member, delete its claim (data-$NAME) or move its data away, then delete the pod"
+    say "restart: $DATA_DIR holds data, and the cluster ($endpoint) lists $NAME as \${mine%%,*}"
+  else
+    say "restart: $DATA_DIR holds data; no quorum answers, so $NAME starts from its data (the quorum may need it)"
+  fi
+  write_start existing "$formation"
+  exit 0
+fi
+if [ -d "$DATA_DIR" ] && [ -n "$(ls -A "$DATA_DIR")" ]; then
+  say "$DATA_DIR has no member directory; kept as it is: $(ls -A "$DATA_DIR" | tr '\\n' ' ')"
+fi
+
+publish waiting
+httpd -f -p "$LISTEN" -h "$WWW" &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+
+# Joins the cluster at $endpoint; returns 1 to wait and ask again.
+join() {
+  mine=$(listed "$list")
+  if [ -n "$mine" ] && [ -n "$(echo "$mine" | awk -F', ' '{ print $5 }')" ]; then
+    id=\${mine%%,*}
+    say "lost volume: $DATA_DIR is empty, and the cluster ($endpoint) lists $NAME as started member $id; removing $id, then adding $NAME back as a learner"
+    ctl member remove "$id" --endpoints="$endpoint" || return 1
+    list=$(ctl member list -w simple --endpoints="$endpoint") || return 1
+    mine=""
+  fi
+  others=$(printf '%s\\n' "$list" | awk -F', ' -v u="$PEER_URL" '$4 != u && ($3 == "" || $6 == "true") { print $1 }')
+  if [ -z "$mine" ]; then
+    if [ -n "$others" ]; then
+      say "waiting: the cluster has a learner or an unstarted member ($(echo $others)); one joins at a time"
+      return 1
+    fi
+    say "scale-up: adding $NAME ($PEER_URL) as a learner through $endpoint"
+    ctl member add "$NAME" --learner --peer-urls="$PEER_URL" --endpoints="$endpoint" || return 1
+    list=$(ctl member list -w simple --endpoints="$endpoint") || return 1
+  elif [ -n "$others" ]; then
+    say "waiting: another member joins ($(echo $others))"
+    return 1
+  else
+    say "join: the cluster ($endpoint) already lists $NAME as \${mine%%,*}, not started yet"
+  fi
+  write_start existing "$(printf '%s\\n' "$list" | awk -F', ' -v u="$PEER_URL" -v n="$NAME" '{ name = ($4 == u) ? n : $3; printf "%s%s=%s", sep, name, $4; sep = "," }')"
+}
+
+say "$NAME has an empty data directory; asking the other members"
+deadline=$(( $(date +%s) + WAIT_SECONDS ))
+while :; do
+  ask
+  if quorum; then
+    join && exit 0
+  else
+    if [ -n "$formed" ]; then
+      say "waiting:$formed say the cluster has formed, but no quorum answers; $NAME never bootstraps a new cluster beside it"
+    elif [ -n "$missing" ]; then
+      say "waiting for$missing to answer"
+    elif [ "$MAY_FORM" != yes ]; then
+      say "waiting: this cluster forms from a snapshot, so a member with an empty data directory only joins a quorum"
+    else
+      say "formation: every other member waits or is forming, and none has formed a cluster"
+      write_start new "$formation"
+      exit 0
+    fi
+  fi
+  [ "$(date +%s)" -lt "$deadline" ] || fail "no decision in $WAIT_SECONDS s (see above); the kubelet runs this step again"
+  sleep 2
+done
+`;
+}
+
+/**
+ * Beside etcd for the pod's lifetime: serve this member's state answer, promote it while it is a learner (etcd refuses
+ * until the learner has caught up, so it simply asks again), and note on the data volume (`$FORMED_MARK`) once it is a
+ * voter of a cluster with a quorum. Readiness needs no help: etcd's `/readyz` fails on a learner.
+ */
+export function memberSidecarScript(): string {
+  return `set -u
+${COMMON}
+httpd -f -p "$LISTEN" -h "$WWW" &
+others=$(printf '%s\\n' "$members" | awk -v n="$NAME" '$1 != n { printf "%s%s", sep, $3; sep = "," }')
+last=""
+note() { [ "$1" = "$last" ] || say "$1"; last=$1; }
+while :; do
+  if [ -e "$FORMED_MARK" ]; then publish formed; else publish forming; fi
+  if list=$(ctl member list -w simple --endpoints="\${others:+$others,}$CLIENT_URL" 2>/dev/null); then
+    mine=$(listed "$list")
+    id=\${mine%%,*}
+    if [ -z "$mine" ]; then
+      note "the cluster does not list $NAME ($PEER_URL)"
+    elif [ "$(echo "$mine" | awk -F', ' '{ print $6 }')" = true ]; then
+      if out=$(ctl member promote "$id" --endpoints="$others" 2>&1); then
+        say "promoted $NAME ($id) to a voting member"
+      else
+        note "$NAME ($id) is a learner; not promoted yet: $(echo "$out" | tail -n 1)"
+      fi
+    elif [ ! -e "$FORMED_MARK" ] && ctl endpoint health --endpoints="$CLIENT_URL" >/dev/null 2>&1; then
+      echo "$id" > "$FORMED_MARK"
+      note "$NAME ($id) is a voting member of a cluster with a quorum"
+    fi
+  fi
+  sleep "$INTERVAL"
+done
+`;
+}

@@ -1,0 +1,154 @@
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { TOOLS_DIR, TOOLS_MIB, prepareTools } from '../jobs/job-tools';
+import { ClusterModel, MEMBER_STATE_PORT, MemberModel } from '../member/model';
+import { formatUrl } from '../shared/url';
+import { STATE_PATH, memberSidecarScript, startMemberScript } from './member-scripts';
+
+/** Where the members ConfigMap is mounted. */
+const MEMBERS_DIR = '/etc/etcd/members';
+/** The start step's output (etcd's start env) and the state answer's directory. */
+const START_DIR = '/run/etcd-member';
+const START_ENV = `${START_DIR}/start.env`;
+/** How long the start step asks before it fails and the kubelet runs it again. */
+const WAIT_SECONDS = 300;
+/** How often the sidecar looks at the member (promotion, state). */
+const SIDECAR_INTERVAL_SECONDS = 5;
+
+/** The ConfigMap key that holds the member list. */
+const MEMBERS_KEY = 'members';
+
+/**
+ * The member list, one line per member: `name peerUrl clientUrl stateUrl`. It lives in a ConfigMap, not in the pod
+ * template, so a change of `members` changes no pod: new pods read it when they start, and running ones keep going.
+ */
+export function memberList(model: ClusterModel): string {
+  return model.members.map((m) => `${m.name} ${m.peerUrl} ${m.clientUrl} ${stateUrlOf(m)}`).join('\n') + '\n';
+}
+
+/** The plain-http URL of a member's state answer, on the host of its peer URL. */
+function stateUrlOf(member: MemberModel): string {
+  return formatUrl('http', new URL(member.peerUrl).hostname.replace(/^\[|\]$/g, ''), MEMBER_STATE_PORT);
+}
+
+/** Render the members ConfigMap. */
+export function renderMemberList(scope: Construct, metadata: k8s.ObjectMeta, model: ClusterModel): k8s.KubeConfigMap {
+  return new k8s.KubeConfigMap(scope, 'Members', { metadata, data: { [MEMBERS_KEY]: memberList(model) } });
+}
+
+/** What the member steps need from the StatefulSet that runs them. */
+export interface MemberStepsTarget {
+  readonly model: ClusterModel;
+  /** The template member (`$(POD_NAME)`). */
+  readonly member: MemberModel;
+  readonly image: string;
+  readonly busyboxImage: string;
+  readonly configMapName: string;
+  /** Env the other values refer to (`POD_NAME`, `POD_IP`). */
+  readonly podEnv: k8s.EnvVar[];
+  readonly dataMount: k8s.VolumeMount;
+  /** The data volume's mount root, where the sidecar notes that the cluster formed (outside etcd's own directory). */
+  readonly formedMark: string;
+  readonly certMounts: k8s.VolumeMount[];
+  readonly securityContext: k8s.SecurityContext;
+  /** Whether the cluster forms from a snapshot: then an empty member only ever joins, and never forms. */
+  readonly restored: boolean;
+}
+
+/** The pod parts that let a member decide how it starts, and promote it. */
+export interface MemberSteps {
+  /** `member-tools` (busybox for the etcd image) then `member-start`; after any restore steps. */
+  readonly toolsContainer: k8s.Container;
+  readonly startContainer: k8s.Container;
+  readonly sidecar: k8s.Container;
+  readonly volumes: k8s.Volume[];
+  /** The etcd container's command: read the start step's decision, then exec etcd with the rendered flags. */
+  readonly etcdCommand: string[];
+  /** The etcd container's extra mounts (tools and the decision). */
+  readonly etcdMounts: k8s.VolumeMount[];
+}
+
+/**
+ * The start step and sidecar of a StatefulSet member. A regular container, not a native sidecar: it needs etcd
+ * running (it promotes the learner etcd becomes), so it gains nothing from starting before etcd, and a regular
+ * container runs on every Kubernetes version the library renders for.
+ */
+export function renderMemberSteps(target: MemberStepsTarget): MemberSteps {
+  const { model, member } = target;
+  const tools: k8s.VolumeMount = { name: 'member-tools', mountPath: TOOLS_DIR };
+  const start: k8s.VolumeMount = { name: 'member-start', mountPath: START_DIR };
+  const list: k8s.VolumeMount = { name: 'member-list', mountPath: MEMBERS_DIR, readOnly: true };
+  const tls = model.tls;
+  const small: k8s.ResourceRequirements = {
+    requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
+    limits: { memory: k8s.Quantity.fromString('128Mi') },
+  };
+  const shared: k8s.EnvVar[] = [
+    ...target.podEnv,
+    { name: 'PATH', value: `/usr/local/bin:${TOOLS_DIR}` },
+    { name: 'NAME', value: member.name },
+    { name: 'MEMBERS_FILE', value: `${MEMBERS_DIR}/${MEMBERS_KEY}` },
+    { name: 'TOKEN', value: model.initialClusterToken },
+    { name: 'WWW', value: `${START_DIR}/www` },
+    { name: 'LISTEN', value: `$(POD_IP):${MEMBER_STATE_PORT}` },
+    // The member's own certificate (serverAuth and clientAuth) identifies it to the others.
+    ...(tls ? [
+      { name: 'ETCDCTL_CACERT', value: tls.trustedCaFile },
+      { name: 'ETCDCTL_CERT', value: tls.certFile },
+      { name: 'ETCDCTL_KEY', value: tls.keyFile },
+    ] : []),
+  ];
+  return {
+    toolsContainer: {
+      name: 'member-tools',
+      image: target.busyboxImage,
+      command: ['/bin/busybox', 'sh', '-c', prepareTools(false)],
+      volumeMounts: [tools],
+      resources: small,
+      securityContext: target.securityContext,
+    },
+    startContainer: {
+      name: 'member-start',
+      image: target.image,
+      command: [`${TOOLS_DIR}/sh`, '-c', startMemberScript()],
+      env: [
+        ...shared,
+        { name: 'LOG_PREFIX', value: 'member-start' },
+        { name: 'DATA_DIR', value: model.dataDir },
+        { name: 'START_ENV', value: START_ENV },
+        { name: 'WAIT_SECONDS', value: String(WAIT_SECONDS) },
+        { name: 'MAY_FORM', value: target.restored ? 'no' : 'yes' },
+      ],
+      volumeMounts: [tools, start, list, { ...target.dataMount, readOnly: true }, ...target.certMounts],
+      resources: small,
+      securityContext: target.securityContext,
+    },
+    sidecar: {
+      name: 'member-sidecar',
+      image: target.image,
+      command: [`${TOOLS_DIR}/sh`, '-c', memberSidecarScript()],
+      env: [
+        ...shared,
+        { name: 'LOG_PREFIX', value: 'member-sidecar' },
+        { name: 'PEER_URL', value: member.peerUrl },
+        { name: 'CLIENT_URL', value: member.clientUrl },
+        { name: 'FORMED_MARK', value: target.formedMark },
+        { name: 'INTERVAL', value: String(SIDECAR_INTERVAL_SECONDS) },
+      ],
+      ports: [{ name: 'member-state', containerPort: MEMBER_STATE_PORT, protocol: 'TCP' }],
+      volumeMounts: [tools, start, list, target.dataMount, ...target.certMounts],
+      resources: small,
+      securityContext: target.securityContext,
+    },
+    volumes: [
+      { name: 'member-tools', emptyDir: { sizeLimit: k8s.Quantity.fromString(`${TOOLS_MIB}Mi`) } },
+      { name: 'member-start', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Mi') } },
+      { name: 'member-list', configMap: { name: target.configMapName } },
+    ],
+    etcdCommand: [`${TOOLS_DIR}/sh`, '-c', `set -a && . ${START_ENV} && set +a && exec /usr/local/bin/etcd "$@"`, 'etcd'],
+    etcdMounts: [{ ...tools, readOnly: true }, { ...start, readOnly: true }],
+  };
+}
+
+/** The path of a member's state answer, for tests and the README. */
+export const MEMBER_STATE_PATH = `/${STATE_PATH}`;
