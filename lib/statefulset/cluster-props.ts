@@ -68,8 +68,9 @@ export interface EtcdClusterProps {
   readonly initialClusterToken?: string;
 
   /**
-   * How a changed pod template reaches the members. The default replaces one member at a time
-   * without checking the others' health first; see EtcdUpdateStrategy for a manual roll.
+   * How a changed pod template reaches the members. The default replaces one member at a time, highest first; from
+   * Kubernetes 1.37 the controller never replaces a Ready member while another is not Ready, before 1.37 it does not
+   * look (see EtcdUpdateStrategy, and the README's "Rolling updates").
    * @default EtcdUpdateStrategy.rollingUpdate()
    */
   readonly updateStrategy?: EtcdUpdateStrategy;

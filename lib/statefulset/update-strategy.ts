@@ -12,16 +12,16 @@ export interface EtcdRollingUpdateOptions {
 }
 
 /**
- * How a changed pod template reaches the members.
+ * How a changed pod template reaches the members. Only the template rolls: a change of `members` changes no pod (the
+ * member list is a ConfigMap each member reads when it starts).
  *
- * The StatefulSet controller replaces one member at a time, highest ordinal first, and waits until the new one has
- * been ready for `minReadySeconds`. A PodDisruptionBudget does not stop it (the controller deletes pods, it does not
- * evict them). Measured with Kubernetes 1.37's controller (MaxUnavailableStatefulSet on) and Parallel pod management:
- * while a member is down it replaces no other; but every member of the old revision that is not *available* (not
- * Ready, or Ready for less than `minReadySeconds`) is replaced at once, outside the one-at-a-time budget. So change
- * the template only when every member has been ready for a while (`availableReplicas` equals `members`); older
- * controllers do not look at the other members at all. Use a partition, or `onDelete()`, to roll a cluster by hand
- * after checking its health between members.
+ * The StatefulSet controller replaces one member at a time, highest ordinal first, and moves on when the new one is
+ * Ready (`minReadySeconds` is 0: readiness needs a linearizable read). A PodDisruptionBudget does not stop it (the
+ * controller deletes pods, it does not evict them). From Kubernetes 1.37 (MaxUnavailableStatefulSet, on by default)
+ * it counts members that are not Ready against its budget of one: while a member is down it replaces no other, and a
+ * member that is not Ready is replaced first (it is down already). Measured with the real 1.37 controller. Before
+ * 1.37 the controller does not look at the other members: change the template only when every member is Ready, or
+ * use a partition, or `onDelete()`, and check the cluster's health between members.
  */
 export class EtcdUpdateStrategy {
   /** Replace members one at a time, highest ordinal first, from `partition` up. */

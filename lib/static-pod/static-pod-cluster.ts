@@ -23,6 +23,7 @@ import { EtcdRequiredSecret, requiredSecretsOf } from '../shared/required-secret
 import { validateAbsolutePath, validateDnsLabel, validateDnsSubdomain } from '../shared/validate';
 import { addWarning } from '../shared/warnings';
 import { EtcdKubeadmPki, EtcdKubeadmPkiOptions, generateKubeadmPki } from '../tls/kubeadm-pki';
+import { healthCheckScript, rolloutOrderScript } from './rollout-scripts';
 import { staticPodAccess } from './static-pod-access';
 import { manifestLabel, validateDataDir, validateNodes } from './static-pod-validation';
 
@@ -163,6 +164,14 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
   public readonly pkiDir: string;
   /** Directory of kube-apiserver's etcd client certificate on each node. */
   public readonly apiServerPkiDir: string;
+  /**
+   * A shell script that prints the node names in the order to roll their manifests: followers first, the node whose
+   * member leads last. Run it on a control-plane node (etcdctl and kubeadm's healthcheck-client certificate) right
+   * before a rollout, and run `healthCheckScript` after each node (README: "Rolling a change through the nodes").
+   */
+  public readonly rolloutOrderScript: string;
+  /** A shell script that waits up to 120 s until every member answers a linearizable health check. */
+  public readonly healthCheckScript: string;
 
   /** @internal the resolved model every manifest renders from. */
   public readonly _model: ClusterModel;
@@ -211,6 +220,9 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
     };
     this.clientEndpoints = clientEndpointsOf(this._model);
     this.etcdServers = this.clientEndpoints.join(',');
+    const rolloutNodes = members.map((m) => ({ name: m.name, clientUrl: m.clientUrl }));
+    this.rolloutOrderScript = rolloutOrderScript(this._model, rolloutNodes, this.pkiDir);
+    this.healthCheckScript = healthCheckScript(rolloutNodes, this.pkiDir, 120);
     warnAboutVersion(this, this.version);
     if (this.nodes.length % 2 === 0) {
       addWarning(this, `nodes has ${this.nodes.length} entries while one joins: an even member count adds no failure tolerance, so add the next node soon`);
