@@ -142,38 +142,45 @@ describeEachLine('EtcdCluster membership on real etcd', (line) => {
   }, 60000);
 });
 
-describeEachLine('EtcdCluster 1 → 3 on real etcd', (line) => {
+describeEachLine('EtcdCluster growing 1 → 3 → 7 on real etcd', (line) => {
   let h: EtcdHarness;
   afterAll(async () => {
     stopAllWriters();
     await h?.dispose(2000);
   }, 30000);
 
-  test('a single member grows to three: each new member joins as a learner and is promoted; no write fails', async () => {
+  const votersOn = (endpoint: string) => {
+    const r = h.etcdctl(['member', 'list', '-w', 'simple'], { endpoints: [endpoint] });
+    return r.stdout.trim().split('\n').filter((l) => / started, etcd-\d, .*, false$/.test(l)).length;
+  };
+  const grow = async (to: number, members: number[], writeTo: number[]) => {
+    h.addConfigMaps(configMapsInManifests(synthesizeForHarness(line.version, to).manifests));
+    const writer = startWriter(h, `grow-${to}`, writeTo);
+    const started = Date.now();
+    for (const i of members) h.start(i);
+    const deadline = Date.now() + 300000;
+    while (votersOn(h.clientUrl(0)) < to) {
+      if (Date.now() > deadline) throw new Error(`not ${to} voters:\n${members.map((i) => h.tail(i)).join('\n')}`);
+      await sleep(1000);
+    }
+    const writes = await writer.stop();
+    return { seconds: Math.round((Date.now() - started) / 1000), writes };
+  };
+
+  test('one step (1 → 3), then two steps in one apply (3 → 7): each new member joins as a learner and is promoted, one at a time; no write fails', async () => {
     const one = synthesizeForHarness(line.version, 1);
-    const three = synthesizeForHarness(line.version, 3);
-    h = EtcdHarness.forStatefulSet(three.manifests, { ipPrefix: ipPrefix(line, 41), clientSecretName: three.etcd.clientSecretName });
+    const seven = synthesizeForHarness(line.version, 7);
+    expect(only(one.manifests, 'StatefulSet').spec.template).toEqual(only(seven.manifests, 'StatefulSet').spec.template);
+    h = EtcdHarness.forStatefulSet(seven.manifests, { ipPrefix: ipPrefix(line, 41), clientSecretName: seven.etcd.clientSecretName });
     h.addConfigMaps(configMapsInManifests(one.manifests));
     h.start(0);
     await h.waitHealthy([0], 60000);
-    h.addConfigMaps(configMapsInManifests(three.manifests));
-    const writer = startWriter(h, 'one-to-three', [0]);
-    const started = Date.now();
-    h.start(1);
-    h.start(2);
-    const deadline = Date.now() + 240000;
-    const voters = () => {
-      const r = h.etcdctl(['member', 'list', '-w', 'simple'], { endpoints: [h.clientUrl(0)] });
-      return r.stdout.trim().split('\n').filter((l) => / started, etcd-\d, .*, false$/.test(l)).length;
-    };
-    while (voters() < 3) {
-      if (Date.now() > deadline) throw new Error(`not three voters:\n${h.tail(1)}\n${h.tail(2)}`);
-      await sleep(1000);
-    }
-    const seconds = Math.round((Date.now() - started) / 1000);
-    const writes = await writer.stop();
-    console.log(`${line.version}: 1 → 3 in ${seconds} s; ${writes.ok} writes, ${writes.failed.length} failed`);
-    expect(writes.failed).toEqual([]);
-    expect(only(one.manifests, 'StatefulSet').spec.template).toEqual(only(three.manifests, 'StatefulSet').spec.template);
-  }, 300000);
+    const toThree = await grow(3, [1, 2], [0]);
+    console.log(`${line.version}: 1 → 3 in ${toThree.seconds} s; ${toThree.writes.ok} writes, ${toThree.writes.failed.length} failed`);
+    expect(toThree.writes.failed).toEqual([]);
+    const toSeven = await grow(7, [3, 4, 5, 6], [0, 1, 2]);
+    console.log(`${line.version}: 3 → 7 in ${toSeven.seconds} s; ${toSeven.writes.ok} writes, ${toSeven.writes.failed.length} failed`);
+    expect(toSeven.writes.failed).toEqual([]);
+    await h.waitHealthy([0, 1, 2, 3, 4, 5, 6], 30000);
+  }, 600000);
 });
