@@ -1,17 +1,22 @@
 /**
  * The shell that decides how a StatefulSet member starts, and the loop beside it that promotes a learner. Both run in
  * the cluster's etcd image, with the busybox copied into the tools volume (`sh`, `httpd`, `wget`, `awk`, `timeout`)
- * and the image's own etcdctl. Neither ever deletes or moves data.
+ * and the image's own etcdctl. Neither ever deletes or moves etcd's data.
  *
  * The member list (`$MEMBERS_FILE`, from the members ConfigMap) has one line per member: `name peerUrl clientUrl
- * stateUrl`. Every member serves a state answer (`member <token> waiting|forming|formed`) at its `stateUrl`: the start
- * step while it decides, the sidecar for as long as the pod runs. `formed` means the member's volume has seen the
- * cluster with a quorum (the sidecar writes `$FORMED_MARK` on the data volume then); a member that says so never lets
- * an empty member bootstrap a new cluster.
+ * stateUrl`, and `leaving` after the members a scale-down removes. Every member serves a state answer
+ * (`member <token> waiting|forming|formed`) at its `stateUrl`: the start step while it decides, the sidecar for as
+ * long as the pod runs. Two marker files beside etcd's data directory, on the member's own volume, say what the
+ * answer is: `$FORMING_MARK` (written by the start step when it forms a new cluster) until the member has seen the
+ * cluster with a leader, then `$FORMED_MARK`. A member with neither answers `formed`: it restarted from data or
+ * joined a cluster that existed (a cluster rendered before the markers existed, too). Only members that are forming
+ * let an empty member form with them.
  */
 
 /** Where a member serves its state answer (plain http, on the member's own port). */
 export const STATE_PATH = 'cdk8s-etcd-member';
+/** Served by the sidecar while its member is a voting member: the sidecar's readiness. */
+export const VOTER_PATH = 'cdk8s-etcd-voter';
 
 const COMMON = `say() { echo "$LOG_PREFIX: $*"; }
 ctl() { etcdctl --dial-timeout=2s --command-timeout=5s "$@"; }
@@ -29,13 +34,15 @@ listed() { printf '%s\\n' "$1" | awk -F', ' -v u="$PEER_URL" '$4 == u'; }`;
  * - **restart**: the data directory has data. etcd starts from it. When a running member has a quorum and its member
  *   list no longer has this member (it was removed), the step refuses: the old identity must not come back.
  * - **join**: the data directory is empty and a member whose etcd runs (it answers forming or formed) has a quorum (a
- *   member list and a linearizable health check). When the cluster lists this member as started, its volume was lost:
- *   its old ID is removed first. When it is not listed, it is added as a learner (only while no other learner or
- *   unstarted member exists: `--max-learners` is 1). It starts `existing` with the cluster's member list plus itself;
- *   the sidecar promotes it.
- * - **formation**: the data directory is empty, no quorum answers, and every other member answers that it waits or is
- *   forming (never formed): it starts `new` with every member of the list. Never in a cluster restored from a
- *   snapshot (`$MAY_FORM` is not `yes`): its members restore, and one with an empty directory only joins.
+ *   member list and a linearizable read, which works under a NOSPACE alarm too). When the cluster lists this member as
+ *   started, its volume was lost: its old ID is removed first. When it is not listed, it is added as a learner (only
+ *   while no other learner or unstarted member exists: `--max-learners` is 1; an unstarted member whose peer URL is
+ *   in no line of the list, left by a scale-up that was taken back, is removed first). It starts `existing` with the
+ *   cluster's member list plus itself; the sidecar promotes it. A leaving member never joins.
+ * - **formation**: the data directory is empty, its volume has never seen a formed cluster, no quorum answers, and
+ *   every other member, leaving ones included, answers that it waits or is forming: it starts `new` with every member
+ *   that is not leaving. Never in a cluster restored from a snapshot (`$MAY_FORM` is not `yes`): its members restore,
+ *   and one with an empty directory only joins.
  * - anything else (a member says the cluster formed, but no quorum answers; a member does not answer at all) is waited
  *   for, up to `$WAIT_SECONDS`, and then the step fails, so the kubelet retries it. Silence never bootstraps a cluster.
  */
@@ -46,11 +53,12 @@ fail() { echo "$LOG_PREFIX: REFUSED: $*" >&2; exit 1; }
 line=$(printf '%s\\n' "$members" | awk -v n="$NAME" '$1 == n')
 [ -n "$line" ] || fail "$NAME is not in the member list ($(printf '%s\\n' "$members" | awk '{ print $1 }' | tr '\\n' ' ')): this pod is beyond the cluster's members, so it starts nothing. Nothing was written"
 PEER_URL=$(echo "$line" | awk '{ print $2 }')
-formation=$(printf '%s\\n' "$members" | awk '{ printf "%s%s=%s", sep, $1, $2; sep = "," }')
+leaving=$(echo "$line" | awk '{ print $5 }')
+formation=$(printf '%s\\n' "$members" | awk '$5 != "leaving" { printf "%s%s=%s", sep, $1, $2; sep = "," }')
 write_start() {
-  printf "ETCD_INITIAL_CLUSTER_STATE='%s'\\nETCD_INITIAL_CLUSTER='%s'\\n" "$1" "$2" > "$START_ENV.tmp"
-  mv "$START_ENV.tmp" "$START_ENV"
-  say "etcd starts with --initial-cluster-state=$1 --initial-cluster=$2"
+  printf "ETCD_INITIAL_CLUSTER_STATE='%s'\\nETCD_INITIAL_CLUSTER='%s'\\n" "$1" "$2" > "$START_ENV.tmp" &&
+    mv "$START_ENV.tmp" "$START_ENV" &&
+    say "etcd starts with --initial-cluster-state=$1 --initial-cluster=$2"
 }
 # Every other member's state answer: sets $running (client URLs of members whose etcd runs: forming or formed),
 # $formed and $missing (names).
@@ -67,10 +75,10 @@ ask() {
     esac
   done
 }
-# A member whose etcd runs, with a quorum: sets $endpoint and $list.
+# A member whose etcd runs, with a quorum (a linearizable read): sets $endpoint and $list.
 quorum() {
   for client in $running; do
-    if list=$(ctl member list -w simple --endpoints="$client" 2>/dev/null) && ctl endpoint health --endpoints="$client" >/dev/null 2>&1; then
+    if list=$(ctl member list -w simple --endpoints="$client" 2>/dev/null) && ctl get cdk8s-etcd-quorum-check --endpoints="$client" >/dev/null 2>&1; then
       endpoint=$client
       return 0
     fi
@@ -90,6 +98,7 @@ if [ -d "$DATA_DIR/member" ]; then
   write_start existing "$formation"
   exit 0
 fi
+[ "$leaving" != leaving ] || fail "$NAME is leaving the cluster (a scale-down) and has no data: it does not join. Nothing was written"
 if [ -d "$DATA_DIR" ] && [ -n "$(ls -A "$DATA_DIR")" ]; then
   say "$DATA_DIR has no member directory; kept as it is: $(ls -A "$DATA_DIR" | tr '\\n' ' ')"
 fi
@@ -99,7 +108,7 @@ httpd -f -p "$LISTEN" -h "$WWW" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 
-# Joins the cluster at $endpoint; returns 1 to wait and ask again.
+# Joins the cluster at $endpoint; returns 1 to wait and ask again. (Called in an && list, where set -e is off.)
 join() {
   mine=$(listed "$list")
   if [ -n "$mine" ] && [ -n "$(echo "$mine" | awk -F', ' '{ print $5 }')" ]; then
@@ -109,6 +118,15 @@ join() {
     list=$(ctl member list -w simple --endpoints="$endpoint") || return 1
     mine=""
   fi
+  # An unstarted member no line of the list names (a scale-up taken back before its pod started) holds no data, and
+  # would block every later join: it goes.
+  for stale in $(printf '%s\\n' "$list" | awk -F', ' -v u="$PEER_URL" '$4 != u && $3 == "" && $5 == "" { print $1 "|" $4 }'); do
+    if ! printf '%s\\n' "$members" | awk -v u="\${stale#*|}" '$2 == u { found = 1 } END { exit !found }'; then
+      say "removing \${stale%%|*} (\${stale#*|}): added, never started, and no member of the list"
+      ctl member remove "\${stale%%|*}" --endpoints="$endpoint" || return 1
+      list=$(ctl member list -w simple --endpoints="$endpoint") || return 1
+    fi
+  done
   others=$(printf '%s\\n' "$list" | awk -F', ' -v u="$PEER_URL" '$4 != u && ($3 == "" || $6 == "true") { print $1 }')
   if [ -z "$mine" ]; then
     if [ -n "$others" ]; then
@@ -124,7 +142,7 @@ join() {
   else
     say "join: the cluster ($endpoint) already lists $NAME as \${mine%%,*}, not started yet"
   fi
-  write_start existing "$(printf '%s\\n' "$list" | awk -F', ' -v u="$PEER_URL" -v n="$NAME" '{ name = ($4 == u) ? n : $3; printf "%s%s=%s", sep, name, $4; sep = "," }')"
+  write_start existing "$(printf '%s\\n' "$list" | awk -F', ' -v u="$PEER_URL" -v n="$NAME" '{ name = ($4 == u) ? n : $3; printf "%s%s=%s", sep, name, $4; sep = "," }')" || return 1
 }
 
 say "$NAME has an empty data directory; asking the other members"
@@ -140,8 +158,11 @@ while :; do
       say "waiting for$missing to answer"
     elif [ "$MAY_FORM" != yes ]; then
       say "waiting: this cluster forms from a snapshot, so a member with an empty data directory only joins a quorum"
+    elif [ -e "$FORMED_MARK" ]; then
+      say "waiting: this volume has seen the cluster formed ($FORMED_MARK), so $NAME only joins a quorum"
     else
       say "formation: every other member waits or is forming, and none has formed a cluster"
+      echo "$TOKEN" > "$FORMING_MARK"
       write_start new "$formation"
       exit 0
     fi
@@ -154,8 +175,10 @@ done
 
 /**
  * Beside etcd for the pod's lifetime: serve this member's state answer, promote it while it is a learner (etcd refuses
- * until the learner has caught up, so it simply asks again), and note on the data volume (`$FORMED_MARK`) once it is a
- * voter of a cluster with a quorum. Readiness needs no help: etcd's `/readyz` fails on a learner.
+ * until the learner has caught up, so it simply asks again), and note on the data volume (`$FORMED_MARK`) once the
+ * member is a voter that sees a leader. Both come from etcd's own metrics (`$METRICS_URL`, plain http): no certificate
+ * or alarm can keep them from being read. While the member is a voting member it serves `${VOTER_PATH}`, the
+ * sidecar's readiness: a learner's pod is not Ready, on every etcd release (3.4 reports a learner healthy).
  */
 export function memberSidecarScript(): string {
   return `set -u
@@ -165,21 +188,28 @@ others=$(printf '%s\\n' "$members" | awk -v n="$NAME" '$1 != n { printf "%s%s", 
 last=""
 note() { [ "$1" = "$last" ] || say "$1"; last=$1; }
 while :; do
-  if [ -e "$FORMED_MARK" ]; then publish formed; else publish forming; fi
-  if list=$(ctl member list -w simple --endpoints="\${others:+$others,}$CLIENT_URL" 2>/dev/null); then
+  if [ -e "$FORMED_MARK" ] || [ ! -e "$FORMING_MARK" ]; then publish formed; else publish forming; fi
+  metrics=$(timeout 5 wget -q -O - "$METRICS_URL" 2>/dev/null || true)
+  learner=$(printf '%s\\n' "$metrics" | awk '$1 == "etcd_server_is_learner" { print $2 }')
+  leader=$(printf '%s\\n' "$metrics" | awk '$1 == "etcd_server_has_leader" { print $2 }')
+  if [ "$learner" = 0 ]; then
+    touch "$WWW/${VOTER_PATH}"
+    if [ "$leader" = 1 ] && [ ! -e "$FORMED_MARK" ]; then
+      echo "$TOKEN" > "$FORMED_MARK" && rm -f "$FORMING_MARK"
+      note "$NAME is a voting member of a cluster with a leader"
+    fi
+  else
+    rm -f "$WWW/${VOTER_PATH}"
+  fi
+  if [ "$learner" = 1 ] && list=$(ctl member list -w simple --endpoints="\${others:+$others,}$CLIENT_URL" 2>/dev/null); then
     mine=$(listed "$list")
     id=\${mine%%,*}
     if [ -z "$mine" ]; then
       note "the cluster does not list $NAME ($PEER_URL)"
-    elif [ "$(echo "$mine" | awk -F', ' '{ print $6 }')" = true ]; then
-      if out=$(ctl member promote "$id" --endpoints="$others" 2>&1); then
-        say "promoted $NAME ($id) to a voting member"
-      else
-        note "$NAME ($id) is a learner; not promoted yet: $(echo "$out" | tail -n 1)"
-      fi
-    elif [ ! -e "$FORMED_MARK" ] && ctl endpoint health --endpoints="$CLIENT_URL" >/dev/null 2>&1; then
-      echo "$id" > "$FORMED_MARK"
-      note "$NAME ($id) is a voting member of a cluster with a quorum"
+    elif out=$(ctl member promote "$id" --endpoints="$others" 2>&1); then
+      say "promoted $NAME ($id) to a voting member"
+    else
+      note "$NAME ($id) is a learner; not promoted yet: $(echo "$out" | tail -n 1)"
     fi
   fi
   sleep "$INTERVAL"

@@ -1,9 +1,9 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { TOOLS_DIR, TOOLS_MIB, prepareTools } from '../jobs/job-tools';
-import { ClusterModel, MEMBER_STATE_PORT, MemberModel } from '../member/model';
+import { ClusterModel, MEMBER_STATE_PORT, METRICS_PORT, MemberModel } from '../member/model';
 import { formatUrl } from '../shared/url';
-import { STATE_PATH, memberSidecarScript, startMemberScript } from './member-scripts';
+import { VOTER_PATH, memberSidecarScript, startMemberScript } from './member-scripts';
 
 /** Where the members ConfigMap is mounted. */
 const MEMBERS_DIR = '/etc/etcd/members';
@@ -19,11 +19,14 @@ const SIDECAR_INTERVAL_SECONDS = 5;
 const MEMBERS_KEY = 'members';
 
 /**
- * The member list, one line per member: `name peerUrl clientUrl stateUrl`. It lives in a ConfigMap, not in the pod
- * template, so a change of `members` changes no pod: new pods read it when they start, and running ones keep going.
+ * The member list, one line per member: `name peerUrl clientUrl stateUrl`, then the members a scale-down removes,
+ * marked `leaving` (they are asked, and their answers count, but no cluster forms with them). It lives in a ConfigMap,
+ * not in the pod template, so a change of `members` changes no pod: new pods read it when they start, and running
+ * ones keep going.
  */
-export function memberList(model: ClusterModel): string {
-  return model.members.map((m) => `${m.name} ${m.peerUrl} ${m.clientUrl} ${stateUrlOf(m)}`).join('\n') + '\n';
+export function memberList(model: ClusterModel, leaving: MemberModel[] = []): string {
+  const line = (m: MemberModel) => `${m.name} ${m.peerUrl} ${m.clientUrl} ${stateUrlOf(m)}`;
+  return [...model.members.map(line), ...leaving.map((m) => `${line(m)} leaving`)].join('\n') + '\n';
 }
 
 /** The plain-http URL of a member's state answer, on the host of its peer URL. */
@@ -32,8 +35,8 @@ function stateUrlOf(member: MemberModel): string {
 }
 
 /** Render the members ConfigMap. */
-export function renderMemberList(scope: Construct, metadata: k8s.ObjectMeta, model: ClusterModel): k8s.KubeConfigMap {
-  return new k8s.KubeConfigMap(scope, 'Members', { metadata, data: { [MEMBERS_KEY]: memberList(model) } });
+export function renderMemberList(scope: Construct, metadata: k8s.ObjectMeta, model: ClusterModel, leaving: MemberModel[]): k8s.KubeConfigMap {
+  return new k8s.KubeConfigMap(scope, 'Members', { metadata, data: { [MEMBERS_KEY]: memberList(model, leaving) } });
 }
 
 /** What the member steps need from the StatefulSet that runs them. */
@@ -47,8 +50,8 @@ export interface MemberStepsTarget {
   /** Env the other values refer to (`POD_NAME`, `POD_IP`). */
   readonly podEnv: k8s.EnvVar[];
   readonly dataMount: k8s.VolumeMount;
-  /** The data volume's mount root, where the sidecar notes that the cluster formed (outside etcd's own directory). */
-  readonly formedMark: string;
+  /** The data volume's mount root: the markers go there, beside etcd's own directory. */
+  readonly markerDir: string;
   readonly certMounts: k8s.VolumeMount[];
   readonly securityContext: k8s.SecurityContext;
   /** Whether the cluster forms from a snapshot: then an empty member only ever joins, and never forms. */
@@ -91,6 +94,8 @@ export function renderMemberSteps(target: MemberStepsTarget): MemberSteps {
     { name: 'TOKEN', value: model.initialClusterToken },
     { name: 'WWW', value: `${START_DIR}/www` },
     { name: 'LISTEN', value: `$(POD_IP):${MEMBER_STATE_PORT}` },
+    { name: 'FORMED_MARK', value: `${target.markerDir}/cdk8s-etcd-formed` },
+    { name: 'FORMING_MARK', value: `${target.markerDir}/cdk8s-etcd-forming` },
     // The member's own certificate (serverAuth and clientAuth) identifies it to the others.
     ...(tls ? [
       { name: 'ETCDCTL_CACERT', value: tls.trustedCaFile },
@@ -119,7 +124,8 @@ export function renderMemberSteps(target: MemberStepsTarget): MemberSteps {
         { name: 'WAIT_SECONDS', value: String(WAIT_SECONDS) },
         { name: 'MAY_FORM', value: target.restored ? 'no' : 'yes' },
       ],
-      volumeMounts: [tools, start, list, { ...target.dataMount, readOnly: true }, ...target.certMounts],
+      // The data volume, to write the forming marker beside etcd's directory; etcd's own directory is only read.
+      volumeMounts: [tools, start, list, target.dataMount, ...target.certMounts],
       resources: small,
       securityContext: target.securityContext,
     },
@@ -132,10 +138,12 @@ export function renderMemberSteps(target: MemberStepsTarget): MemberSteps {
         { name: 'LOG_PREFIX', value: 'member-sidecar' },
         { name: 'PEER_URL', value: member.peerUrl },
         { name: 'CLIENT_URL', value: member.clientUrl },
-        { name: 'FORMED_MARK', value: target.formedMark },
+        { name: 'METRICS_URL', value: `http://$(POD_IP):${METRICS_PORT}/metrics` },
         { name: 'INTERVAL', value: String(SIDECAR_INTERVAL_SECONDS) },
       ],
       ports: [{ name: 'member-state', containerPort: MEMBER_STATE_PORT, protocol: 'TCP' }],
+      // A learner's pod is not Ready (etcd 3.4 and 3.5 before 3.5.19 report a learner ready themselves).
+      readinessProbe: { httpGet: { path: `/${VOTER_PATH}`, port: k8s.IntOrString.fromString('member-state'), scheme: 'HTTP' }, periodSeconds: 2, failureThreshold: 1 },
       volumeMounts: [tools, start, list, target.dataMount, ...target.certMounts],
       resources: small,
       securityContext: target.securityContext,
@@ -149,6 +157,3 @@ export function renderMemberSteps(target: MemberStepsTarget): MemberSteps {
     etcdMounts: [{ ...tools, readOnly: true }, { ...start, readOnly: true }],
   };
 }
-
-/** The path of a member's state answer, for tests and the README. */
-export const MEMBER_STATE_PATH = `/${STATE_PATH}`;

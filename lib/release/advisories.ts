@@ -9,6 +9,11 @@ interface VersionNumbers {
 export interface Advisory {
   readonly problem: string;
   readonly fixedIn: string;
+  /**
+   * It breaks adding, promoting or replacing a member, which an `EtcdCluster` member does by itself, so badly that
+   * the cluster needs an expert afterwards: refused for `EtcdCluster`.
+   */
+  readonly breaksMembership?: boolean;
   affects(version: VersionNumbers): boolean;
 }
 
@@ -17,12 +22,13 @@ export interface Advisory {
  * from `since` on when it started later than the line's first release. The fix versions are written once,
  * so the message and the range cannot disagree.
  */
-function fixedIn(problem: string, releases: string[], since?: string): Advisory {
+function fixedIn(problem: string, releases: string[], since?: string, breaksMembership?: boolean): Advisory {
   const fixes = releases.map(numbers);
   const start = since === undefined ? undefined : numbers(since);
   return {
     problem,
     fixedIn: releases.join(' / '),
+    breaksMembership,
     affects: (v) => fixes.some((f) => v.minor === f.minor && v.patch < f.patch)
       && (start === undefined || v.minor !== start.minor || v.patch >= start.patch),
   };
@@ -44,9 +50,10 @@ export const ADVISORIES: readonly Advisory[] = [
   fixedIn('the revision can go backwards after a compaction panic', ['3.5.14']),
   fixedIn('data can be corrupted when applySnapshot and defrag run together', ['3.4.38', '3.5.23', '3.6.5']),
   fixedIn('learner or zombie members break the upgrade to 3.6', ['3.5.26'], '3.5.1'),
-  fixedIn('bootstrap fails while replaying a learner promotion', ['3.6.4']),
+  fixedIn('bootstrap fails while replaying a learner promotion', ['3.6.4'], undefined, true),
   fixedIn('authentication can be bypassed when etcd auth is enabled (CVE-2026-33413, CVE-2026-33343)', ['3.5.28', '3.6.9']),
   fixedIn('RBAC can be bypassed through PrevKv or lease attachment in nested transactions when etcd auth is enabled', ['3.5.30', '3.6.11']),
+  // A member-start that cannot add itself waits and asks again, and `member update` is never used: warnings.
   fixedIn('a member cannot be added while another member is down, even with quorum (blocks replacing a failed member)', ['3.5.30', '3.6.11']),
   fixedIn('a member update can promote a learner before it has caught up', ['3.5.31', '3.6.12']),
   fixedIn('a client that never finishes its TLS handshake holds its connection open (GHSA-6vch-q96h-7gc3), and watches can return keys outside a user\'s read permission (GHSA-xg4h-6gfc-h4m8)', ['3.5.33', '3.6.14', '3.7.1']),

@@ -16,7 +16,7 @@ import { bytesOf, effectiveQuotaBytes, resolveTuning } from '../member/tuning';
 import { resolveImage } from '../release/image';
 import { EtcdVersion } from '../release/version';
 import { renderMemberList, renderMemberSteps } from '../membership/member-steps';
-import { warnAboutVersion } from '../release/version-warnings';
+import { checkSelfHealingVersion, warnAboutVersion } from '../release/version-warnings';
 import { prepareRestore, renderRestoreSteps } from '../restore/restore-steps';
 import { checkObjectCollisions } from '../shared/app-checks';
 import { EtcdConfigError } from '../shared/errors';
@@ -218,6 +218,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
     this.clientEndpoints = clientEndpointsOf(this._model);
     this.etcdServers = this.clientEndpoints.join(',');
 
+    checkSelfHealingVersion(this.version);
     warnAboutVersion(this, this.version);
     if (this.members === 1) {
       addWarning(this, 'members is 1: the cluster is not highly available and its only member cannot be evicted without downtime');
@@ -225,7 +226,10 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
 
     this.peerService = renderPeerService(this, this.metadata(this.peerServiceName), this.selectorLabels);
     this.clientService = renderClientService(this, this.metadata(this.clientServiceName), this.selectorLabels);
-    this.memberList = renderMemberList(this, this.metadata(`${this.name}-members`), this._model);
+    // A scale-down's leaving members, highest first: in the member list (marked) and in the Job that removes them.
+    const leaving: MemberModel[] = [];
+    for (let i = (props.scaleDownFrom ?? 0) - 1; i >= this.members; i--) leaving.push(memberNamed(`${this.name}-${i}`));
+    this.memberList = renderMemberList(this, this.metadata(`${this.name}-members`), this._model, leaving);
     this.statefulSet = this.renderStatefulSet(props, memberNamed(POD_NAME_REF), storageSize, secrets);
     this.podDisruptionBudget = renderDisruptionBudget(this, this.metadata(this.name), this.members, this.selectorLabels);
     if (networkPolicy) {
@@ -248,8 +252,6 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
     });
     registerAccess(this, access);
     if (props.scaleDownFrom !== undefined) {
-      const leaving: MemberModel[] = [];
-      for (let i = props.scaleDownFrom - 1; i >= this.members; i--) leaving.push(memberNamed(`${this.name}-${i}`));
       this.scaleDownJob = renderScaleDownJob(this, access, { from: props.scaleDownFrom, leaving, busyboxImage: this.busyboxImage });
       this.scaleDownWaitCommand = `kubectl wait --for=condition=complete job/${this.scaleDownJob.metadata.name} -n ${this.namespace} --timeout=30m`;
     }
@@ -355,7 +357,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       configMapName: this.memberList.metadata.name!,
       podEnv,
       dataMount,
-      formedMark: `${DATA_MOUNT_PATH}/cdk8s-etcd-formed`,
+      markerDir: DATA_MOUNT_PATH,
       certMounts: secretMounts,
       securityContext: CONTAINER_SECURITY,
       restored: props.restoreFrom !== undefined,

@@ -19,7 +19,8 @@ function etcdctlWith(pkiDir: string): string {
  */
 export function rolloutOrderScript(model: ClusterModel, nodes: RolloutNode[], pkiDir: string): string {
   const endpoints = nodes.map((n) => n.clientUrl).join(',');
-  const cases = nodes.map((n) => `    ${n.clientUrl}) echo ${n.name} ;;`).join('\n');
+  // Quoted: an IPv6 URL's brackets would otherwise be a glob.
+  const cases = nodes.map((n) => `    "${n.clientUrl}") echo ${n.name} ;;`).join('\n');
   return `set -eu
 node_of() {
   case "$1" in
@@ -41,10 +42,10 @@ echo "$leader"
 }
 
 /**
- * A shell script that waits (up to `timeoutSeconds`) until every member answers a linearizable health check: run it
- * after each node's manifest, before the next.
+ * A shell script that asks (up to `attempts` times, a second apart) until every member answers a linearizable health
+ * check: run it after each node's manifest, before the next.
  */
-export function healthCheckScript(nodes: RolloutNode[], pkiDir: string, timeoutSeconds: number): string {
+export function healthCheckScript(nodes: RolloutNode[], pkiDir: string, attempts: number): string {
   const endpoints = nodes.map((n) => n.clientUrl).join(',');
-  return `i=0; until ${etcdctlWith(pkiDir)} --endpoints=${endpoints} endpoint health; do i=$((i + 1)); [ "$i" -lt ${timeoutSeconds} ] || exit 1; sleep 1; done`;
+  return `i=0; until ${etcdctlWith(pkiDir)} --endpoints=${endpoints} endpoint health; do i=$((i + 1)); [ "$i" -lt ${attempts} ] || exit 1; sleep 1; done`;
 }

@@ -170,7 +170,7 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
    * before a rollout, and run `healthCheckScript` after each node (README: "Rolling a change through the nodes").
    */
   public readonly rolloutOrderScript: string;
-  /** A shell script that waits up to 120 s until every member answers a linearizable health check. */
+  /** A shell script that asks every member for a linearizable health check until all pass (120 tries, a second apart). */
   public readonly healthCheckScript: string;
 
   /** @internal the resolved model every manifest renders from. */

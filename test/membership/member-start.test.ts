@@ -42,9 +42,25 @@ interface StartRun {
   /** The etcdctl calls that changed membership. */
   readonly changes: string[];
   readonly published: string;
+  /** The forming marker it left on its volume. */
+  readonly forming: string;
 }
 
-function runStart(peers: { [name: string]: Peer }, options: { members: string[]; data?: boolean; mayForm?: boolean; name?: string; list?: string[] }): StartRun {
+interface StartOptions {
+  /** The cluster's member list (`member list -w simple` rows) as members with a quorum answer it. */
+  readonly members: string[];
+  readonly data?: boolean;
+  readonly mayForm?: boolean;
+  readonly name?: string;
+  /** Names in the member list file. @default etcd-0, etcd-1, etcd-2 */
+  readonly list?: string[];
+  /** Names in the member list file marked leaving. */
+  readonly leaving?: string[];
+  /** This volume has seen the cluster formed. */
+  readonly formedMark?: boolean;
+}
+
+function runStart(peers: { [name: string]: Peer }, options: StartOptions): StartRun {
   const box = new ScriptSandbox('member-start');
   const stubs = box.bin;
   const data = path.join(box.root, 'data');
@@ -66,7 +82,7 @@ echo "wget: can't connect to remote host: Connection refused" >&2; exit 1
 [ -f "${stubs}/$host.quorum" ] || { echo "context deadline exceeded" >&2; exit 1; }
 case "$1 $2" in
   "member list") cat "${stubs}/members";;
-  "endpoint health") exit 0;;
+  "get cdk8s-etcd-quorum-check") exit 0;;
   "member remove") echo "remove $3" >> "${stubs}/changes"; grep -v "^$3, " "${stubs}/members" > "${stubs}/m.new"; mv "${stubs}/m.new" "${stubs}/members";;
   "member add") echo "add $3 $url$learner" >> "${stubs}/changes"; echo "ffff000000000001, unstarted, , $url, , true" >> "${stubs}/members";;
   *) exit 2;;
@@ -75,7 +91,9 @@ esac
   box.stub('timeout', 'shift; exec "$@"\n');
   box.stub('httpd', 'exec /bin/sleep 60\n');
   box.stub('sleep', 'exit 0\n');
-  const list = (options.list ?? NAMES).map((n) => `${n} ${peerUrl(n)} https://${n}.etcd-peer:2379 http://${n}.etcd-peer:2382`).join('\n');
+  if (options.formedMark) box.write('formed', 'token\n');
+  const list = [...(options.list ?? NAMES).map((n) => `${n} ${peerUrl(n)} https://${n}.etcd-peer:2379 http://${n}.etcd-peer:2382`),
+    ...(options.leaving ?? []).map((n) => `${n} ${peerUrl(n)} https://${n}.etcd-peer:2379 http://${n}.etcd-peer:2382 leaving`)].join('\n');
   const r = box.run(startMemberScript(), {
     LOG_PREFIX: 'member-start',
     NAME: options.name ?? 'etcd-1',
@@ -87,8 +105,11 @@ esac
     LISTEN: '10.0.0.2:2382',
     WAIT_SECONDS: '0',
     MAY_FORM: options.mayForm === false ? 'no' : 'yes',
+    FORMED_MARK: path.join(box.root, 'formed'),
+    FORMING_MARK: path.join(box.root, 'forming'),
   });
   const run = {
+    forming: box.read('forming'),
     status: r.status,
     output: r.output,
     env: box.read('start.env'),
@@ -109,19 +130,38 @@ describe('member-start: formation', () => {
     expect(run.status).toBe(0);
     expect(run.env).toBe(`ETCD_INITIAL_CLUSTER_STATE='new'\nETCD_INITIAL_CLUSTER='${formation}'`);
     expect(run.published).toBe('member token waiting');
+    expect(run.forming).toBe('token');
     expect(run.changes).toEqual([]);
   });
 
-  test('the formation list is the model\'s --initial-cluster, from the ConfigMap the cluster renders', () => {
+  test('members leaving in a scale-down are asked, but no cluster forms with them', () => {
+    const run = runStart({ 'etcd-0': { state: 'waiting' }, 'etcd-2': { state: 'waiting' }, 'etcd-3': { state: 'forming' } }, { members: [], leaving: ['etcd-3'] });
+    expect(run.status).toBe(0);
+    expect(run.env).toContain(`ETCD_INITIAL_CLUSTER='${formation}'`);
+    const blocked = runStart({ 'etcd-0': { state: 'waiting' }, 'etcd-2': { state: 'waiting' }, 'etcd-3': { state: 'formed' } }, { members: [], leaving: ['etcd-3'] });
+    expect(blocked.status).toBe(1);
+    expect(blocked.output).toContain('etcd-3 say the cluster has formed');
+  });
+
+  test('a volume that has seen the cluster formed never forms again, even when everyone else waits', () => {
+    const run = runStart({ 'etcd-0': { state: 'waiting' }, 'etcd-2': { state: 'waiting' } }, { members: [], formedMark: true });
+    expect(run.status).toBe(1);
+    expect(run.output).toContain('this volume has seen the cluster formed');
+    expect(run.env).toBe('');
+  });
+
+  test('the formation list is the model\'s --initial-cluster, from the ConfigMap the cluster renders (leaving members left out)', () => {
     const chart = new Chart(Testing.app(), 'etcd', { namespace: 'db' });
-    const etcd = new EtcdCluster(chart, 'etcd', { members: 5 });
+    const etcd = new EtcdCluster(chart, 'etcd', { members: 3, scaleDownFrom: 5 });
     const list: string = only(synth(chart), 'ConfigMap', 'etcd-members').data.members;
+    expect(list.trim().split('\n').map((l) => l.split(' ')[4] ?? '')).toEqual(['', '', '', 'leaving', 'leaving']);
+    const fragment = `formation=$(printf '%s\\n' "$members" | awk '$5 != "leaving" { printf "%s%s=%s", sep, $1, $2; sep = "," }')`;
+    expect(startMemberScript()).toContain(fragment);
     const box = new ScriptSandbox('member-list');
     const file = box.write('members', list);
-    const r = box.run(`members=$(cat "${file}"); printf '%s\\n' "$members" | awk '{ printf "%s%s=%s", sep, $1, $2; sep = "," }'`);
+    const r = box.run(`members=$(cat "${file}"); ${fragment}; printf '%s' "$formation"`);
     box.dispose();
     expect(r.stdout).toBe(initialClusterFor(etcd._model.members, etcd._model.members[0]));
-    expect(startMemberScript()).toContain(`formation=$(printf '%s\\n' "$members" | awk '{ printf "%s%s=%s", sep, $1, $2; sep = "," }')`);
   });
 
   test('a member that says the cluster formed, with no quorum answering: it waits, and never bootstraps beside it', () => {
@@ -183,6 +223,17 @@ describe('member-start: restart', () => {
     expect(run.env).toBe('');
   });
 
+  test('a leaving member with data restarts (it is a voter until the Job removes it); with no data it does not join', () => {
+    const withData = runStart({ 'etcd-0': { quorum: true } }, { members: [...ALL, started('etcd-3', '00000000000000a3')], name: 'etcd-3', leaving: ['etcd-3'], data: true });
+    expect(withData.status).toBe(0);
+    expect(withData.output).toContain('lists etcd-3 as 00000000000000a3');
+    expect(withData.env).toContain(`ETCD_INITIAL_CLUSTER='${formation}'`);
+    const empty = runStart({ 'etcd-0': { quorum: true } }, { members: ALL, name: 'etcd-3', leaving: ['etcd-3'] });
+    expect(empty.status).toBe(1);
+    expect(empty.output).toContain('etcd-3 is leaving the cluster (a scale-down) and has no data: it does not join');
+    expect(empty.changes).toEqual([]);
+  });
+
   test('a pod beyond the member list (a scale-down in progress) starts nothing', () => {
     const run = runStart({ 'etcd-0': { quorum: true } }, { members: ALL, name: 'etcd-3', data: true });
     expect(run.status).toBe(1);
@@ -216,6 +267,19 @@ describe('member-start: joining a cluster with a quorum', () => {
     expect(run.output).toContain('the cluster has a learner or an unstarted member (00000000000000a3)');
   });
 
+  test('an unstarted member no line of the list names (a scale-up taken back) is removed, then it joins', () => {
+    const stale = `ffff00000000000f, unstarted, , ${peerUrl('etcd-9')}, , true`;
+    const run = runStart({ 'etcd-0': { quorum: true } }, { members: [...ALL, stale], name: 'etcd-3', list: [...NAMES, 'etcd-3'] });
+    expect(run.status).toBe(0);
+    expect(run.changes).toEqual(['remove ffff00000000000f', `add etcd-3 ${peerUrl('etcd-3')} as a learner`]);
+    expect(run.output).toContain(`removing ffff00000000000f (${peerUrl('etcd-9')}): added, never started, and no member of the list`);
+    // One the list names (its pod still to start) is waited for.
+    const pending = `ffff00000000000e, unstarted, , ${peerUrl('etcd-4')}, , true`;
+    const waits = runStart({ 'etcd-0': { quorum: true } }, { members: [...ALL, pending], name: 'etcd-3', list: [...NAMES, 'etcd-3', 'etcd-4'] });
+    expect(waits.status).toBe(1);
+    expect(waits.changes).toEqual([]);
+  });
+
   test('added before (its pod restarted before etcd started): it joins as the member the cluster lists', () => {
     const mine = `ffff000000000002, unstarted, , ${peerUrl('etcd-1')}, , true`;
     const run = runStart({ 'etcd-0': { quorum: true } }, { members: [ALL[0], ALL[2], mine] });
@@ -234,54 +298,67 @@ describe('member-start: joining a cluster with a quorum', () => {
 });
 
 describe('member sidecar', () => {
-  function runSidecar(mine: string, answers: { promote: boolean; healthy: boolean }) {
+  function runSidecar(mine: string, metrics: { learner: number; leader: number }, marks: { forming?: boolean; formed?: boolean } = {}, promotes = true) {
     const box = new ScriptSandbox('member-sidecar');
     const stubs = box.bin;
     box.write('bin/members', `${ALL[0]}\n${mine}\n${ALL[2]}\n`);
     box.stub('etcdctl', `${POSITIONAL}
 case "$1 $2" in
   "member list") cat "${stubs}/members";;
-  "member promote") echo "promote $3 $endpoints" >> "${stubs}/changes"; ${answers.promote ? 'exit 0' : 'echo "Error: etcdserver: can only promote a learner member which is in sync with leader" >&2; exit 1'};;
-  "endpoint health") ${answers.healthy ? 'exit 0' : 'exit 1'};;
+  "member promote") echo "promote $3 $endpoints" >> "${stubs}/changes"; ${promotes ? 'exit 0' : 'echo "Error: etcdserver: can only promote a learner member which is in sync with leader" >&2; exit 1'};;
 esac
 `);
+    box.stub('wget', `echo "# HELP etcd_server_is_learner ..."; echo "etcd_server_is_learner ${metrics.learner}"; echo "etcd_server_has_leader ${metrics.leader}"\n`);
+    box.stub('timeout', 'shift; exec "$@"\n');
     box.stub('httpd', 'exit 0\n');
     // One round, then stop.
     box.stub('sleep', 'kill $PPID\n');
+    if (marks.forming) box.write('forming', 'token\n');
+    if (marks.formed) box.write('formed', 'token\n');
     const list = NAMES.map((n) => `${n} ${peerUrl(n)} https://${n}.etcd-peer:2379 http://${n}.etcd-peer:2382`).join('\n');
     const r = box.run(memberSidecarScript(), {
       LOG_PREFIX: 'member-sidecar', NAME: 'etcd-1', PEER_URL: peerUrl('etcd-1'), CLIENT_URL: 'https://etcd-1.etcd-peer:2379',
       MEMBERS_FILE: box.write('members-list', `${list}\n`), TOKEN: 'token', WWW: path.join(box.root, 'www'), LISTEN: '10.0.0.2:2382',
-      FORMED_MARK: path.join(box.root, 'formed'), INTERVAL: '5',
+      FORMED_MARK: path.join(box.root, 'formed'), FORMING_MARK: path.join(box.root, 'forming'), METRICS_URL: 'http://10.0.0.2:2381/metrics', INTERVAL: '5',
     });
-    const run = { output: r.output, changes: box.read('bin/changes'), published: box.read('www/cdk8s-etcd-member'), formed: box.read('formed') };
+    const run = {
+      output: r.output, changes: box.read('bin/changes'), published: box.read('www/cdk8s-etcd-member'),
+      formed: box.read('formed'), forming: box.read('forming'), voter: fs.existsSync(path.join(box.root, 'www', 'cdk8s-etcd-voter')),
+    };
     box.dispose();
     return run;
   }
 
-  test('a learner is promoted through the other members', () => {
-    const run = runSidecar(started('etcd-1', 'ffff000000000001', true), { promote: true, healthy: false });
+  test('a learner is promoted through the other members, and is not ready (no voter answer) until then', () => {
+    const run = runSidecar(started('etcd-1', 'ffff000000000001', true), { learner: 1, leader: 1 });
     expect(run.changes).toBe('promote ffff000000000001 https://etcd-0.etcd-peer:2379,https://etcd-2.etcd-peer:2379');
     expect(run.output).toContain('promoted etcd-1 (ffff000000000001) to a voting member');
-    expect(run.published).toBe('member token forming');
+    expect(run.voter).toBe(false);
+    expect(run.formed).toBe('');
   });
 
   test('a learner not yet in sync: it says why, and asks again next round', () => {
-    const run = runSidecar(started('etcd-1', 'ffff000000000001', true), { promote: false, healthy: false });
+    const run = runSidecar(started('etcd-1', 'ffff000000000001', true), { learner: 1, leader: 1 }, {}, false);
     expect(run.output).toContain('is a learner; not promoted yet: Error: etcdserver: can only promote a learner member which is in sync with leader');
-    expect(run.formed).toBe('');
   });
 
-  test('a voter of a cluster with a quorum notes it on the data volume, and then answers formed', () => {
-    const run = runSidecar(started('etcd-1', '00000000000000a1'), { promote: false, healthy: true });
+  test('a voter that sees a leader notes it on the volume (from etcd\'s metrics), drops the forming mark, and is ready', () => {
+    const run = runSidecar(started('etcd-1', '00000000000000a1'), { learner: 0, leader: 1 }, { forming: true });
     expect(run.changes).toBe('');
-    expect(run.formed).toBe('00000000000000a1');
-    expect(run.output).toContain('is a voting member of a cluster with a quorum');
+    expect(run.formed).toBe('token');
+    expect(run.forming).toBe('');
+    expect(run.voter).toBe(true);
+    expect(run.output).toContain('is a voting member of a cluster with a leader');
   });
 
-  test('a voter without a quorum is not noted as formed', () => {
-    const run = runSidecar(started('etcd-1', '00000000000000a1'), { promote: false, healthy: false });
-    expect(run.formed).toBe('');
+  test('a member that formed a new cluster answers forming until it sees a leader', () => {
+    const run = runSidecar(started('etcd-1', '00000000000000a1'), { learner: 0, leader: 0 }, { forming: true });
     expect(run.published).toBe('member token forming');
+    expect(run.formed).toBe('');
+  });
+
+  test('a member without marks (restarted from data, joined, or rendered before the marks) answers formed', () => {
+    const run = runSidecar(started('etcd-1', '00000000000000a1'), { learner: 0, leader: 0 });
+    expect(run.published).toBe('member token formed');
   });
 });

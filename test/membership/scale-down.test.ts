@@ -14,7 +14,9 @@ describe('scaleDownFrom: one step at a time', () => {
   test('5 → 3 keeps five pods, lists three members, and renders the Job that removes etcd-4 then etcd-3', () => {
     const { etcd, manifests } = cluster({ members: 3, scaleDownFrom: 5 });
     expect(only(manifests, 'StatefulSet').spec.replicas).toBe(5);
-    expect(only(manifests, 'ConfigMap', 'etcd-members').data.members.trim().split('\n').map((l: string) => l.split(' ')[0])).toEqual(['etcd-0', 'etcd-1', 'etcd-2']);
+    // The leaving members stay in the list, marked: they are asked, but never part of a new cluster.
+    expect(only(manifests, 'ConfigMap', 'etcd-members').data.members.trim().split('\n').map((l: string) => `${l.split(' ')[0]} ${l.split(' ')[4] ?? ''}`.trim()))
+      .toEqual(['etcd-0', 'etcd-1', 'etcd-2', 'etcd-4 leaving', 'etcd-3 leaving']);
     const job = only(manifests, 'Job');
     expect(job.metadata.name).toBe('etcd-scale-down-5-to-3');
     expect(etcd.scaleDownWaitCommand).toBe('kubectl wait --for=condition=complete job/etcd-scale-down-5-to-3 -n db --timeout=30m');
@@ -24,7 +26,8 @@ describe('scaleDownFrom: one step at a time', () => {
     expect(env.REMOVE.split(' ')[0].split('|').slice(1)).toEqual([
       'https://etcd-4.etcd-peer.db.svc.cluster.local:2380', 'https://etcd-4.etcd-peer.db.svc.cluster.local:2379',
     ]);
-    expect(env.KEEP).toBe(etcd.clientEndpoints.join(','));
+    expect(env.STAY.split(' ').map((e: string) => e.split('|')[2])).toEqual(etcd.clientEndpoints);
+    expect(job.spec.ttlSecondsAfterFinished).toBe(3600);
     expect(env.ETCDCTL_CERT).toBe('/etc/etcd/client/tls.crt');
     expect(job.spec.template.spec.volumes).toContainEqual(expect.objectContaining({ secret: expect.objectContaining({ secretName: 'etcd-client' }) }));
     expect(job.spec.template.spec.automountServiceAccountToken).toBe(false);
@@ -64,28 +67,31 @@ describe('the scale-down script', () => {
   const client = (n: number) => `https://etcd-${n}:2379`;
   const row = (n: number) => `00000000000000a${n}, started, etcd-${n}, ${peer(n)}, ${client(n)}, false`;
 
-  function run(options: { members: number[]; leader?: number; unhealthy?: number }) {
+  function run(options: { members: number[]; leader?: number; unhealthy?: number; clusterOf?: { [n: number]: number } }) {
     const box = new ScriptSandbox('scale-down');
     const stubs = box.bin;
     box.write('bin/members', `${options.members.map(row).join('\n')}\n`);
+    const clusters = [0, 1, 2, 3, 4].map((n) => options.clusterOf?.[n] ?? 7).join(' ');
     box.stub('etcdctl', `words=""
 for a in "$@"; do case $a in --endpoints=*) endpoints=\${a#--endpoints=};; --*) ;; *) words="$words $a";; esac; done
 set -- $words
 echo "$* @ $endpoints" >> "${stubs}/calls"
+n=\${endpoints#https://etcd-}; n=\${n%%:*}
 case "$1 $2" in
   "member list") cat "${stubs}/members";;
-  "endpoint health") [ "$endpoints" != "${options.unhealthy === undefined ? '-' : client(options.unhealthy)}" ];;
-  "endpoint status") n=\${endpoints#https://etcd-}; n=\${n%%:*}; leader=${options.leader ?? 0}
-    echo "[{\\"Endpoint\\":\\"$endpoints\\",\\"Status\\":{\\"header\\":{\\"cluster_id\\":1,\\"member_id\\":$((n + 100)),\\"revision\\":5},\\"leader\\":$((leader + 100))}}]";;
+  "get cdk8s-etcd-quorum-check") [ "$endpoints" != "${options.unhealthy === undefined ? '-' : client(options.unhealthy)}" ];;
+  "endpoint status") leader=${options.leader ?? 0}; set -- ${clusters}; shift "$n"
+    echo "[{\\"Endpoint\\":\\"$endpoints\\",\\"Status\\":{\\"header\\":{\\"cluster_id\\":$1,\\"member_id\\":$((n + 100)),\\"revision\\":5},\\"leader\\":$((leader + 100))}}]";;
   "member remove") grep -v "^$3, " "${stubs}/members" > "${stubs}/m"; mv "${stubs}/m" "${stubs}/members";;
   "move-leader "*) exit 0;;
   *) exit 2;;
 esac
 `);
     box.stub('sleep', 'exit 0\n');
+    const entry = (n: number) => `etcd-${n}|${peer(n)}|${client(n)}`;
     const r = box.run(removeMembersScript(), {
-      REMOVE: [4, 3].map((n) => `etcd-${n}|${peer(n)}|${client(n)}`).join(' '),
-      KEEP: [0, 1, 2].map(client).join(','),
+      STAY: [0, 1, 2].map(entry).join(' '),
+      REMOVE: [4, 3].map(entry).join(' '),
       HEALTH_WAIT_SECONDS: '2',
     });
     const result = { status: r.status, output: r.output, calls: box.read('bin/calls').split('\n'), members: box.read('bin/members') };
@@ -115,7 +121,21 @@ esac
   test('a staying member that is not healthy stops it before anything is removed', () => {
     const r = run({ members: [0, 1, 2, 3, 4], unhealthy: 1 });
     expect(r.status).toBe(1);
-    expect(r.output).toContain('FAILED: a member that stays is not healthy: removing etcd-4 now could take the quorum away');
+    expect(r.output).toContain('FAILED: a member that stays does not answer a linearizable read: removing etcd-4 now could take the quorum away');
+    expect(r.calls.some((c) => c.startsWith('member remove'))).toBe(false);
+  });
+
+  test('a member the scale-down does not know (a wrong scaleDownFrom) stops it before anything is removed', () => {
+    const wrong = run({ members: [0, 1, 2, 3, 4, 9] });
+    expect(wrong.status).toBe(1);
+    expect(wrong.output).toContain('the cluster has members this scale-down does not know: etcd-9 00000000000000a9 (https://etcd-9:2380)');
+    expect(wrong.calls.some((c) => c.startsWith('member remove'))).toBe(false);
+  });
+
+  test('staying members that answer for another cluster (they formed anew): nothing is removed', () => {
+    const r = run({ members: [0, 1, 2], clusterOf: { 4: 8 } });
+    expect(r.status).toBe(1);
+    expect(r.output).toContain('etcd-4 is not in the staying members\' cluster (7), but answers as a member of cluster 8');
     expect(r.calls.some((c) => c.startsWith('member remove'))).toBe(false);
   });
 

@@ -239,7 +239,7 @@ describe('probes', () => {
     ['3.5.10', '/health?exclude=NOSPACE&serializable=true', '/health?serializable=false'],
     ['3.5.11', '/livez', '/readyz'],
     ['3.5.35', '/livez', '/readyz'],
-    ['3.6.0', '/livez', '/readyz'],
+    ['3.6.4', '/livez', '/readyz'],
     ['3.6.16', '/livez', '/readyz'],
     ['3.7.3', '/livez', '/readyz'],
   ])('%s: startup and liveness %s (no quorum needed), readiness %s', (version, alive, readyPath) => {

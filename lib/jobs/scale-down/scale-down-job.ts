@@ -8,6 +8,13 @@ import { removeMembersScript } from './scale-down-script';
 
 /** How long the Job waits for the staying members to be healthy, before and after each removal. */
 const HEALTH_WAIT_SECONDS = 120;
+/**
+ * A finished Job is deleted after an hour, so taking the same step again later (5 → 3 after a 3 → 5) creates and runs
+ * it anew, where a completed Job of that name would be left as it is and remove nothing.
+ */
+const TTL_SECONDS_AFTER_FINISHED = 3600;
+
+const entry = (m: MemberModel) => `${m.name}|${m.peerUrl}|${m.clientUrl}`;
 
 /** What a scale-down removes. */
 export interface ScaleDown {
@@ -42,6 +49,7 @@ export function renderScaleDownJob(scope: Construct, access: EtcdAccess, scaleDo
     spec: {
       // Each attempt is idempotent: removed members are skipped.
       backoffLimit: 3,
+      ttlSecondsAfterFinished: TTL_SECONDS_AFTER_FINISHED,
       activeDeadlineSeconds: 1800,
       template: {
         metadata: { labels },
@@ -54,8 +62,8 @@ export function renderScaleDownJob(scope: Construct, access: EtcdAccess, scaleDo
             command: [`${TOOLS_DIR}/sh`, '-c', removeMembersScript()],
             env: [
               { name: 'PATH', value: `/usr/local/bin:${TOOLS_DIR}` },
-              { name: 'REMOVE', value: scaleDown.leaving.map((m) => `${m.name}|${m.peerUrl}|${m.clientUrl}`).join(' ') },
-              { name: 'KEEP', value: access.endpoints.join(',') },
+              { name: 'STAY', value: access.model.members.map(entry).join(' ') },
+              { name: 'REMOVE', value: scaleDown.leaving.map(entry).join(' ') },
               { name: 'HEALTH_WAIT_SECONDS', value: String(HEALTH_WAIT_SECONDS) },
               ...(identity ? [
                 { name: 'ETCDCTL_CACERT', value: identity.caFile },

@@ -362,11 +362,26 @@ export class EtcdHarness {
   }
 
   /**
+   * Whether the pod is Ready as the kubelet decides it: etcd runs, and every container's readiness probe passes (etcd's
+   * and the member sidecar's).
+   */
+  public async podReady(index: number): Promise<boolean> {
+    if (!this.isRunning(index)) return false;
+    const m = this.member(index);
+    for (const container of podSpecOf(this.members[index].workload).containers) {
+      if (container.readinessProbe && !(await this.probe(index, 'readinessProbe', container.name === m.container.name ? undefined : container))) return false;
+    }
+    return true;
+  }
+
+  /**
    * Evaluate a container probe the way the kubelet does: httpGet (2xx/3xx) or tcpSocket,
    * against `host` or the pod IP, on a numbered or named container port.
+   * @param container another container of the pod (default: etcd's)
    */
-  public async probe(index: number, kind: ProbeKind): Promise<boolean> {
-    const { probe, host, port } = this.probeTarget(index, kind);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  public async probe(index: number, kind: ProbeKind, container?: any): Promise<boolean> {
+    const { probe, host, port } = this.probeTarget(index, kind, container);
     if (probe.httpGet) {
       const status = await this.get(host, port, probe.httpGet.path, probe.timeoutSeconds);
       return status !== undefined && status >= 200 && status < 400;
@@ -386,12 +401,13 @@ export class EtcdHarness {
 
   /** Where the kubelet sends a probe: the given host (a node's 127.0.0.1 is its loopback stand-in) or the pod IP. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private probeTarget(index: number, kind: ProbeKind): { probe: any; host: string; port: number } {
+  private probeTarget(index: number, kind: ProbeKind, container?: any): { probe: any; host: string; port: number } {
     const m = this.member(index);
-    const probe = m.container[kind];
+    const probe = (container ?? m.container)[kind];
     if (!probe) throw new Error(`${kind} is not declared`);
     const action = probe.httpGet ?? probe.tcpSocket;
-    const port = typeof action.port === 'number' ? action.port : m.ports.get(action.port);
+    const ports = container ? new Map<string, number>((container.ports ?? []).map((p: { name: string; containerPort: number }) => [p.name, p.containerPort])) : m.ports;
+    const port = typeof action.port === 'number' ? action.port : ports.get(action.port);
     if (port === undefined) throw new Error(`${kind} names port ${action.port}, which the container does not declare`);
     const host = action.host === undefined ? m.podIp : action.host === '127.0.0.1' ? m.loopbackIp : action.host;
     return { probe, host, port };

@@ -107,7 +107,7 @@ export class NodeAgent {
         this.note(`restarting ${pod.metadata.name} (exited; restart ${mine.restarts})`);
         this.harness.start(index);
       }
-      const ready = this.harness.isRunning(index) && await this.harness.probe(index, 'readinessProbe');
+      const ready = await this.harness.podReady(index);
       if (ready !== mine.ready) {
         mine.ready = ready;
         mine.since = new Date().toISOString();
