@@ -13,7 +13,7 @@ const START_ENV = `${START_DIR}/start.env`;
 /** How long the start step asks before it fails and the kubelet runs it again. */
 const WAIT_SECONDS = 300;
 /** How often the sidecar looks at the member (promotion, state). */
-const SIDECAR_INTERVAL_SECONDS = 5;
+const SIDECAR_INTERVAL_SECONDS = 2;
 
 /** The ConfigMap key that holds the member list. */
 const MEMBERS_KEY = 'members';
