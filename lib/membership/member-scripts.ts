@@ -176,20 +176,21 @@ done
 /**
  * Beside etcd for the pod's lifetime: serve this member's state answer, promote it while it is a learner (etcd refuses
  * until the learner has caught up, so it simply asks again), and note on the data volume (`$FORMED_MARK`) once the
- * member is a voter that sees a leader. Both come from etcd's own metrics (`$METRICS_URL`, plain http): no certificate
+ * member is a voter that sees a leader. Both come from etcd's own metrics (on `$POD_IP:$METRICS_PORT`, plain http): no certificate
  * or alarm can keep them from being read. While the member is a voting member it serves `${VOTER_PATH}`, the
  * sidecar's readiness: a learner's pod is not Ready, on every etcd release (3.4 reports a learner healthy).
  */
 export function memberSidecarScript(): string {
   return `set -u
 ${COMMON}
+case $POD_IP in *:*) metrics_url="http://[$POD_IP]:$METRICS_PORT/metrics" ;; *) metrics_url="http://$POD_IP:$METRICS_PORT/metrics" ;; esac
 httpd -f -p "$LISTEN" -h "$WWW" &
 others=$(printf '%s\\n' "$members" | awk -v n="$NAME" '$1 != n { printf "%s%s", sep, $3; sep = "," }')
 last=""
 note() { [ "$1" = "$last" ] || say "$1"; last=$1; }
 while :; do
   if [ -e "$FORMED_MARK" ] || [ ! -e "$FORMING_MARK" ]; then publish formed; else publish forming; fi
-  metrics=$(timeout 5 wget -q -O - "$METRICS_URL" 2>/dev/null || true)
+  metrics=$(timeout 5 wget -q -O - "$metrics_url" 2>/dev/null || true)
   learner=$(printf '%s\\n' "$metrics" | awk '$1 == "etcd_server_is_learner" { print $2 }')
   leader=$(printf '%s\\n' "$metrics" | awk '$1 == "etcd_server_has_leader" { print $2 }')
   if [ "$learner" = 0 ]; then

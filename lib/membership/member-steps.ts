@@ -138,7 +138,7 @@ export function renderMemberSteps(target: MemberStepsTarget): MemberSteps {
         { name: 'LOG_PREFIX', value: 'member-sidecar' },
         { name: 'PEER_URL', value: member.peerUrl },
         { name: 'CLIENT_URL', value: member.clientUrl },
-        { name: 'METRICS_URL', value: `http://$(POD_IP):${METRICS_PORT}/metrics` },
+        { name: 'METRICS_PORT', value: String(METRICS_PORT) },
         { name: 'INTERVAL', value: String(SIDECAR_INTERVAL_SECONDS) },
       ],
       ports: [{ name: 'member-state', containerPort: MEMBER_STATE_PORT, protocol: 'TCP' }],

@@ -5,17 +5,17 @@ import { accessOf, registerAccess } from '../access/access';
 import { apiServerFlags } from '../access/kube-apiserver';
 import { EtcdBackupOptions } from '../jobs/backup/backup-options';
 import { EtcdBackup, IEtcdCluster } from '../jobs/cluster-jobs';
-import { renderScaleDownJob } from '../jobs/scale-down/scale-down-job';
 import { DEFAULT_IMAGES, validatePinnedImage } from '../jobs/images';
+import { renderScaleDownJob } from '../jobs/scale-down/scale-down-job';
 import { clusterToken } from '../member/cluster-token';
 import { renderEtcdFlags } from '../member/flags';
 import { CLIENT_PORT, ClusterModel, METRICS_PORT, MemberModel, PEER_PORT, TlsFiles, clientEndpointsOf, dnsMember } from '../member/model';
 import { renderProbes } from '../member/probes';
 import { EtcdResources } from '../member/resources';
 import { bytesOf, effectiveQuotaBytes, resolveTuning } from '../member/tuning';
+import { renderMemberList, renderMemberSteps } from '../membership/member-steps';
 import { resolveImage } from '../release/image';
 import { EtcdVersion } from '../release/version';
-import { renderMemberList, renderMemberSteps } from '../membership/member-steps';
 import { checkSelfHealingVersion, warnAboutVersion } from '../release/version-warnings';
 import { prepareRestore, renderRestoreSteps } from '../restore/restore-steps';
 import { checkObjectCollisions } from '../shared/app-checks';
@@ -24,15 +24,15 @@ import { EtcdRequiredSecret, requireSecret, requiredSecretsOf, tlsKeys } from '.
 import { validateAbsolutePath, validateDnsLabel, validateDnsSubdomain, validateMemberCount, validateServiceName } from '../shared/validate';
 import { addWarning } from '../shared/warnings';
 import { EtcdTls, TlsSecrets } from '../tls/tls';
+import { EtcdClusterProps } from './cluster-props';
 import { renderDisruptionBudget } from './disruption-budget';
-import { checkScaleDown } from './scale-down';
 import { EtcdNetworkPeer } from './network-peer';
 import { renderNetworkPolicy } from './network-policy';
+import { checkScaleDown } from './scale-down';
 import { renderScheduling } from './scheduling';
 import { secretVolume } from './secret-volume';
 import { renderClientService, renderPeerService } from './services';
 import { statefulSetAccess } from './statefulset-access';
-import { EtcdClusterProps } from './cluster-props';
 import { EtcdUpdateStrategy } from './update-strategy';
 
 const DATA_MOUNT_PATH = '/var/lib/etcd';
@@ -394,16 +394,17 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       securityContext: CONTAINER_SECURITY,
     };
     const volumes = [...secretVolumes, ...member.volumes, ...(restore?.volumes ?? [])];
+    // During a scale-down, the leaving members keep their pods until the Job has removed them from etcd.
+    const replicas = props.scaleDownFrom ?? this.members;
 
     return new k8s.KubeStatefulSet(this, 'Resource', {
       metadata: this.metadata(this.name),
       spec: {
         serviceName: this.peerServiceName,
-        // During a scale-down, the leaving members keep their pods until the Job has removed them from etcd.
-        replicas: props.scaleDownFrom ?? this.members,
+        replicas,
         // All members must start together to form the cluster; updates still roll one at a time.
         podManagementPolicy: 'Parallel',
-        updateStrategy: (props.updateStrategy ?? EtcdUpdateStrategy.rollingUpdate())._toKube(this.members),
+        updateStrategy: (props.updateStrategy ?? EtcdUpdateStrategy.rollingUpdate())._toKube(replicas),
         minReadySeconds: MIN_READY_SECONDS,
         // Deleting or scaling the StatefulSet must never delete etcd data.
         persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },

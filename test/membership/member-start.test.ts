@@ -308,7 +308,7 @@ case "$1 $2" in
   "member promote") echo "promote $3 $endpoints" >> "${stubs}/changes"; ${promotes ? 'exit 0' : 'echo "Error: etcdserver: can only promote a learner member which is in sync with leader" >&2; exit 1'};;
 esac
 `);
-    box.stub('wget', `echo "# HELP etcd_server_is_learner ..."; echo "etcd_server_is_learner ${metrics.learner}"; echo "etcd_server_has_leader ${metrics.leader}"\n`);
+    box.stub('wget', `echo "$4" > "${stubs}/metrics-url"; echo "# HELP etcd_server_is_learner ..."; echo "etcd_server_is_learner ${metrics.learner}"; echo "etcd_server_has_leader ${metrics.leader}"\n`);
     box.stub('timeout', 'shift; exec "$@"\n');
     box.stub('httpd', 'exit 0\n');
     // One round, then stop.
@@ -319,11 +319,12 @@ esac
     const r = box.run(memberSidecarScript(), {
       LOG_PREFIX: 'member-sidecar', NAME: 'etcd-1', PEER_URL: peerUrl('etcd-1'), CLIENT_URL: 'https://etcd-1.etcd-peer:2379',
       MEMBERS_FILE: box.write('members-list', `${list}\n`), TOKEN: 'token', WWW: path.join(box.root, 'www'), LISTEN: '10.0.0.2:2382',
-      FORMED_MARK: path.join(box.root, 'formed'), FORMING_MARK: path.join(box.root, 'forming'), METRICS_URL: 'http://10.0.0.2:2381/metrics', INTERVAL: '5',
+      FORMED_MARK: path.join(box.root, 'formed'), FORMING_MARK: path.join(box.root, 'forming'), POD_IP: 'fd00::2', METRICS_PORT: '2381', INTERVAL: '5',
     });
     const run = {
       output: r.output, changes: box.read('bin/changes'), published: box.read('www/cdk8s-etcd-member'),
       formed: box.read('formed'), forming: box.read('forming'), voter: fs.existsSync(path.join(box.root, 'www', 'cdk8s-etcd-voter')),
+      metricsUrl: box.read('bin/metrics-url'),
     };
     box.dispose();
     return run;
@@ -349,6 +350,8 @@ esac
     expect(run.forming).toBe('');
     expect(run.voter).toBe(true);
     expect(run.output).toContain('is a voting member of a cluster with a leader');
+    // An IPv6 pod IP is bracketed in the URL.
+    expect(run.metricsUrl).toBe('http://[fd00::2]:2381/metrics');
   });
 
   test('a member that formed a new cluster answers forming until it sees a leader', () => {

@@ -2,8 +2,8 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { EtcdAccess } from '../../access/access';
 import { MemberModel } from '../../member/model';
-import { TOOLS_DIR, TOOLS_MIB, prepareTools } from '../job-tools';
 import { maintenancePodSpec } from '../cron-job';
+import { TOOLS_DIR, TOOLS_MIB, prepareTools } from '../job-tools';
 import { removeMembersScript } from './scale-down-script';
 
 /** How long the Job waits for the staying members to be healthy, before and after each removal. */
