@@ -136,13 +136,17 @@ join() {
     say "scale-up: adding $NAME ($PEER_URL) as a learner through $endpoint"
     ctl member add "$NAME" --learner --peer-urls="$PEER_URL" --endpoints="$endpoint" || return 1
     list=$(ctl member list -w simple --endpoints="$endpoint") || return 1
-  elif [ -n "$others" ]; then
-    say "waiting: another member joins ($(echo $others))"
-    return 1
   else
     say "join: the cluster ($endpoint) already lists $NAME as \${mine%%,*}, not started yet"
   fi
-  write_start existing "$(printf '%s\\n' "$list" | awk -F', ' -v u="$PEER_URL" -v n="$NAME" '{ name = ($4 == u) ? n : $3; printf "%s%s=%s", sep, name, $4; sep = "," }')" || return 1
+  # --initial-cluster names every member: one added at the same moment as this one (3.4 has no learner limit) has no
+  # name in the cluster yet, and gets the one the member list gives its peer URL (etcd matches members by peer URL).
+  known=$(printf '%s\\n' "$members" | awk '{ printf "%s %s ", $2, $1 }')
+  initial=$(printf '%s\\n' "$list" | awk -F', ' -v u="$PEER_URL" -v n="$NAME" -v known="$known" '
+    BEGIN { k = split(known, w, " "); for (i = 1; i < k; i += 2) name_of[w[i]] = w[i + 1] }
+    { name = ($4 == u) ? n : ($3 != "" ? $3 : name_of[$4]); if (name == "") bad = 1; printf "%s%s=%s", sep, name, $4; sep = "," }
+    END { exit bad }') || { say "waiting: a member was added that no line of the list names"; return 1; }
+  write_start existing "$initial" || return 1
 }
 
 say "$NAME has an empty data directory; asking the other members"

@@ -40,6 +40,16 @@ export interface EtcdClusterProps {
   readonly version?: EtcdVersion;
 
   /**
+   * The release the cluster runs now, while you change `version`: the change is checked against etcd's upgrade rules
+   * at synthesis. A new patch of the same line passes; the next minor passes when this is at least the floor etcd's
+   * upgrade guide names (3.5.26 before 3.6, 3.6.11 before 3.7, the newest 3.4 before 3.5); a skipped minor, a source
+   * below the floor, and a downgrade are refused with the path to take. Remove it once every member runs `version`
+   * (README: "Upgrading etcd").
+   * @default - no check: nothing says what runs now
+   */
+  readonly upgradeFrom?: EtcdVersion;
+
+  /**
    * Container image repository; the image must contain `/usr/local/bin/etcd`.
    * @default 'gcr.io/etcd-development/etcd' (etcd's official release images)
    */

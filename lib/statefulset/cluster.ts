@@ -15,6 +15,7 @@ import { EtcdResources } from '../member/resources';
 import { bytesOf, effectiveQuotaBytes, resolveTuning } from '../member/tuning';
 import { renderMemberList, renderMemberSteps } from '../membership/member-steps';
 import { resolveImage } from '../release/image';
+import { checkUpgrade } from '../release/upgrades';
 import { EtcdVersion } from '../release/version';
 import { checkSelfHealingVersion, warnAboutVersion } from '../release/version-warnings';
 import { prepareRestore, renderRestoreSteps } from '../restore/restore-steps';
@@ -153,6 +154,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       throw new EtcdConfigError(`clients and monitoring need the NetworkPolicy, but networkPolicy is false (got ${[...(props.clients ?? []), ...(props.monitoring ?? [])].map((p) => p.description).join(', ')}): without it every source reaches etcd; remove them, or drop networkPolicy: false`);
     }
     this.version = props.version ?? EtcdVersion.DEFAULT;
+    if (props.upgradeFrom !== undefined) checkUpgrade('upgradeFrom', props.upgradeFrom, this.version);
     this.image = resolveImage(this, this.version, props.imageRepository, props.imageTag);
     this.busyboxImage = validatePinnedImage('busyboxImage', props.busyboxImage ?? DEFAULT_IMAGES.busybox, DEFAULT_IMAGES.busybox);
     if (props.storageClassName !== undefined) validateDnsSubdomain('storageClassName', props.storageClassName);

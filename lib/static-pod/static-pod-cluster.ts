@@ -13,6 +13,7 @@ import { renderProbes } from '../member/probes';
 import { EtcdResources } from '../member/resources';
 import { EtcdTuning, effectiveQuotaBytes, resolveTuning } from '../member/tuning';
 import { resolveImage } from '../release/image';
+import { checkUpgrade } from '../release/upgrades';
 import { EtcdVersion } from '../release/version';
 import { warnAboutVersion } from '../release/version-warnings';
 import { KUBEADM_DATA_DIR, PreparedRestore, prepareRestore, renderRestoreSteps } from '../restore/restore-steps';
@@ -53,6 +54,16 @@ export interface EtcdStaticPodClusterProps {
    * @default EtcdVersion.DEFAULT
    */
   readonly version?: EtcdVersion;
+
+  /**
+   * The release the cluster runs now, while you change `version`: the change is checked against etcd's upgrade rules
+   * at synthesis. A new patch of the same line passes; the next minor passes when this is at least the floor etcd's
+   * upgrade guide names (3.5.26 before 3.6, 3.6.11 before 3.7, the newest 3.4 before 3.5); a skipped minor, a source
+   * below the floor, and a downgrade are refused with the path to take. Remove it once every member runs `version`
+   * (README: "Upgrading etcd").
+   * @default - no check: nothing says what runs now
+   */
+  readonly upgradeFrom?: EtcdVersion;
 
   /**
    * Container image repository. For kubeadm's image use `registry.k8s.io/etcd` with a tag Kubernetes
@@ -186,6 +197,7 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
     const namespace = props.namespace ?? 'kube-system';
     validateDnsLabel('namespace', namespace);
     this.version = props.version ?? EtcdVersion.DEFAULT;
+    if (props.upgradeFrom !== undefined) checkUpgrade('upgradeFrom', props.upgradeFrom, this.version);
     this.image = resolveImage(this, this.version, props.imageRepository, props.imageTag);
     const dataDir = props.dataDir ?? KUBEADM_DATA_DIR;
     validateAbsolutePath('dataDir', dataDir);

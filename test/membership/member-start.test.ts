@@ -58,6 +58,8 @@ interface StartOptions {
   readonly leaving?: string[];
   /** This volume has seen the cluster formed. */
   readonly formedMark?: boolean;
+  /** Another member (etcd-4) adds itself between this one's member list and its add (3.4 allows two learners). */
+  readonly racingAdd?: boolean;
 }
 
 function runStart(peers: { [name: string]: Peer }, options: StartOptions): StartRun {
@@ -84,7 +86,7 @@ case "$1 $2" in
   "member list") cat "${stubs}/members";;
   "get cdk8s-etcd-quorum-check") exit 0;;
   "member remove") echo "remove $3" >> "${stubs}/changes"; grep -v "^$3, " "${stubs}/members" > "${stubs}/m.new"; mv "${stubs}/m.new" "${stubs}/members";;
-  "member add") echo "add $3 $url$learner" >> "${stubs}/changes"; echo "ffff000000000001, unstarted, , $url, , true" >> "${stubs}/members";;
+  "member add") echo "add $3 $url$learner" >> "${stubs}/changes"; ${options.racingAdd ? `echo "ffff000000000009, unstarted, , ${peerUrl('etcd-4')}, , true" >> "${stubs}/members"; ` : ''}echo "ffff000000000001, unstarted, , $url, , true" >> "${stubs}/members";;
   *) exit 2;;
 esac
 `);
@@ -278,6 +280,19 @@ describe('member-start: joining a cluster with a quorum', () => {
     const waits = runStart({ 'etcd-0': { quorum: true } }, { members: [...ALL, pending], name: 'etcd-3', list: [...NAMES, 'etcd-3', 'etcd-4'] });
     expect(waits.status).toBe(1);
     expect(waits.changes).toEqual([]);
+  });
+
+  test('two members added at the same moment (3.4 has no learner limit): each starts, naming the other from the member list, so neither waits for the other', () => {
+    const mine = `ffff000000000002, unstarted, , ${peerUrl('etcd-3')}, , true`;
+    const theirs = `ffff000000000003, unstarted, , ${peerUrl('etcd-4')}, , true`;
+    const run = runStart({ 'etcd-0': { quorum: true } }, { members: [...ALL, mine, theirs], name: 'etcd-3', list: [...NAMES, 'etcd-3', 'etcd-4'] });
+    expect(run.status).toBe(0);
+    expect(run.changes).toEqual([]);
+    expect(run.env).toContain(`ETCD_INITIAL_CLUSTER='${formation},etcd-3=${peerUrl('etcd-3')},etcd-4=${peerUrl('etcd-4')}'`);
+    const racing = runStart({ 'etcd-0': { quorum: true } }, { members: ALL, name: 'etcd-3', list: [...NAMES, 'etcd-3', 'etcd-4'], racingAdd: true });
+    expect(racing.status).toBe(0);
+    expect(racing.changes).toEqual([`add etcd-3 ${peerUrl('etcd-3')} as a learner`]);
+    expect(racing.env).toContain(`etcd-4=${peerUrl('etcd-4')}`);
   });
 
   test('added before (its pod restarted before etcd started): it joins as the member the cluster lists', () => {
