@@ -75,9 +75,12 @@ ask() {
     esac
   done
 }
-# A member whose etcd runs, with a quorum (a linearizable read): sets $endpoint and $list.
+# A member whose etcd runs, with a quorum (it sees a leader, and a linearizable read works): sets $endpoint and $list.
+# A member without a leader is passed over at once: its status needs no quorum, where a read would wait its timeout.
 quorum() {
   for client in $running; do
+    leader=$(ctl endpoint status -w json --endpoints="$client" 2>/dev/null | sed -n 's/.*"leader":\\([0-9]*\\).*/\\1/p')
+    [ -n "$leader" ] && [ "$leader" != 0 ] || continue
     if list=$(ctl member list -w simple --endpoints="$client" 2>/dev/null) && ctl get cdk8s-etcd-quorum-check --endpoints="$client" >/dev/null 2>&1; then
       endpoint=$client
       return 0

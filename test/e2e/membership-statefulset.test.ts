@@ -58,7 +58,10 @@ describeEachLine('EtcdCluster membership on real etcd', (line) => {
   test('a member whose volume is wiped rejoins by itself as a learner under a new ID, is promoted, and no write fails', async () => {
     expect(h.etcdctl(['put', '/membership/before-wipe', 'kept']).status).toBe(0);
     const oldId = listed().find((m) => m.name === 'etcd-1')!.ID;
-    const writer = startWriter(h, 'lost-volume', [0, 1, 2]);
+    // The writer talks to the members that keep voting: while etcd-1 is a learner, a request sent to it fails with
+    // "rpc not supported for learner" (measured on 3.4.23; the README says so), and clients of the client Service never
+    // reach it, because it is not Ready.
+    const writer = startWriter(h, 'lost-volume', [0, 2]);
     const started = Date.now();
     await h.stop(1);
     const data = h.volumeDir(1, 'data');
@@ -73,7 +76,7 @@ describeEachLine('EtcdCluster membership on real etcd', (line) => {
     const writes = await writer.stop();
     console.log(`${line.version}: lost volume: etcd-1 replaced (new ID) and promoted in ${seconds} s; ${writes.ok} writes, ${writes.failed.length} failed`);
     expect(writes.failed).toEqual([]);
-    expect(writes.ok).toBeGreaterThan(seconds - 5);
+    expect(writes.ok).toBeGreaterThan(seconds / 3);
     expect(h.log(1)).toContain(`member-start: lost volume: /var/lib/etcd/data is empty, and the cluster`);
     expect(h.log(1)).toContain(`lists etcd-1 as started member ${BigInt(oldId).toString(16)}; removing`);
     expect(h.sidecarLog(1)).toContain('member-sidecar: promoted etcd-1');

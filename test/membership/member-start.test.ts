@@ -85,6 +85,7 @@ echo "wget: can't connect to remote host: Connection refused" >&2; exit 1
 case "$1 $2" in
   "member list") cat "${stubs}/members";;
   "get cdk8s-etcd-quorum-check") exit 0;;
+  "endpoint status") echo '[{"Endpoint":"x","Status":{"header":{"cluster_id":1,"member_id":2},"leader":2}}]';;
   "member remove") echo "remove $3" >> "${stubs}/changes"; grep -v "^$3, " "${stubs}/members" > "${stubs}/m.new"; mv "${stubs}/m.new" "${stubs}/members";;
   "member add") echo "add $3 $url$learner" >> "${stubs}/changes"; ${options.racingAdd ? `echo "ffff000000000009, unstarted, , ${peerUrl('etcd-4')}, , true" >> "${stubs}/members"; ` : ''}echo "ffff000000000001, unstarted, , $url, , true" >> "${stubs}/members";;
   *) exit 2;;

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { Manifest, only, podSpecOf } from '../../support/synth';
 import { SecretFiles, configMapsInManifests, issueCertificates, secretsInManifests } from './certificates';
 import { startContainer } from './job-pod';
-import { PodRun, preparePodRun, runInitContainers } from './member-init';
+import { PodRun, liveInitLog, preparePodRun, runInitContainers } from './member-init';
 import { MemberProcess, materializeVolumes, planPod } from './pod';
 
 /** A client identity for etcdctl: files on disk, or none at all. */
@@ -88,7 +88,7 @@ export class EtcdHarness {
   public readonly clientIdentity: ClientIdentity;
   private readonly running = new Map<number, ChildProcess>();
   private readonly exited = new Map<number, string>();
-  private readonly initializing = new Map<number, { children: Set<ChildProcess>; done: Promise<void> }>();
+  private readonly initializing = new Map<number, { children: Set<ChildProcess>; done: Promise<void>; run?: PodRun }>();
   /** PersistentVolumeClaims the pods mount besides their own (e.g. a snapshot source), by name. */
   public readonly claims = new Map<string, string>();
   /** ConfigMaps the pods mount, by name. */
@@ -135,6 +135,8 @@ export class EtcdHarness {
    */
   public start(index: number): void {
     if (this.running.has(index) || this.initializing.has(index)) throw new Error(`${this.podName(index)} is already running`);
+    // A pod whose etcd exited (a removed member) starts again without the sidecars of its last start.
+    this.killSidecars(index);
     const m = this.member(index);
     fs.mkdirSync(path.dirname(m.logFile), { recursive: true });
     materializeVolumes(m);
@@ -163,6 +165,8 @@ export class EtcdHarness {
         fields: { 'metadata.name': spec.podName, 'metadata.namespace': spec.workload.metadata.namespace ?? 'default', 'status.podIP': spec.podIp },
         nodeIp: pod.hostNetwork ? spec.podIp : undefined,
       });
+      const entry = this.initializing.get(index);
+      if (entry) entry.run = run;
       return runInitContainers(spec.workload, run, onChild);
     }).then((runs) => {
       fs.appendFileSync(m.logFile, runs.map((r) => `--- init ${r.name} (exit ${r.exitCode})\n${r.output}`).join('\n'));
@@ -259,11 +263,7 @@ export class EtcdHarness {
       init.children.forEach((c) => { try { process.kill(-c.pid!, 'SIGKILL'); } catch { /* gone */ } });
       await init.done;
     }
-    // The pod's other containers go with it (the kubelet stops them together).
-    for (const sidecar of this.sidecars.get(index) ?? []) {
-      try { process.kill(-sidecar.pid!, 'SIGKILL'); } catch { /* gone */ }
-    }
-    this.sidecars.delete(index);
+    this.killSidecars(index);
     const child = this.running.get(index);
     if (!child) return;
     const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -274,7 +274,15 @@ export class EtcdHarness {
   }
 
   public async stopAll(graceMs?: number): Promise<void> {
-    await Promise.all([...new Set([...this.running.keys(), ...this.initializing.keys()])].map((i) => this.stop(i, graceMs)));
+    await Promise.all([...new Set([...this.running.keys(), ...this.initializing.keys(), ...this.sidecars.keys()])].map((i) => this.stop(i, graceMs)));
+  }
+
+  /** The pod's other containers go with it (the kubelet stops them together), whether etcd still runs or not. */
+  private killSidecars(index: number): void {
+    for (const sidecar of this.sidecars.get(index) ?? []) {
+      try { process.kill(-sidecar.pid!, 'SIGKILL'); } catch { /* gone */ }
+    }
+    this.sidecars.delete(index);
   }
 
   /** The environment a running member's etcd process really has (from /proc). */
@@ -450,9 +458,11 @@ export class EtcdHarness {
     return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
   }
 
-  /** The last lines of a member's log. */
+  /** The last lines of a member's log (and of the init container that runs now, while it starts). */
   public tail(index: number, lines = 15): string {
-    const text = this.log(index).trim();
+    const run = this.initializing.get(index)?.run;
+    const live = run && fs.existsSync(liveInitLog(run)) ? fs.readFileSync(liveInitLog(run), 'utf8') : '';
+    const text = `${this.log(index)}${live}`.trim();
     if (!text) return `(${this.podName(index)}: no log)`;
     return text.split('\n').slice(-lines).map((l) => `  ${this.podName(index)}| ${l}`).join('\n');
   }

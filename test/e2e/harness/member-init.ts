@@ -55,13 +55,23 @@ export function preparePodRun(workload: Manifest, ctx: MemberInitContext): PodRu
 export async function runInitContainers(workload: Manifest, pod: PodRun, onChild: (child: ChildProcess) => void): Promise<ContainerRun[]> {
   const runs: ContainerRun[] = [];
   for (const container of podSpecOf(workload).initContainers ?? []) {
-    const { child, done } = startContainer(container, pod.volumes, pod.context);
+    // Written as it runs (`liveInitLog`), so a step that waits can be read while it waits.
+    const live = liveInitLog(pod);
+    fs.writeFileSync(live, `--- init ${container.name} (running)\n`);
+    const { child, done } = startContainer(container, pod.volumes, pod.context, live);
     onChild(child);
-    const run = await done;
+    const finished = await done;
+    const output = fs.readFileSync(live, 'utf8').split('\n').slice(1).join('\n');
+    const run = { ...finished, output: `${output}${finished.output}` };
     runs.push(run);
     if (run.exitCode !== 0) break;
   }
   return runs;
+}
+
+/** The output of the init container that runs now, in this start of the pod. */
+export function liveInitLog(pod: PodRun): string {
+  return path.join(pod.runDir, 'init.log');
 }
 
 /** The pod's volumes; the member's claim, Secrets and hostPaths are the directories its etcd process uses. */

@@ -174,7 +174,8 @@ export function describeDriven(version: EtcdVersion, subnet: number): void {
       expect(stoppedSince(eventsBefore)).toEqual(['etcd-2', 'etcd-1', 'etcd-0']);
       expect(mostDownSince(eventsBefore)).toBe(1);
       expect(writes.failed).toEqual([]);
-      expect(writes.ok).toBeGreaterThan(seconds - 5);
+      // Writes kept coming (each takes its own time on a loaded machine, then a 1 s pause).
+      expect(writes.ok).toBeGreaterThan(seconds / 3);
       for (const p of pods()) expect(p.spec.containers[0].args).toContain('--snapshot-count=20000');
     }, 300000);
 
