@@ -110,7 +110,7 @@ describeEachLine('Restore of a 3-member EtcdCluster from its backup', (line) => 
     expect(log).toContain('it restores nothing, and the member-start step replaces it under a new member ID');
     expect(log).not.toContain('restored etcd');
     expect(log).toContain(`member-start: lost volume: /var/lib/etcd/data is empty, and the cluster`);
-    await restored.waitHealthy([0, 1, 2], 120000);
+    await restored.waitHealthy([0, 1, 2], 120000).catch((e: Error) => { throw new Error(`${e.message}\n${restored.sidecarLog(1).split('\n').slice(-20).join('\n')}`); });
     const deadline = Date.now() + 60000;
     const voter = () => restored.etcdctl(['member', 'list', '-w', 'simple']).stdout.split('\n').find((l) => l.includes(', etcd-restored-1, ') && l.endsWith(', false'));
     while (!voter() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1000));

@@ -357,7 +357,7 @@ export class EtcdHarness {
     while (Date.now() < deadline) {
       for (const i of indexes) {
         if (this.exited.has(i) && !this.running.has(i)) {
-          throw new Error(`${this.podName(i)} ${this.exited.get(i)}:\n${this.tail(i)}`);
+          throw new Error(`${this.podName(i)} ${this.exited.get(i)}:\n${this.tail(i, 80)}`);
         }
       }
       // Short attempts: spawnSync blocks, and exits are only noticed between attempts.
