@@ -183,9 +183,10 @@ done
 /**
  * Beside etcd for the pod's lifetime: serve this member's state answer, promote it while it is a learner (etcd refuses
  * until the learner has caught up, so it simply asks again), and note on the data volume (`$FORMED_MARK`) once the
- * member is a voter that sees a leader. Both come from etcd's own metrics (on `$POD_IP:$METRICS_PORT`, plain http): no certificate
- * or alarm can keep them from being read. While the member is a voting member it serves `${VOTER_PATH}`, the
- * sidecar's readiness: a learner's pod is not Ready, on every etcd release (3.4 reports a learner healthy).
+ * member is a voter that sees a leader. Whether it sees a leader, and whether it is a learner when no member answers a
+ * member list, come from etcd's own metrics (on `$POD_IP:$METRICS_PORT`, plain http), which no certificate or alarm
+ * keeps from being read. While the member is a voting member it serves `${VOTER_PATH}`, the sidecar's readiness: a
+ * learner's pod is not Ready, on every etcd release (3.4 reports a learner healthy).
  */
 export function memberSidecarScript(): string {
   return `set -u
@@ -200,6 +201,13 @@ while :; do
   metrics=$(timeout 5 wget -q -O - "$metrics_url" 2>/dev/null || true)
   learner=$(printf '%s\\n' "$metrics" | awk '$1 == "etcd_server_is_learner" { print $2 }')
   leader=$(printf '%s\\n' "$metrics" | awk '$1 == "etcd_server_has_leader" { print $2 }')
+  # The member list has the last word where a member answers it: measured on 3.4.23, a replaced member's metric said
+  # voter while the cluster still listed it as a learner.
+  mine=""
+  if list=$(ctl member list -w simple --endpoints="\${others:+$others,}$CLIENT_URL" 2>/dev/null); then
+    mine=$(listed "$list")
+    case "$(echo "$mine" | awk -F', ' '{ print $6 }')" in true) learner=1 ;; false) learner=0 ;; esac
+  fi
   if [ "$learner" = 0 ]; then
     touch "$WWW/${VOTER_PATH}"
     if [ "$leader" = 1 ] && [ ! -e "$FORMED_MARK" ]; then
@@ -209,12 +217,9 @@ while :; do
   else
     rm -f "$WWW/${VOTER_PATH}"
   fi
-  if [ "$learner" = 1 ] && list=$(ctl member list -w simple --endpoints="\${others:+$others,}$CLIENT_URL" 2>/dev/null); then
-    mine=$(listed "$list")
+  if [ "$learner" = 1 ] && [ -n "$mine" ]; then
     id=\${mine%%,*}
-    if [ -z "$mine" ]; then
-      note "the cluster does not list $NAME ($PEER_URL)"
-    elif out=$(ctl member promote "$id" --endpoints="$others" 2>&1); then
+    if out=$(ctl member promote "$id" --endpoints="$others" 2>&1); then
       say "promoted $NAME ($id) to a voting member"
     else
       note "$NAME ($id) is a learner; not promoted yet: $(echo "$out" | tail -n 1)"

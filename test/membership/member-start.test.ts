@@ -354,6 +354,13 @@ esac
     expect(run.formed).toBe('');
   });
 
+  test('the member list wins over the metric: listed as a learner, it is promoted and not ready, whatever the metric says (3.4.23)', () => {
+    const run = runSidecar(started('etcd-1', 'ffff000000000001', true), { learner: 0, leader: 1 });
+    expect(run.changes).toBe('promote ffff000000000001 https://etcd-0.etcd-peer:2379,https://etcd-2.etcd-peer:2379');
+    expect(run.voter).toBe(false);
+    expect(run.formed).toBe('');
+  });
+
   test('a learner not yet in sync: it says why, and asks again next round', () => {
     const run = runSidecar(started('etcd-1', 'ffff000000000001', true), { learner: 1, leader: 1 }, {}, false);
     expect(run.output).toContain('is a learner; not promoted yet: Error: etcdserver: can only promote a learner member which is in sync with leader');
