@@ -8,7 +8,8 @@ import { EtcdHarness } from './harness/etcd-harness';
 import { synthesizeForHarness } from './harness/synthesize';
 import { expectAliveWithoutQuorum } from './quorum-loss';
 
-const STARTUP_MS = 60000;
+// Generous: under the full CI load, five members each run their member-start before etcd.
+const STARTUP_MS = 120000;
 
 /**
  * The StatefulSet scenario matrix for one member count, on its own loopback range (127.<line>.<subnet>.x).
