@@ -67,7 +67,7 @@ describe('the scale-down script', () => {
   const client = (n: number) => `https://etcd-${n}:2379`;
   const row = (n: number) => `00000000000000a${n}, started, etcd-${n}, ${peer(n)}, ${client(n)}, false`;
 
-  function run(options: { members: number[]; leader?: number; unhealthy?: number; clusterOf?: { [n: number]: number } }) {
+  function run(options: { members: number[]; leader?: number; unhealthy?: number; clusterOf?: { [n: number]: number }; refuseRemovals?: number }) {
     const box = new ScriptSandbox('scale-down');
     const stubs = box.bin;
     box.write('bin/members', `${options.members.map(row).join('\n')}\n`);
@@ -82,7 +82,9 @@ case "$1 $2" in
   "get cdk8s-etcd-quorum-check") [ "$endpoints" != "${options.unhealthy === undefined ? '-' : client(options.unhealthy)}" ];;
   "endpoint status") leader=${options.leader ?? 0}; set -- ${clusters}; shift "$n"
     echo "[{\\"Endpoint\\":\\"$endpoints\\",\\"Status\\":{\\"header\\":{\\"cluster_id\\":$1,\\"member_id\\":$((n + 100)),\\"revision\\":5},\\"leader\\":$((leader + 100))}}]";;
-  "member remove") grep -v "^$3, " "${stubs}/members" > "${stubs}/m"; mv "${stubs}/m" "${stubs}/members";;
+  "member remove") refused=$(cat "${stubs}/refused" 2>/dev/null || echo 0)
+    if [ "$refused" -lt ${options.refuseRemovals ?? 0} ]; then echo $((refused + 1)) > "${stubs}/refused"; echo "Error: etcdserver: unhealthy cluster" >&2; exit 1; fi
+    grep -v "^$3, " "${stubs}/members" > "${stubs}/m"; mv "${stubs}/m" "${stubs}/members";;
   "move-leader "*) exit 0;;
   *) exit 2;;
 esac
@@ -137,6 +139,13 @@ esac
     expect(r.status).toBe(1);
     expect(r.output).toContain('etcd-4 is not in the staying members\' cluster (7), but answers as a member of cluster 8');
     expect(r.calls.some((c) => c.startsWith('member remove'))).toBe(false);
+  });
+
+  test('a removal etcd refuses for a moment (a member active for less than 5 s) is asked again', () => {
+    const r = run({ members: [0, 1, 2, 3, 4], refuseRemovals: 2 });
+    expect(r.status).toBe(0);
+    expect(r.calls.filter((c) => c.startsWith('member remove 00000000000000a4'))).toHaveLength(3);
+    expect(r.output).toContain('removed etcd-4');
   });
 
   test('run again after a partial run: the member removed before is skipped', () => {

@@ -63,7 +63,15 @@ for entry in $REMOVE; do
     say "$name ($id) leads: moving the leadership to $to first"
     ctl move-leader "$to" --endpoints="$client" || fail "could not move the leadership away from $name; nothing was removed"
   fi
-  ctl member remove "$id" --endpoints="$KEEP" || fail "could not remove $name ($id)"
+  # etcd refuses a removal for a few seconds after a membership change ("unhealthy cluster": a member active for
+  # less than 5 s); ask again, and stop asking once the member is gone.
+  i=0
+  until ctl member remove "$id" --endpoints="$KEEP"; do
+    ctl member list -w simple --endpoints="$KEEP" | grep -q "^$id, " || break
+    i=$((i + 1))
+    [ "$i" -le "$HEALTH_WAIT_SECONDS" ] || fail "could not remove $name ($id) in $HEALTH_WAIT_SECONDS tries"
+    sleep 1
+  done
   say "removed $name ($id); its pod goes when the StatefulSet shrinks"
   wait_healthy || fail "the members that stay do not answer a linearizable read $HEALTH_WAIT_SECONDS s after removing $name"
 done
