@@ -7,6 +7,15 @@ import { MIB } from '../member/tuning';
 
 /** Where the busybox copy and its applet links live in every container that mounts the tools volume. */
 export const TOOLS_DIR = '/tools';
+/**
+ * What a step that only runs busybox and etcdctl needs (copying the tools, deciding how a member starts, the member
+ * sidecar, removing members): etcdctl peaks well below 128 MiB.
+ */
+export const SMALL_STEP_RESOURCES: k8s.ResourceRequirements = {
+  requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
+  limits: { memory: k8s.Quantity.fromString('128Mi') },
+};
+
 /** The working directory (an emptyDir) through which the steps of one pod hand files to each other. */
 export const WORK_DIR = '/work';
 /** The tools volume's size: busybox and its links. */

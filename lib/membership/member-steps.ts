@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { TOOLS_DIR, TOOLS_MIB, prepareTools } from '../jobs/job-tools';
+import { SMALL_STEP_RESOURCES, TOOLS_DIR, TOOLS_MIB, prepareTools } from '../jobs/job-tools';
 import { ClusterModel, MEMBER_STATE_PORT, METRICS_PORT, MemberModel } from '../member/model';
 import { formatUrl } from '../shared/url';
 import { VOTER_PATH, memberSidecarScript, startMemberScript } from './member-scripts';
@@ -82,10 +82,6 @@ export function renderMemberSteps(target: MemberStepsTarget): MemberSteps {
   const start: k8s.VolumeMount = { name: 'member-start', mountPath: START_DIR };
   const list: k8s.VolumeMount = { name: 'member-list', mountPath: MEMBERS_DIR, readOnly: true };
   const tls = model.tls;
-  const small: k8s.ResourceRequirements = {
-    requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
-    limits: { memory: k8s.Quantity.fromString('128Mi') },
-  };
   const shared: k8s.EnvVar[] = [
     ...target.podEnv,
     { name: 'PATH', value: `/usr/local/bin:${TOOLS_DIR}` },
@@ -109,7 +105,7 @@ export function renderMemberSteps(target: MemberStepsTarget): MemberSteps {
       image: target.busyboxImage,
       command: ['/bin/busybox', 'sh', '-c', prepareTools(false)],
       volumeMounts: [tools],
-      resources: small,
+      resources: SMALL_STEP_RESOURCES,
       securityContext: target.securityContext,
     },
     startContainer: {
@@ -126,7 +122,7 @@ export function renderMemberSteps(target: MemberStepsTarget): MemberSteps {
       ],
       // The data volume, to write the forming marker beside etcd's directory; etcd's own directory is only read.
       volumeMounts: [tools, start, list, target.dataMount, ...target.certMounts],
-      resources: small,
+      resources: SMALL_STEP_RESOURCES,
       securityContext: target.securityContext,
     },
     sidecar: {
@@ -145,7 +141,7 @@ export function renderMemberSteps(target: MemberStepsTarget): MemberSteps {
       // A learner's pod is not Ready (etcd 3.4 and 3.5 before 3.5.19 report a learner ready themselves).
       readinessProbe: { httpGet: { path: `/${VOTER_PATH}`, port: k8s.IntOrString.fromString('member-state'), scheme: 'HTTP' }, periodSeconds: 2, failureThreshold: 1 },
       volumeMounts: [tools, start, list, target.dataMount, ...target.certMounts],
-      resources: small,
+      resources: SMALL_STEP_RESOURCES,
       securityContext: target.securityContext,
     },
     volumes: [

@@ -26,6 +26,8 @@ import { startWriter, stopAllWriters } from './harness/writer';
  */
 const PATH = ['3.5.35', '3.6.16'];
 const KEYS = 200;
+/** `3.6` of `3.6.16`: what the cluster version says. */
+const minorOf = (release: string) => release.replace(/\.\d+$/, '');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** What a member's metrics listener says: its own release and the cluster version. */
@@ -96,10 +98,10 @@ describeEachLine('minor upgrades one member at a time on real etcd', (line) => {
         h.addConfigMaps(configMapsInManifests(next.manifests));
         const started = Date.now();
         const during = await roll(h, [2, 1, 0], (i) => h.replaceMember(i, { ...h.memberSpec(i), workload: sts }), (i) => hosts[i]);
-        const moved = await clusterVersionBecomes(hosts, PATH[step].replace(/\.\d+$/, ''));
-        console.log(`StatefulSet ${PATH[step - 1]} → ${PATH[step]}: rolled in ${Math.round((Date.now() - started) / 1000)} s; cluster version after each member: ${during.join(', ')}; ${PATH[step].replace(/\.\d+$/, '')} on every member ${moved} ms after the last; ${writer.ok()} writes so far`);
+        const moved = await clusterVersionBecomes(hosts, minorOf(PATH[step]));
+        console.log(`StatefulSet ${PATH[step - 1]} → ${PATH[step]}: rolled in ${Math.round((Date.now() - started) / 1000)} s; cluster version after each member: ${during.join(', ')}; ${minorOf(PATH[step])} on every member ${moved} ms after the last; ${writer.ok()} writes so far`);
         // The cluster version stays the old minor while any member runs it.
-        expect(during.slice(0, 2)).toEqual([PATH[step - 1].replace(/\.\d+$/, ''), PATH[step - 1].replace(/\.\d+$/, '')]);
+        expect(during.slice(0, 2)).toEqual([minorOf(PATH[step - 1]), minorOf(PATH[step - 1])]);
         for (const host of hosts) expect((await versions(host, 2381)).server).toBe(PATH[step]);
       }
       const writes = await writer.stop();
@@ -132,9 +134,9 @@ describeEachLine('minor upgrades one member at a time on real etcd', (line) => {
         expect(printed.status).toBe(0);
         const order = printed.stdout.trim().split('\n').map((name) => nodes.findIndex((n) => n.name === name));
         const during = await roll(h, order, (i) => h.replaceMember(i, next.member(nodes[i].name)), (i) => metricsHosts[i]);
-        const moved = await clusterVersionBecomes(metricsHosts, PATH[step].replace(/\.\d+$/, ''));
+        const moved = await clusterVersionBecomes(metricsHosts, minorOf(PATH[step]));
         console.log(`static pods ${PATH[step - 1]} → ${PATH[step]}: order ${order.map((i) => nodes[i].name).join(', ')} (leader last); cluster version after each node: ${during.join(', ')}; moved ${moved} ms after the last`);
-        expect(during.slice(0, 2)).toEqual([PATH[step - 1].replace(/\.\d+$/, ''), PATH[step - 1].replace(/\.\d+$/, '')]);
+        expect(during.slice(0, 2)).toEqual([minorOf(PATH[step - 1]), minorOf(PATH[step - 1])]);
       }
       const writes = await writer.stop();
       expect(writes.failed).toEqual([]);

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { EtcdAccess } from '../../access/access';
 import { MemberModel } from '../../member/model';
 import { maintenancePodSpec } from '../cron-job';
-import { TOOLS_DIR, TOOLS_MIB, prepareTools } from '../job-tools';
+import { SMALL_STEP_RESOURCES, TOOLS_DIR, TOOLS_MIB, prepareTools } from '../job-tools';
 import { removeMembersScript } from './scale-down-script';
 
 /** How long the Job waits for the staying members to be healthy, before and after each removal. */
@@ -40,10 +40,6 @@ export function renderScaleDownJob(scope: Construct, access: EtcdAccess, scaleDo
   access.admitClients(labels);
   const identity = access.clientIdentity();
   const tools: k8s.VolumeMount = { name: 'tools', mountPath: TOOLS_DIR };
-  const small: k8s.ResourceRequirements = {
-    requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
-    limits: { memory: k8s.Quantity.fromString('128Mi') },
-  };
   return new k8s.KubeJob(scope, 'ScaleDown', {
     metadata: { name, namespace: access.namespace, labels },
     spec: {
@@ -55,7 +51,7 @@ export function renderScaleDownJob(scope: Construct, access: EtcdAccess, scaleDo
         metadata: { labels },
         spec: maintenancePodSpec({
           placement: access.placement,
-          initContainers: [{ name: 'tools', image: scaleDown.busyboxImage, command: ['/bin/busybox', 'sh', '-c', prepareTools(false)], volumeMounts: [tools], resources: small }],
+          initContainers: [{ name: 'tools', image: scaleDown.busyboxImage, command: ['/bin/busybox', 'sh', '-c', prepareTools(false)], volumeMounts: [tools], resources: SMALL_STEP_RESOURCES }],
           containers: [{
             name: 'remove-members',
             image: access.image,
@@ -72,7 +68,7 @@ export function renderScaleDownJob(scope: Construct, access: EtcdAccess, scaleDo
               ] : []),
             ],
             volumeMounts: [tools, ...(identity?.mounts ?? [])],
-            resources: small,
+            resources: SMALL_STEP_RESOURCES,
           }],
           volumes: [{ name: 'tools', emptyDir: { sizeLimit: k8s.Quantity.fromString(`${TOOLS_MIB}Mi`) } }, ...(identity?.volumes ?? [])],
         }),
