@@ -1,3 +1,6 @@
+import { upgradeGateShell } from '../release/upgrade-gate';
+import { EtcdVersion } from '../release/version';
+
 /**
  * The shell that decides how a StatefulSet member starts, and the loop beside it that promotes a learner. Both run in
  * the cluster's etcd image, with the busybox copied into the tools volume (`sh`, `httpd`, `wget`, `awk`, `timeout`)
@@ -46,9 +49,10 @@ listed() { printf '%s\\n' "$1" | awk -F', ' -v u="$PEER_URL" '$4 == u'; }`;
  * - anything else (a member says the cluster formed, but no quorum answers; a member does not answer at all) is waited
  *   for, up to `$WAIT_SECONDS`, and then the step fails, so the kubelet retries it. Silence never bootstraps a cluster.
  */
-export function startMemberScript(): string {
+export function startMemberScript(version: EtcdVersion): string {
   return `set -eu
 ${COMMON}
+${upgradeGateShell(version)}
 fail() { echo "$LOG_PREFIX: REFUSED: $*" >&2; exit 1; }
 line=$(printf '%s\\n' "$members" | awk -v n="$NAME" '$1 == n')
 [ -n "$line" ] || fail "$NAME is not in the member list ($(printf '%s\\n' "$members" | awk '{ print $1 }' | tr '\\n' ' ')): this pod is beyond the cluster's members, so it starts nothing. Nothing was written"
@@ -89,6 +93,32 @@ quorum() {
   return 1
 }
 
+# The pre-upgrade gate (upgradeFrom, to another minor: \$UPGRADE_FILE holds \`from to\`): a member with data whose
+# image runs the new minor starts only once every other member is healthy, no alarm is raised, and a verified
+# snapshot is on its own volume. It waits, and then fails so the kubelet runs it again: its pod is not Ready, so the
+# StatefulSet controller replaces no other member meanwhile. A member that passed once (its snapshot is there) does
+# not wait again, so a cluster restarted as a whole mid-upgrade still starts.
+gate_before_upgrade() {
+  [ -s "$UPGRADE_FILE" ] || return 0
+  read -r from to < "$UPGRADE_FILE"
+  own=$(etcd --version | awk '/^etcd Version:/ { print $3 }')
+  [ "\${own%.*}" = "\${to%.*}" ] || { say "upgrade $from → $to: this member runs $own, so it does not pass the gate"; return 0; }
+  gate_file="$GATE_DIR/pre-upgrade-$from-to-$to.db"
+  [ ! -s "$gate_file" ] || { say "upgrade $from → $to: passed the gate before ($gate_file)"; return 0; }
+  gate_deadline=$(( $(date +%s) + WAIT_SECONDS ))
+  while :; do
+    ask
+    if quorum; then
+      others=$(printf '%s\\n' "$members" | awk -v n="$NAME" '$1 != n && $5 != "leaving" { print $3 }' | grep -vxF "$endpoint" || true)
+      upgrade_gate "$gate_file" "$endpoint" $others && return 0
+    else
+      say "upgrade gate: no member answers with a quorum"
+    fi
+    [ "$(date +%s)" -lt "$gate_deadline" ] || fail "upgrade $from → $to: the gate did not pass in $WAIT_SECONDS s (see above); etcd $own did not start. The kubelet runs this step again; to upgrade without the gate, remove upgradeFrom"
+    sleep 2
+  done
+}
+
 if [ -d "$DATA_DIR/member" ]; then
   ask
   if quorum; then
@@ -98,6 +128,7 @@ if [ -d "$DATA_DIR/member" ]; then
   else
     say "restart: $DATA_DIR holds data; no quorum answers, so $NAME starts from its data (the quorum may need it)"
   fi
+  gate_before_upgrade
   write_start existing "$formation"
   exit 0
 fi

@@ -2,6 +2,8 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { SMALL_STEP_RESOURCES, TOOLS_DIR, TOOLS_MIB, prepareTools } from '../jobs/job-tools';
 import { ClusterModel, MEMBER_STATE_PORT, METRICS_PORT, MemberModel } from '../member/model';
+import { changesMinor } from '../release/upgrade-gate';
+import { EtcdVersion } from '../release/version';
 import { formatUrl } from '../shared/url';
 import { VOTER_PATH, memberSidecarScript, startMemberScript } from './member-scripts';
 
@@ -17,6 +19,8 @@ const SIDECAR_INTERVAL_SECONDS = 2;
 
 /** The ConfigMap key that holds the member list. */
 const MEMBERS_KEY = 'members';
+/** The ConfigMap key that names an upgrade to another minor (`from to`), for the start step's pre-upgrade gate. */
+const UPGRADE_KEY = 'upgrade';
 
 /**
  * The member list, one line per member: `name peerUrl clientUrl stateUrl`, then the members a scale-down removes,
@@ -34,9 +38,14 @@ function stateUrlOf(member: MemberModel): string {
   return formatUrl('http', new URL(member.peerUrl).hostname.replace(/^\[|\]$/g, ''), MEMBER_STATE_PORT);
 }
 
-/** Render the members ConfigMap. */
-export function renderMemberList(scope: Construct, metadata: k8s.ObjectMeta, model: ClusterModel, leaving: MemberModel[]): k8s.KubeConfigMap {
-  return new k8s.KubeConfigMap(scope, 'Members', { metadata, data: { [MEMBERS_KEY]: memberList(model, leaving) } });
+/**
+ * Render the members ConfigMap: the member list, and during an upgrade to another minor (`upgradeFrom`) the upgrade
+ * the start step gates. Both live outside the pod template, so adding or removing `upgradeFrom` restarts no member.
+ */
+export function renderMemberList(scope: Construct, metadata: k8s.ObjectMeta, model: ClusterModel, leaving: MemberModel[], upgradeFrom?: EtcdVersion): k8s.KubeConfigMap {
+  const data: { [key: string]: string } = { [MEMBERS_KEY]: memberList(model, leaving) };
+  if (upgradeFrom && changesMinor(upgradeFrom, model.version)) data[UPGRADE_KEY] = `${upgradeFrom} ${model.version}\n`;
+  return new k8s.KubeConfigMap(scope, 'Members', { metadata, data });
 }
 
 /** What the member steps need from the StatefulSet that runs them. */
@@ -111,7 +120,7 @@ export function renderMemberSteps(target: MemberStepsTarget): MemberSteps {
     startContainer: {
       name: 'member-start',
       image: target.image,
-      command: [`${TOOLS_DIR}/sh`, '-c', startMemberScript()],
+      command: [`${TOOLS_DIR}/sh`, '-c', startMemberScript(model.version)],
       env: [
         ...shared,
         { name: 'LOG_PREFIX', value: 'member-start' },
@@ -119,8 +128,11 @@ export function renderMemberSteps(target: MemberStepsTarget): MemberSteps {
         { name: 'START_ENV', value: START_ENV },
         { name: 'WAIT_SECONDS', value: String(WAIT_SECONDS) },
         { name: 'MAY_FORM', value: target.restored ? 'no' : 'yes' },
+        { name: 'UPGRADE_FILE', value: `${MEMBERS_DIR}/${UPGRADE_KEY}` },
+        { name: 'GATE_DIR', value: target.markerDir },
       ],
-      // The data volume, to write the forming marker beside etcd's directory; etcd's own directory is only read.
+      // The data volume, to write the forming marker and a pre-upgrade snapshot beside etcd's directory; etcd's own
+      // directory is only read.
       volumeMounts: [tools, start, list, target.dataMount, ...target.certMounts],
       resources: SMALL_STEP_RESOURCES,
       securityContext: target.securityContext,

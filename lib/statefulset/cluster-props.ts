@@ -45,7 +45,13 @@ export interface EtcdClusterProps {
    * upgrade guide names (3.5.26 before 3.6, 3.6.11 before 3.7, the newest 3.4 before 3.5); a skipped minor, a source
    * below the floor, and a downgrade are refused with the path to take. Remove it once every member runs `version`
    * (README: "Upgrading etcd").
-   * @default - no check: nothing says what runs now
+   *
+   * When the minor changes, each member gates its own upgrade before its new release starts: every other member must be
+   * healthy, no alarm raised, and a verified snapshot of the cluster is saved on the member's volume
+   * (`pre-upgrade-<from>-to-<to>.db`, beside the data directory). Until then its pod is not Ready, so the StatefulSet
+   * controller replaces no other member. The upgrade lives in the members ConfigMap: setting or removing this prop
+   * restarts no member.
+   * @default - no check and no gate: nothing says what runs now
    */
   readonly upgradeFrom?: EtcdVersion;
 

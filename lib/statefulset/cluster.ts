@@ -231,7 +231,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
     // A scale-down's leaving members, highest first: in the member list (marked) and in the Job that removes them.
     const leaving: MemberModel[] = [];
     for (let i = (props.scaleDownFrom ?? 0) - 1; i >= this.members; i--) leaving.push(memberNamed(`${this.name}-${i}`));
-    this.memberList = renderMemberList(this, this.metadata(`${this.name}-members`), this._model, leaving);
+    this.memberList = renderMemberList(this, this.metadata(`${this.name}-members`), this._model, leaving, props.upgradeFrom);
     this.statefulSet = this.renderStatefulSet(props, memberNamed(POD_NAME_REF), storageSize, secrets);
     this.podDisruptionBudget = renderDisruptionBudget(this, this.metadata(this.name), this.members, this.selectorLabels);
     if (networkPolicy) {

@@ -1,4 +1,6 @@
 import { ClusterModel } from '../member/model';
+import { preUpgradeSnapshotName, upgradeGateShell } from '../release/upgrade-gate';
+import { EtcdVersion } from '../release/version';
 
 /** A node of a static-pod cluster as its member runs there. */
 export interface RolloutNode {
@@ -48,4 +50,20 @@ echo "$leader"
 export function healthCheckScript(nodes: RolloutNode[], pkiDir: string, attempts: number): string {
   const endpoints = nodes.map((n) => n.clientUrl).join(',');
   return `i=0; until ${etcdctlWith(pkiDir)} --endpoints=${endpoints} endpoint health; do i=$((i + 1)); [ "$i" -lt ${attempts} ] || exit 1; sleep 1; done`;
+}
+
+/**
+ * A shell script for the operator to run once before the first node of an upgrade to another minor: it exits 0 only
+ * when every member is healthy, no alarm is raised, and a verified snapshot is saved to
+ * `$SNAPSHOT_DIR/pre-upgrade-<from>-to-<to>.db` (default: the current directory; the same gate the StatefulSet's
+ * start step runs). It needs etcdctl and, for the snapshot check, etcdutl on PATH. Any other exit stops the rollout
+ * before a node changes.
+ */
+export function upgradeGateScript(from: EtcdVersion, to: EtcdVersion, nodes: RolloutNode[], pkiDir: string): string {
+  return `set -u
+say() { echo "$*" >&2; }
+ctl() { ${etcdctlWith(pkiDir)} "$@"; }
+${upgradeGateShell(to)}
+upgrade_gate "\${SNAPSHOT_DIR:-.}/${preUpgradeSnapshotName(from, to)}" ${nodes.map((n) => n.clientUrl).join(' ')}
+`;
 }

@@ -13,6 +13,7 @@ import { renderProbes } from '../member/probes';
 import { EtcdResources } from '../member/resources';
 import { EtcdTuning, effectiveQuotaBytes, resolveTuning } from '../member/tuning';
 import { resolveImage } from '../release/image';
+import { changesMinor } from '../release/upgrade-gate';
 import { checkUpgrade } from '../release/upgrades';
 import { EtcdVersion } from '../release/version';
 import { warnAboutVersion } from '../release/version-warnings';
@@ -24,7 +25,7 @@ import { EtcdRequiredSecret, requiredSecretsOf } from '../shared/required-secret
 import { validateAbsolutePath, validateDnsLabel, validateDnsSubdomain } from '../shared/validate';
 import { addWarning } from '../shared/warnings';
 import { EtcdKubeadmPki, EtcdKubeadmPkiOptions, generateKubeadmPki } from '../tls/kubeadm-pki';
-import { healthCheckScript, rolloutOrderScript } from './rollout-scripts';
+import { healthCheckScript, rolloutOrderScript, upgradeGateScript } from './rollout-scripts';
 import { staticPodAccess } from './static-pod-access';
 import { manifestLabel, validateDataDir, validateNodes } from './static-pod-validation';
 
@@ -60,8 +61,8 @@ export interface EtcdStaticPodClusterProps {
    * at synthesis. A new patch of the same line passes; the next minor passes when this is at least the floor etcd's
    * upgrade guide names (3.5.26 before 3.6, 3.6.11 before 3.7, the newest 3.4 before 3.5); a skipped minor, a source
    * below the floor, and a downgrade are refused with the path to take. Remove it once every member runs `version`
-   * (README: "Upgrading etcd").
-   * @default - no check: nothing says what runs now
+   * (README: "Upgrading etcd"). When the minor changes, `upgradeGateScript` is the gate to run before the first node.
+   * @default - no check and no gate: nothing says what runs now
    */
   readonly upgradeFrom?: EtcdVersion;
 
@@ -183,6 +184,13 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
   public readonly rolloutOrderScript: string;
   /** A shell script that asks every member for a linearizable health check until all pass (120 tries, a second apart). */
   public readonly healthCheckScript: string;
+  /**
+   * With `upgradeFrom` on another minor: the pre-upgrade gate, to run once before the first node. It exits 0 only when
+   * every member is healthy, no alarm is raised, and a verified snapshot is saved as
+   * `$SNAPSHOT_DIR/pre-upgrade-<from>-to-<to>.db` (README: "Upgrading etcd").
+   * @default - none: no upgrade to another minor
+   */
+  public readonly upgradeGateScript?: string;
 
   /** @internal the resolved model every manifest renders from. */
   public readonly _model: ClusterModel;
@@ -235,6 +243,9 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
     const rolloutNodes = members.map((m) => ({ name: m.name, clientUrl: m.clientUrl }));
     this.rolloutOrderScript = rolloutOrderScript(this._model, rolloutNodes, this.pkiDir);
     this.healthCheckScript = healthCheckScript(rolloutNodes, this.pkiDir, 120);
+    if (props.upgradeFrom && changesMinor(props.upgradeFrom, this.version)) {
+      this.upgradeGateScript = upgradeGateScript(props.upgradeFrom, this.version, rolloutNodes, this.pkiDir);
+    }
     warnAboutVersion(this, this.version);
     if (this.nodes.length % 2 === 0) {
       addWarning(this, `nodes has ${this.nodes.length} entries while one joins: an even member count adds no failure tolerance, so add the next node soon`);

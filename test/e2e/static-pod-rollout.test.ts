@@ -1,6 +1,3 @@
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
 import { flagsOf } from '../support/synth';
 import { describeEachLine, ipPrefix } from './harness/environment';
 import { EtcdHarness } from './harness/etcd-harness';
@@ -26,13 +23,7 @@ describeEachLine('rolling a change through static-pod nodes in the rendered orde
     h = original.harness();
     await h.startAllAndWait(60000);
     // etcdctl of the cluster's release, and kube-apiserver's identity in place of kubeadm's healthcheck-client.
-    const bin = fs.mkdtempSync(path.join(h.workDir, 'bin-'));
-    fs.symlinkSync(h.member(0).binaries.etcdctl, path.join(bin, 'etcdctl'));
-    const run = (script: string) => spawnSync('sh', ['-c', script], {
-      encoding: 'utf8',
-      timeout: 150000,
-      env: { PATH: `${bin}:${process.env.PATH}`, ETCDCTL_CACERT: h.clientIdentity.cacert, ETCDCTL_CERT: h.clientIdentity.cert, ETCDCTL_KEY: h.clientIdentity.key },
-    });
+    const run = (script: string) => h.runOperatorScript(script);
     const leaderNode = () => {
       const r = run(original.etcd.rolloutOrderScript);
       expect(r.status).toBe(0);

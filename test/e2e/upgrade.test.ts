@@ -1,13 +1,12 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
+import { Size } from 'cdk8s';
 import { EtcdVersion } from '../../lib';
 import { only } from '../support/synth';
 import { configMapsInManifests } from './harness/certificates';
 import { describeEachLine, ipPrefix } from './harness/environment';
 import { EtcdHarness } from './harness/etcd-harness';
-import { binariesForImage } from './harness/etcd-lines';
 import { StaticPodSetup, loopbackNodes } from './harness/static-pods';
 import { synthesizeForHarness } from './harness/synthesize';
 import { startWriter, stopAllWriters } from './harness/writer';
@@ -103,6 +102,12 @@ describeEachLine('minor upgrades one member at a time on real etcd', (line) => {
         // The cluster version stays the old minor while any member runs it.
         expect(during.slice(0, 2)).toEqual([minorOf(PATH[step - 1]), minorOf(PATH[step - 1])]);
         for (const host of hosts) expect((await versions(host, 2381)).server).toBe(PATH[step]);
+        // Each member passed the pre-upgrade gate, and its verified snapshot stays on its volume.
+        const snapshot = `pre-upgrade-${PATH[step - 1]}-to-${PATH[step]}.db`;
+        for (const i of [0, 1, 2]) {
+          expect(h.log(i)).toContain(`upgrade gate: every member is healthy, no alarm; verified snapshot /var/lib/etcd/${snapshot}`);
+          expect(fs.statSync(path.join(h.volumeDir(i, 'data'), snapshot)).size).toBeGreaterThan(KEYS * 20);
+        }
       }
       const writes = await writer.stop();
       expect(writes.failed).toEqual([]);
@@ -112,6 +117,65 @@ describeEachLine('minor upgrades one member at a time on real etcd', (line) => {
     }
   }, 600000);
 
+  test('the gate stops a member\'s upgrade while another is down, and while an alarm is raised; no member changes version until it passes', async () => {
+    // A 1 MiB quota, so the cluster can be filled to a real NOSPACE alarm.
+    const tuning = { quotaBackendBytes: Size.mebibytes(1) };
+    const first = synthesizeForHarness(PATH[0], 3, { tuning });
+    const next = synthesizeForHarness(PATH[1], 3, { tuning, upgradeFrom: EtcdVersion.of(PATH[0]) });
+    const h = EtcdHarness.forStatefulSet(first.manifests, { ipPrefix: ipPrefix(line, 45), clientSecretName: first.etcd.clientSecretName });
+    const hosts = [0, 1, 2].map((i) => h.member(i).podIp);
+    const servers = async () => Promise.all(hosts.map(async (host) => (await versions(host, 2381)).server ?? '-'));
+    const upgradeMember = async (i: number) => {
+      await h.stop(i);
+      h.replaceMember(i, { ...h.memberSpec(i), workload: only(next.manifests, 'StatefulSet') });
+      h.start(i);
+    };
+    const gateHolds = async (i: number, reason: string) => {
+      const deadline = Date.now() + 60000;
+      while (!h.tail(i, 40).includes(reason)) {
+        if (Date.now() > deadline) throw new Error(`${h.podName(i)}'s gate did not say "${reason}":\n${h.tail(i, 40)}`);
+        await sleep(1000);
+      }
+      console.log(`${h.podName(i)} held by the gate: ${h.tail(i, 40).split('\n').reverse().find((l) => l.includes(reason))?.trim()}`);
+      expect(h.isInitializing(i)).toBe(true);
+      expect(fs.existsSync(path.join(h.volumeDir(i, 'data'), `pre-upgrade-${PATH[0]}-to-${PATH[1]}.db`))).toBe(false);
+    };
+    try {
+      await h.startAllAndWait(90000);
+      h.addConfigMaps(configMapsInManifests(next.manifests));
+
+      // etcd-0 down: etcd-2's gate finds no quorum, and its 3.6 release never starts.
+      await h.stop(0);
+      await upgradeMember(2);
+      await gateHolds(2, 'upgrade gate: no member answers with a quorum');
+      expect(await servers()).toEqual(['-', PATH[0], '-']);
+      h.start(0);
+      await h.waitHealthy([0, 1, 2], 120000);
+      expect(await servers()).toEqual([PATH[0], PATH[0], PATH[1]]);
+
+      // A NOSPACE alarm: etcd-1's gate waits, with etcd-0 and etcd-2 healthy, until the alarm is cleared.
+      const value = 'x'.repeat(64 * 1024);
+      let k = 0;
+      while (h.etcdctl(['put', `/fill/${k}`, value]).status === 0 && k < 100) k++;
+      expect(h.etcdctl(['alarm', 'list']).stdout).toContain('NOSPACE');
+      await upgradeMember(1);
+      await gateHolds(1, 'NOSPACE');
+      expect(await servers()).toEqual([PATH[0], '-', PATH[1]]);
+      // The README's NOSPACE steps, against the two running members: free space, compact, defragment, disarm.
+      const running = { endpoints: [h.clientUrl(0), h.clientUrl(2)] };
+      expect(h.etcdctl(['del', '/fill/', '--prefix'], running).status).toBe(0);
+      const revision = /"revision":(\d+)/.exec(h.etcdctl(['endpoint', 'status', '-w', 'json'], { endpoints: [h.clientUrl(0)] }).stdout)![1];
+      expect(h.etcdctl(['compaction', revision], running).status).toBe(0);
+      expect(h.etcdctl(['defrag'], running).status).toBe(0);
+      expect(h.etcdctl(['alarm', 'disarm'], running).status).toBe(0);
+      await h.waitHealthy([0, 1, 2], 120000);
+      expect(await servers()).toEqual([PATH[0], PATH[1], PATH[1]]);
+      expect(h.log(1)).toContain(`verified snapshot /var/lib/etcd/pre-upgrade-${PATH[0]}-to-${PATH[1]}.db`);
+    } finally {
+      await h.dispose(2000);
+    }
+  }, 300000);
+
   test('a 3-node static-pod cluster, node by node in rolloutOrderScript\'s order: 3.5.35 → 3.6.16; no write fails', async () => {
     const nodes = loopbackNodes(3, ipPrefix(line, 44));
     const first = new StaticPodSetup(PATH[0], nodes);
@@ -120,17 +184,23 @@ describeEachLine('minor upgrades one member at a time on real etcd', (line) => {
       await h.startAllAndWait(90000);
       for (let k = 0; k < KEYS; k++) expect(h.etcdctl(['put', `/upgrade/${k}`, `v${k}`]).status).toBe(0);
       const metricsHosts = [0, 1, 2].map((i) => h.member(i).loopbackIp);
-      // The newest etcdctl reads every release's status.
-      const bin = fs.mkdtempSync(path.join(h.workDir, 'bin-'));
-      fs.symlinkSync(binariesForImage(`gcr.io/etcd-development/etcd:v${PATH[PATH.length - 1]}`).etcdctl, path.join(bin, 'etcdctl'));
       const writer = startWriter(h, 'upgrade');
       for (let step = 1; step < PATH.length; step++) {
         const next = new StaticPodSetup(PATH[step], nodes, {}, { upgradeFrom: EtcdVersion.of(PATH[step - 1]) }, first.pki);
-        // Followers first, the leader's node last: the order the library's script prints from the running members.
-        const printed = spawnSync('sh', ['-c', next.etcd.rolloutOrderScript], {
-          encoding: 'utf8',
-          env: { PATH: `${bin}:${process.env.PATH}`, ETCDCTL_CACERT: h.clientIdentity.cacert, ETCDCTL_CERT: h.clientIdentity.cert, ETCDCTL_KEY: h.clientIdentity.key },
-        });
+        // The gate first, with the target's etcdctl and etcdutl as the README says: it refuses while a node is down.
+        const gate = (env: { [name: string]: string }) => h.runOperatorScript(next.etcd.upgradeGateScript!, { release: PATH[step], env });
+        await h.stop(0);
+        const refused = gate({ SNAPSHOT_DIR: h.workDir });
+        expect(refused.status).toBe(1);
+        expect(refused.stderr).toContain(`upgrade gate: ${h.clientUrl(0)} is not healthy`);
+        h.start(0);
+        await h.waitHealthy([0, 1, 2], 60000);
+        const passed = gate({ SNAPSHOT_DIR: h.workDir });
+        expect(passed.status).toBe(0);
+        expect(passed.stderr).toContain(`verified snapshot ${h.workDir}/pre-upgrade-${PATH[step - 1]}-to-${PATH[step]}.db`);
+        // Followers first, the leader's node last: the order the library's script prints from the running members
+        // (the newest etcdctl reads every release's status).
+        const printed = h.runOperatorScript(next.etcd.rolloutOrderScript, { release: PATH[PATH.length - 1] });
         expect(printed.status).toBe(0);
         const order = printed.stdout.trim().split('\n').map((name) => nodes.findIndex((n) => n.name === name));
         const during = await roll(h, order, (i) => h.replaceMember(i, next.member(nodes[i].name)), (i) => metricsHosts[i]);

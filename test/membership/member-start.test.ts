@@ -1,10 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { EtcdCluster } from '../../lib';
+import { EtcdCluster, EtcdVersion } from '../../lib';
 import { memberSidecarScript, startMemberScript } from '../../lib/membership/member-scripts';
 import { initialClusterFor } from '../../lib/member/model';
 import { ScriptSandbox } from '../support/script-sandbox';
+import { validSnapshot } from '../support/snapshot-file';
 import { only, synth } from '../support/synth';
 
 /**
@@ -44,6 +45,8 @@ interface StartRun {
   readonly published: string;
   /** The forming marker it left on its volume. */
   readonly forming: string;
+  /** The pre-upgrade snapshots on its volume. */
+  readonly snapshots: string[];
 }
 
 interface StartOptions {
@@ -60,6 +63,14 @@ interface StartOptions {
   readonly formedMark?: boolean;
   /** Another member (etcd-4) adds itself between this one's member list and its add (3.4 allows two learners). */
   readonly racingAdd?: boolean;
+  /** The members ConfigMap's `upgrade` (`from to`). */
+  readonly upgrade?: string;
+  /** What `etcd --version` of the image says. @default 3.6.16 */
+  readonly release?: string;
+  /** The pre-upgrade snapshot is on the volume already. */
+  readonly gatePassed?: boolean;
+  /** Members whose health check fails. */
+  readonly unhealthy?: string[];
 }
 
 function runStart(peers: { [name: string]: Peer }, options: StartOptions): StartRun {
@@ -85,19 +96,27 @@ echo "wget: can't connect to remote host: Connection refused" >&2; exit 1
 case "$1 $2" in
   "member list") cat "${stubs}/members";;
   "get cdk8s-etcd-quorum-check") exit 0;;
-  "endpoint status") echo '[{"Endpoint":"x","Status":{"header":{"cluster_id":1,"member_id":2},"leader":2}}]';;
+  "endpoint status") echo '[{"Endpoint":"x","Status":{"header":{"cluster_id":1,"member_id":2},"leader":2},"dbSize":20480}]';;
+  "endpoint health") case " ${(options.unhealthy ?? []).join(' ')} " in *" $host "*) echo "$endpoints is unhealthy" >&2; exit 1;; esac;;
+  "alarm list") ;;
+  "snapshot save") echo "snapshot $host" >> "${stubs}/changes"; cp "${stubs}/good.db" "$3";;
   "member remove") echo "remove $3" >> "${stubs}/changes"; grep -v "^$3, " "${stubs}/members" > "${stubs}/m.new"; mv "${stubs}/m.new" "${stubs}/members";;
   "member add") echo "add $3 $url$learner" >> "${stubs}/changes"; ${options.racingAdd ? `echo "ffff000000000009, unstarted, , ${peerUrl('etcd-4')}, , true" >> "${stubs}/members"; ` : ''}echo "ffff000000000001, unstarted, , $url, , true" >> "${stubs}/members";;
   *) exit 2;;
 esac
 `);
   box.stub('timeout', 'shift; exec "$@"\n');
+  box.stub('etcd', `echo "etcd Version: ${options.release ?? '3.6.16'}"\n`);
+  box.stub('etcdutl', 'echo \'{"hash":7,"revision":42,"totalKey":3,"totalSize":1024}\'\n');
+  fs.writeFileSync(path.join(stubs, 'good.db'), validSnapshot());
+  if (options.upgrade) box.write('upgrade', `${options.upgrade}\n`);
+  if (options.gatePassed) fs.writeFileSync(path.join(box.root, `pre-upgrade-${options.upgrade?.replace(' ', '-to-')}.db`), validSnapshot());
   box.stub('httpd', 'exec /bin/sleep 60\n');
   box.stub('sleep', 'exit 0\n');
   if (options.formedMark) box.write('formed', 'token\n');
   const list = [...(options.list ?? NAMES).map((n) => `${n} ${peerUrl(n)} https://${n}.etcd-peer:2379 http://${n}.etcd-peer:2382`),
     ...(options.leaving ?? []).map((n) => `${n} ${peerUrl(n)} https://${n}.etcd-peer:2379 http://${n}.etcd-peer:2382 leaving`)].join('\n');
-  const r = box.run(startMemberScript(), {
+  const r = box.run(startMemberScript(EtcdVersion.of('3.6.16')), {
     LOG_PREFIX: 'member-start',
     NAME: options.name ?? 'etcd-1',
     MEMBERS_FILE: box.write('members-list', `${list}\n`),
@@ -110,9 +129,12 @@ esac
     MAY_FORM: options.mayForm === false ? 'no' : 'yes',
     FORMED_MARK: path.join(box.root, 'formed'),
     FORMING_MARK: path.join(box.root, 'forming'),
+    UPGRADE_FILE: path.join(box.root, 'upgrade'),
+    GATE_DIR: box.root,
   });
   const run = {
     forming: box.read('forming'),
+    snapshots: fs.readdirSync(box.root).filter((f) => f.startsWith('pre-upgrade-')),
     status: r.status,
     output: r.output,
     env: box.read('start.env'),
@@ -159,7 +181,7 @@ describe('member-start: formation', () => {
     const list: string = only(synth(chart), 'ConfigMap', 'etcd-members').data.members;
     expect(list.trim().split('\n').map((l) => l.split(' ')[4] ?? '')).toEqual(['', '', '', 'leaving', 'leaving']);
     const fragment = `formation=$(printf '%s\\n' "$members" | awk '$5 != "leaving" { printf "%s%s=%s", sep, $1, $2; sep = "," }')`;
-    expect(startMemberScript()).toContain(fragment);
+    expect(startMemberScript(EtcdVersion.of('3.6.16'))).toContain(fragment);
     const box = new ScriptSandbox('member-list');
     const file = box.write('members', list);
     const r = box.run(`members=$(cat "${file}"); ${fragment}; printf '%s' "$formation"`);
@@ -199,6 +221,51 @@ describe('member-start: formation', () => {
     const run = runStart({ 'etcd-0': { state: 'waiting', token: 'other' }, 'etcd-2': { state: 'waiting' } }, { members: [] });
     expect(run.status).toBe(1);
     expect(run.output).toContain('waiting for etcd-0 to answer');
+  });
+});
+
+describe('member-start: the pre-upgrade gate (upgradeFrom to another minor)', () => {
+  const upgrade = '3.5.35 3.6.16';
+
+  test('a member with data on the new minor starts once the others are healthy, no alarm, and a verified snapshot is on its volume', () => {
+    const run = runStart({ 'etcd-0': { quorum: true }, 'etcd-2': { quorum: true } }, { members: ALL, data: true, upgrade });
+    expect(run.status).toBe(0);
+    expect(run.output).toMatch(/upgrade gate: every member is healthy, no alarm; verified snapshot \S+pre-upgrade-3\.5\.35-to-3\.6\.16\.db \(1056 bytes, revision 42\)/);
+    expect(run.snapshots).toEqual(['pre-upgrade-3.5.35-to-3.6.16.db']);
+    expect(run.changes).toEqual(['snapshot etcd-0']);
+    expect(run.env).toContain('ETCD_INITIAL_CLUSTER_STATE=\'existing\'');
+  });
+
+  test('another member unhealthy: etcd does not start, nothing is saved, and the step fails so the pod is not Ready', () => {
+    const run = runStart({ 'etcd-0': { quorum: true }, 'etcd-2': { quorum: true } }, { members: ALL, data: true, upgrade, unhealthy: ['etcd-2'] });
+    expect(run.status).toBe(1);
+    expect(run.output).toContain('upgrade gate: https://etcd-2.etcd-peer:2379 is not healthy');
+    expect(run.output).toContain('REFUSED: upgrade 3.5.35 → 3.6.16: the gate did not pass');
+    expect(run.env).toBe('');
+    expect(run.snapshots).toEqual([]);
+  });
+
+  test('no quorum: it waits, and never starts the new release', () => {
+    const run = runStart({}, { members: ALL, data: true, upgrade });
+    expect(run.status).toBe(1);
+    expect(run.output).toContain('upgrade gate: no member answers with a quorum');
+    expect(run.env).toBe('');
+  });
+
+  test('a member that passed before (its snapshot is there) starts without asking again, so a whole-cluster restart mid-upgrade starts', () => {
+    const run = runStart({}, { members: ALL, data: true, upgrade, gatePassed: true });
+    expect(run.status).toBe(0);
+    expect(run.output).toContain('passed the gate before');
+    expect(run.changes).toEqual([]);
+  });
+
+  test('a member still on the old release (its pod not updated yet) and a member without data do not take the gate', () => {
+    const old = runStart({}, { members: ALL, data: true, upgrade, release: '3.5.35' });
+    expect(old.status).toBe(0);
+    expect(old.output).toContain('this member runs 3.5.35, so it does not pass the gate');
+    const joining = runStart({ 'etcd-0': { quorum: true } }, { members: [ALL[0], ALL[2]], upgrade });
+    expect(joining.status).toBe(0);
+    expect(joining.output).not.toContain('upgrade gate');
   });
 });
 

@@ -6,6 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Manifest, only, podSpecOf } from '../../support/synth';
 import { SecretFiles, configMapsInManifests, issueCertificates, secretsInManifests } from './certificates';
+import { binariesForImage } from './etcd-lines';
 import { startContainer } from './job-pod';
 import { PodRun, liveInitLog, preparePodRun, runInitContainers } from './member-init';
 import { MemberProcess, materializeVolumes, planPod } from './pod';
@@ -325,6 +326,32 @@ export class EtcdHarness {
   public clientUrl(index: number): string {
     const args = this.member(index).args;
     return args.find((a) => a.startsWith('--advertise-client-urls='))!.split('=')[1];
+  }
+
+  /**
+   * Run a script the library renders for operators (`rolloutOrderScript`, `healthCheckScript`, `upgradeGateScript`)
+   * as the README says: on a node, with etcdctl and etcdutl of `release` (default: the first member's) on PATH and
+   * this harness's client identity in `ETCDCTL_*`.
+   */
+  public runOperatorScript(script: string, options: { release?: string; env?: { [name: string]: string }; timeoutMs?: number } = {}): { status: number | null; stdout: string; stderr: string } {
+    const binaries = options.release ? binariesForImage(`gcr.io/etcd-development/etcd:v${options.release}`) : this.member(0).binaries;
+    const bin = fs.mkdtempSync(path.join(this.workDir, 'bin-'));
+    fs.symlinkSync(binaries.etcdctl, path.join(bin, 'etcdctl'));
+    if (binaries.etcdutl) fs.symlinkSync(binaries.etcdutl, path.join(bin, 'etcdutl'));
+    const identity = this.clientIdentity;
+    const r = spawnSync('sh', ['-c', script], {
+      encoding: 'utf8',
+      timeout: options.timeoutMs ?? 150000,
+      env: {
+        PATH: `${bin}:${process.env.PATH}`,
+        ...(identity.cacert ? { ETCDCTL_CACERT: identity.cacert } : {}),
+        ...(identity.cert ? { ETCDCTL_CERT: identity.cert } : {}),
+        ...(identity.key ? { ETCDCTL_KEY: identity.key } : {}),
+        ...options.env,
+      },
+    });
+    fs.rmSync(bin, { recursive: true, force: true });
+    return { status: r.status, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
   }
 
   /** Run etcdctl inside a namespace that resolves the pod names, with the given identity. */
