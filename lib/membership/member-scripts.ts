@@ -104,7 +104,10 @@ gate_before_upgrade() {
   own=$(etcd --version | awk '/^etcd Version:/ { print $3 }')
   [ "\${own%.*}" = "\${to%.*}" ] || { say "upgrade $from → $to: this member runs $own, so it does not pass the gate"; return 0; }
   gate_file="$GATE_DIR/pre-upgrade-$from-to-$to.db"
-  [ ! -s "$gate_file" ] || { say "upgrade $from → $to: passed the gate before ($gate_file)"; return 0; }
+  [ ! -s "$gate_file" ] || { say "upgrade $from → $to: passed the gate before ($gate_file)"; return 0; }${version.minor >= 7 ? `
+  # 3.7 replays this member's WAL from its newest snapshot record, and no longer reads the entries 3.5 wrote when
+  # the cluster was created: with no snapshot yet, it panics ("unmarshal should never fail", measured on 3.7.3).
+  ls "$DATA_DIR"/member/snap/*.snap >/dev/null 2>&1 || fail "upgrade $from → $to: $DATA_DIR/member/snap has no snapshot yet, so etcd $own would replay the WAL from the cluster's first entries, which 3.5 wrote in a form 3.7 no longer reads, and panic. etcd $own did not start and nothing changed. Put this member back on $from (version $from without upgradeFrom), let every member take a snapshot (tuning.snapshotCount entries: README, Upgrading etcd), then upgrade again"` : ''}
   gate_deadline=$(( $(date +%s) + WAIT_SECONDS ))
   while :; do
     ask
@@ -217,7 +220,8 @@ done
  * member is a voter that sees a leader. Whether it sees a leader, and whether it is a learner when no member answers a
  * member list, come from etcd's own metrics (on `$POD_IP:$METRICS_PORT`, plain http), which no certificate or alarm
  * keeps from being read. While the member is a voting member it serves `${VOTER_PATH}`, the sidecar's readiness: a
- * learner's pod is not Ready, on every etcd release (3.4 reports a learner healthy).
+ * learner's pod is not Ready, on every etcd release (3.4 reports a learner healthy). Only a known learner loses it:
+ * an answer that does not come leaves it as it was.
  */
 export function memberSidecarScript(): string {
   return `set -u
@@ -245,9 +249,12 @@ while :; do
       echo "$TOKEN" > "$FORMED_MARK" && rm -f "$FORMING_MARK"
       note "$NAME is a voting member of a cluster with a leader"
     fi
-  else
+  elif [ "$learner" = 1 ]; then
     rm -f "$WWW/${VOTER_PATH}"
   fi
+  # Neither (etcd did not answer in time: a loaded node): the readiness stays as it was. A voter that turned NotReady
+  # for one slow answer would be replaced at once by a rollout (Kubernetes replaces every unavailable pod of the old
+  # revision first), even while another member is down.
   if [ "$learner" = 1 ] && [ -n "$mine" ]; then
     id=\${mine%%,*}
     if out=$(ctl member promote "$id" --endpoints="$others" 2>&1); then

@@ -151,7 +151,9 @@ export function renderMemberSteps(target: MemberStepsTarget): MemberSteps {
       ],
       ports: [{ name: 'member-state', containerPort: MEMBER_STATE_PORT, protocol: 'TCP' }],
       // A learner's pod is not Ready (etcd 3.4 and 3.5 before 3.5.19 report a learner ready themselves).
-      readinessProbe: { httpGet: { path: `/${VOTER_PATH}`, port: k8s.IntOrString.fromString('member-state'), scheme: 'HTTP' }, periodSeconds: 2, failureThreshold: 1 },
+      // Three misses in a row, each given 5 s: one slow answer from busybox httpd on a loaded node does not make a
+      // voter NotReady (a rollout replaces NotReady pods of the old revision at once, measured on Kubernetes 1.37).
+      readinessProbe: { httpGet: { path: `/${VOTER_PATH}`, port: k8s.IntOrString.fromString('member-state'), scheme: 'HTTP' }, periodSeconds: 2, timeoutSeconds: 5, failureThreshold: 3 },
       volumeMounts: [tools, start, list, target.dataMount, ...target.certMounts],
       resources: SMALL_STEP_RESOURCES,
       securityContext: target.securityContext,

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import { Size } from 'cdk8s';
-import { EtcdVersion } from '../../lib';
+import { EtcdClusterProps, EtcdVersion } from '../../lib';
 import { only } from '../support/synth';
 import { configMapsInManifests } from './harness/certificates';
 import { describeEachLine, ipPrefix } from './harness/environment';
@@ -18,12 +18,12 @@ import { startWriter, stopAllWriters } from './harness/writer';
  */
 
 /**
- * 3.5.35 → 3.6.16 only: going on to 3.7.3 right after crashed the first 3.7.3 member in 3 runs out of 4 (StatefulSet
- * and static pods) with "unmarshal should never fail (proto: cannot parse invalid wire-format data)" while it applied
- * an entry, and once passed. Issue 23 keeps it open: 3.7 no longer reads the v2 requests 3.5 writes, and a WAL that a
- * 3.6 member has not yet snapshotted past still holds them (the likely cause, unconfirmed).
+ * 3.5.35 → 3.6.16 → 3.7.3. 3.7 replays a member's WAL from its newest snapshot record and no longer reads the entries
+ * 3.5 wrote when the cluster was created: a member whose WAL has no snapshot yet panics ("unmarshal should never
+ * fail"; reproduced with a single member in 15 s, and gone once 3.5 or 3.6 had taken a snapshot). The 3.7 gate
+ * refuses such a member; the StatefulSet test shows the refusal and the way on.
  */
-const PATH = ['3.5.35', '3.6.16'];
+const PATH = ['3.5.35', '3.6.16', '3.7.3'];
 const KEYS = 200;
 /** `3.6` of `3.6.16`: what the cluster version says. */
 const minorOf = (release: string) => release.replace(/\.\d+$/, '');
@@ -82,36 +82,67 @@ describeEachLine('minor upgrades one member at a time on real etcd', (line) => {
     expect(Number(h.etcdctl(['get', '/driven/upgrade', '--print-value-only']).stdout.trim())).toBeGreaterThanOrEqual(acknowledged);
   }
 
-  test('a 3-member StatefulSet cluster: 3.5.35 → 3.6.16; no write fails, every key stays, the cluster version moves when the last member does', async () => {
+  test('a 3-member StatefulSet cluster: 3.5.35 → 3.6.16 → 3.7.3, gated; the 3.7 gate refuses a WAL without a snapshot; no write fails, every key stays', async () => {
     const first = synthesizeForHarness(PATH[0], 3);
     const h = EtcdHarness.forStatefulSet(first.manifests, { ipPrefix: ipPrefix(line, 43), clientSecretName: first.etcd.clientSecretName });
+    const hosts = [0, 1, 2].map((i) => h.member(i).podIp);
+    const workload = (version: string, props: EtcdClusterProps) => {
+      const next = synthesizeForHarness(version, 3, props);
+      h.addConfigMaps(configMapsInManifests(next.manifests));
+      return only(next.manifests, 'StatefulSet');
+    };
+    /** Roll from `from` to `to` (with upgradeFrom), and check what the cluster and each member say after. */
+    const upgrade = async (from: string, to: string, props: EtcdClusterProps = {}) => {
+      const sts = workload(to, { ...props, upgradeFrom: EtcdVersion.of(from) });
+      const started = Date.now();
+      const during = await roll(h, [2, 1, 0], (i) => h.replaceMember(i, { ...h.memberSpec(i), workload: sts }), (i) => hosts[i]);
+      const moved = await clusterVersionBecomes(hosts, minorOf(to));
+      console.log(`StatefulSet ${from} → ${to}: rolled in ${Math.round((Date.now() - started) / 1000)} s; cluster version after each member: ${during.join(', ')}; ${minorOf(to)} on every member ${moved} ms after the last`);
+      // The cluster version stays the old minor while any member runs it.
+      expect(during.slice(0, 2)).toEqual([minorOf(from), minorOf(from)]);
+      for (const host of hosts) expect((await versions(host, 2381)).server).toBe(to);
+      // Each member passed the pre-upgrade gate, and its verified snapshot stays on its volume.
+      const snapshot = `pre-upgrade-${from}-to-${to}.db`;
+      for (const i of [0, 1, 2]) {
+        expect(h.log(i)).toContain(`upgrade gate: every member is healthy, no alarm; verified snapshot /var/lib/etcd/${snapshot}`);
+        expect(fs.statSync(path.join(h.volumeDir(i, 'data'), snapshot)).size).toBeGreaterThan(KEYS * 20);
+      }
+    };
+    const walSnapshots = (i: number) => {
+      const dir = path.join(h.volumeDir(i, 'data'), 'data/member/snap');
+      return fs.readdirSync(dir).filter((f) => f.endsWith('.snap'));
+    };
     try {
       await h.startAllAndWait(90000);
       for (let k = 0; k < KEYS; k++) expect(h.etcdctl(['put', `/upgrade/${k}`, `v${k}`]).status).toBe(0);
-      const hosts = [0, 1, 2].map((i) => h.member(i).podIp);
       expect((await versions(hosts[0], 2381)).cluster).toBe('3.5');
       const writer = startWriter(h, 'upgrade');
-      for (let step = 1; step < PATH.length; step++) {
-        const next = synthesizeForHarness(PATH[step], 3, { upgradeFrom: EtcdVersion.of(PATH[step - 1]) });
-        const sts = only(next.manifests, 'StatefulSet');
-        h.addConfigMaps(configMapsInManifests(next.manifests));
-        const started = Date.now();
-        const during = await roll(h, [2, 1, 0], (i) => h.replaceMember(i, { ...h.memberSpec(i), workload: sts }), (i) => hosts[i]);
-        const moved = await clusterVersionBecomes(hosts, minorOf(PATH[step]));
-        console.log(`StatefulSet ${PATH[step - 1]} → ${PATH[step]}: rolled in ${Math.round((Date.now() - started) / 1000)} s; cluster version after each member: ${during.join(', ')}; ${minorOf(PATH[step])} on every member ${moved} ms after the last; ${writer.ok()} writes so far`);
-        // The cluster version stays the old minor while any member runs it.
-        expect(during.slice(0, 2)).toEqual([minorOf(PATH[step - 1]), minorOf(PATH[step - 1])]);
-        for (const host of hosts) expect((await versions(host, 2381)).server).toBe(PATH[step]);
-        // Each member passed the pre-upgrade gate, and its verified snapshot stays on its volume.
-        const snapshot = `pre-upgrade-${PATH[step - 1]}-to-${PATH[step]}.db`;
-        for (const i of [0, 1, 2]) {
-          expect(h.log(i)).toContain(`upgrade gate: every member is healthy, no alarm; verified snapshot /var/lib/etcd/${snapshot}`);
-          expect(fs.statSync(path.join(h.volumeDir(i, 'data'), snapshot)).size).toBeGreaterThan(KEYS * 20);
-        }
-      }
+      await upgrade(PATH[0], PATH[1]);
+
+      // To 3.7 straight away: the members' WALs hold no snapshot yet (fewer than 10000 entries), so the first member's
+      // gate refuses before 3.7 starts, where 3.7.3 panicked in 3 runs out of 4 before the rule existed.
+      expect(walSnapshots(2)).toEqual([]);
+      const held = workload(PATH[2], { upgradeFrom: EtcdVersion.of(PATH[1]) });
+      await h.stop(2);
+      h.replaceMember(2, { ...h.memberSpec(2), workload: held });
+      h.start(2);
+      await h.initDone(2);
+      expect(h.isRunning(2)).toBe(false);
+      expect(h.log(2)).toContain(`REFUSED: upgrade ${PATH[1]} → ${PATH[2]}: /var/lib/etcd/data/member/snap has no snapshot yet`);
+      expect(await Promise.all(hosts.slice(0, 2).map(async (host) => (await versions(host, 2381)).server))).toEqual([PATH[1], PATH[1]]);
+
+      // The README's way on: etcd-2 back on 3.6, every member restarted with a low snapshotCount, entries past it.
+      const back = workload(PATH[1], { tuning: { snapshotCount: 100 } });
+      await roll(h, [2, 1, 0], (i) => h.replaceMember(i, { ...h.memberSpec(i), workload: back }), (i) => hosts[i]);
+      for (let k = 0; k < 150; k++) expect(h.etcdctl(['put', '/upgrade/entries', String(k)]).status).toBe(0);
+      for (const i of [0, 1, 2]) expect(walSnapshots(i).length).toBeGreaterThan(0);
+      await upgrade(PATH[1], PATH[2]);
+
       const writes = await writer.stop();
+      console.log(`StatefulSet 3.5 → 3.6 → 3.7: ${writes.ok} writes, ${writes.failed.length} failed`);
       expect(writes.failed).toEqual([]);
       expectAllWrites(h, writes.ok);
+      for (const i of [0, 1, 2]) expect(h.log(i)).not.toContain('unmarshal should never fail');
     } finally {
       await h.dispose(2000);
     }
@@ -176,7 +207,7 @@ describeEachLine('minor upgrades one member at a time on real etcd', (line) => {
     }
   }, 300000);
 
-  test('a 3-node static-pod cluster, node by node in rolloutOrderScript\'s order: 3.5.35 → 3.6.16; no write fails', async () => {
+  test('a 3-node static-pod cluster, node by node in rolloutOrderScript\'s order, gated: 3.5.35 → 3.6.16 → 3.7.3; no write fails', async () => {
     const nodes = loopbackNodes(3, ipPrefix(line, 44));
     const first = new StaticPodSetup(PATH[0], nodes);
     const h = first.harness();
@@ -186,7 +217,8 @@ describeEachLine('minor upgrades one member at a time on real etcd', (line) => {
       const metricsHosts = [0, 1, 2].map((i) => h.member(i).loopbackIp);
       const writer = startWriter(h, 'upgrade');
       for (let step = 1; step < PATH.length; step++) {
-        const next = new StaticPodSetup(PATH[step], nodes, {}, { upgradeFrom: EtcdVersion.of(PATH[step - 1]) }, first.pki);
+        // A low snapshotCount on 3.6, so each member's WAL has a snapshot before 3.7 (README: "Upgrading etcd").
+        const next = new StaticPodSetup(PATH[step], nodes, {}, { upgradeFrom: EtcdVersion.of(PATH[step - 1]), tuning: { snapshotCount: 100 } }, first.pki);
         // The gate first, with the target's etcdctl and etcdutl as the README says: it refuses while a node is down.
         const gate = (env: { [name: string]: string }) => h.runOperatorScript(next.etcd.upgradeGateScript!, { release: PATH[step], env });
         await h.stop(0);
@@ -207,10 +239,12 @@ describeEachLine('minor upgrades one member at a time on real etcd', (line) => {
         const moved = await clusterVersionBecomes(metricsHosts, minorOf(PATH[step]));
         console.log(`static pods ${PATH[step - 1]} → ${PATH[step]}: order ${order.map((i) => nodes[i].name).join(', ')} (leader last); cluster version after each node: ${during.join(', ')}; moved ${moved} ms after the last`);
         expect(during.slice(0, 2)).toEqual([minorOf(PATH[step - 1]), minorOf(PATH[step - 1])]);
+        for (let k = 0; k < 150; k++) expect(h.etcdctl(['put', '/upgrade/entries', String(k)]).status).toBe(0);
       }
       const writes = await writer.stop();
       expect(writes.failed).toEqual([]);
       expectAllWrites(h, writes.ok);
+      for (const i of [0, 1, 2]) expect(h.log(i)).not.toContain('unmarshal should never fail');
     } finally {
       await h.dispose(2000);
     }

@@ -71,6 +71,8 @@ interface StartOptions {
   readonly gatePassed?: boolean;
   /** Members whose health check fails. */
   readonly unhealthy?: string[];
+  /** The member's WAL has a snapshot record (`member/snap/*.snap`). */
+  readonly walSnapshot?: boolean;
 }
 
 function runStart(peers: { [name: string]: Peer }, options: StartOptions): StartRun {
@@ -116,7 +118,8 @@ esac
   if (options.formedMark) box.write('formed', 'token\n');
   const list = [...(options.list ?? NAMES).map((n) => `${n} ${peerUrl(n)} https://${n}.etcd-peer:2379 http://${n}.etcd-peer:2382`),
     ...(options.leaving ?? []).map((n) => `${n} ${peerUrl(n)} https://${n}.etcd-peer:2379 http://${n}.etcd-peer:2382 leaving`)].join('\n');
-  const r = box.run(startMemberScript(EtcdVersion.of('3.6.16')), {
+  if (options.walSnapshot) box.write('data/member/snap/0000000000000002-0000000000002711.snap', 'snap');
+  const r = box.run(startMemberScript(EtcdVersion.of(options.release ?? '3.6.16')), {
     LOG_PREFIX: 'member-start',
     NAME: options.name ?? 'etcd-1',
     MEMBERS_FILE: box.write('members-list', `${list}\n`),
@@ -259,6 +262,21 @@ describe('member-start: the pre-upgrade gate (upgradeFrom to another minor)', ()
     expect(run.changes).toEqual([]);
   });
 
+  test('to 3.7: a member whose WAL has no snapshot yet is refused at once (3.7 would panic replaying what 3.5 wrote); with one, the gate runs', () => {
+    const peers = { 'etcd-0': { quorum: true }, 'etcd-2': { quorum: true } };
+    const refused = runStart(peers, { members: ALL, data: true, upgrade: '3.6.16 3.7.3', release: '3.7.3' });
+    expect(refused.status).toBe(1);
+    expect(refused.output).toContain('REFUSED: upgrade 3.6.16 → 3.7.3: ');
+    expect(refused.output).toContain('member/snap has no snapshot yet');
+    expect(refused.changes).toEqual([]);
+    expect(refused.env).toBe('');
+    const passed = runStart(peers, { members: ALL, data: true, upgrade: '3.6.16 3.7.3', release: '3.7.3', walSnapshot: true });
+    expect(passed.status).toBe(0);
+    expect(passed.snapshots).toEqual(['pre-upgrade-3.6.16-to-3.7.3.db']);
+    // 3.6 needs no such snapshot: the rule is rendered for 3.7 only.
+    expect(startMemberScript(EtcdVersion.of('3.6.16'))).not.toContain('member/snap');
+  });
+
   test('a member still on the old release (its pod not updated yet) and a member without data do not take the gate', () => {
     const old = runStart({}, { members: ALL, data: true, upgrade, release: '3.5.35' });
     expect(old.status).toBe(0);
@@ -381,17 +399,19 @@ describe('member-start: joining a cluster with a quorum', () => {
 });
 
 describe('member sidecar', () => {
-  function runSidecar(mine: string, metrics: { learner: number; leader: number }, marks: { forming?: boolean; formed?: boolean } = {}, promotes = true) {
+  function runSidecar(mine: string, metrics: { learner: number; leader: number }, marks: { forming?: boolean; formed?: boolean } = {}, promotes = true, etcd: { silent?: boolean; wasVoter?: boolean } = {}) {
     const box = new ScriptSandbox('member-sidecar');
     const stubs = box.bin;
+    if (etcd.wasVoter) box.write('www/cdk8s-etcd-voter', '');
     box.write('bin/members', `${ALL[0]}\n${mine}\n${ALL[2]}\n`);
     box.stub('etcdctl', `${POSITIONAL}
+${etcd.silent ? 'echo "context deadline exceeded" >&2; exit 1' : ''}
 case "$1 $2" in
   "member list") cat "${stubs}/members";;
   "member promote") echo "promote $3 $endpoints" >> "${stubs}/changes"; ${promotes ? 'exit 0' : 'echo "Error: etcdserver: can only promote a learner member which is in sync with leader" >&2; exit 1'};;
 esac
 `);
-    box.stub('wget', `echo "$4" > "${stubs}/metrics-url"; echo "# HELP etcd_server_is_learner ..."; echo "etcd_server_is_learner ${metrics.learner}"; echo "etcd_server_has_leader ${metrics.leader}"\n`);
+    box.stub('wget', `${etcd.silent ? 'exit 1; ' : ''}echo "$4" > "${stubs}/metrics-url"; echo "# HELP etcd_server_is_learner ..."; echo "etcd_server_is_learner ${metrics.learner}"; echo "etcd_server_has_leader ${metrics.leader}"\n`);
     box.stub('timeout', 'shift; exec "$@"\n');
     box.stub('httpd', 'exit 0\n');
     // One round, then stop.
@@ -442,6 +462,21 @@ esac
     expect(run.output).toContain('is a voting member of a cluster with a leader');
     // An IPv6 pod IP is bracketed in the URL.
     expect(run.metricsUrl).toBe('http://[fd00::2]:2381/metrics');
+  });
+
+  test('etcd answers nothing in time (a loaded node): a voter stays ready and a member not yet known to vote stays not ready', () => {
+    const mine = started('etcd-1', '00000000000000a1');
+    expect(runSidecar(mine, { learner: 0, leader: 1 }, {}, true, { silent: true, wasVoter: true }).voter).toBe(true);
+    expect(runSidecar(mine, { learner: 0, leader: 1 }, {}, true, { silent: true }).voter).toBe(false);
+    // A known learner loses it.
+    expect(runSidecar(started('etcd-1', 'ffff000000000001', true), { learner: 1, leader: 1 }, {}, false, { wasVoter: true }).voter).toBe(false);
+  });
+
+  test('the sidecar\'s readiness needs three misses of 5 s each: one slow answer does not make a voter NotReady', () => {
+    const chart = new Chart(Testing.app(), 'etcd', { namespace: 'db' });
+    new EtcdCluster(chart, 'etcd', {});
+    const sidecar = only(synth(chart), 'StatefulSet').spec.template.spec.containers.find((c: { name: string }) => c.name === 'member-sidecar');
+    expect(sidecar.readinessProbe).toMatchObject({ periodSeconds: 2, timeoutSeconds: 5, failureThreshold: 3 });
   });
 
   test('a member that formed a new cluster answers forming until it sees a leader', () => {

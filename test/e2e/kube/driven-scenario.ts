@@ -190,11 +190,16 @@ export function describeDriven(version: EtcdVersion, subnet: number): void {
       const eventsBefore = agent.events.length;
       apply(manifestsWith({ tuning: { snapshotCount: 30000 } }));
       // Long enough for a rollout of the two live members, were the controller to do it.
-      await sleep(40000);
-      const touched = stoppedSince(eventsBefore);
-      console.log(`${version}: with etcd-0 down, the controller replaced [${touched.join(', ')}] in 40 s; updatedReplicas ${status().updatedReplicas}`);
+      let touched: string[];
+      try {
+        await sleep(40000);
+        touched = stoppedSince(eventsBefore);
+        console.log(`${version}: with etcd-0 down, the controller replaced [${touched.join(', ')}] in 40 s; updatedReplicas ${status().updatedReplicas}`);
+      } finally {
+        // Whatever happened, the next scenarios start from three members.
+        plane.kubectlOk(['uncordon', node]);
+      }
       expect(touched).toEqual([]);
-      plane.kubectlOk(['uncordon', node]);
       await rolledOut();
       const writes = await writer.stop();
       console.log(`${version}: ... then, uncordoned, it finished the rollout; ${writes.ok} writes, ${writes.failed.length} failed`);
