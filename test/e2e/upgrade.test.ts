@@ -56,6 +56,8 @@ describeEachLine('minor upgrades one member at a time on real etcd', (line) => {
   async function roll(h: EtcdHarness, order: number[], swap: (i: number) => void, metricsHost: (i: number) => string): Promise<string[]> {
     const seen: string[] = [];
     for (const i of order) {
+      // UTC times, to line up with a failed write's.
+      console.log(`${new Date().toISOString().slice(11, 19)} rolling ${h.podName(i)}`);
       await h.stop(i);
       swap(i);
       h.start(i);
@@ -134,7 +136,7 @@ describeEachLine('minor upgrades one member at a time on real etcd', (line) => {
       // The README's way on: etcd-2 back on 3.6, every member restarted with a low snapshotCount, entries past it.
       const back = workload(PATH[1], { tuning: { snapshotCount: 100 } });
       await roll(h, [2, 1, 0], (i) => h.replaceMember(i, { ...h.memberSpec(i), workload: back }), (i) => hosts[i]);
-      for (let k = 0; k < 150; k++) expect(h.etcdctl(['put', '/upgrade/entries', String(k)]).status).toBe(0);
+      for (let k = 0; k < 150; k++) expect(h.etcdctl(['put', '/snapshot-filler', String(k)]).status).toBe(0);
       for (const i of [0, 1, 2]) expect(walSnapshots(i).length).toBeGreaterThan(0);
       await upgrade(PATH[1], PATH[2]);
 
@@ -239,7 +241,7 @@ describeEachLine('minor upgrades one member at a time on real etcd', (line) => {
         const moved = await clusterVersionBecomes(metricsHosts, minorOf(PATH[step]));
         console.log(`static pods ${PATH[step - 1]} → ${PATH[step]}: order ${order.map((i) => nodes[i].name).join(', ')} (leader last); cluster version after each node: ${during.join(', ')}; moved ${moved} ms after the last`);
         expect(during.slice(0, 2)).toEqual([minorOf(PATH[step - 1]), minorOf(PATH[step - 1])]);
-        for (let k = 0; k < 150; k++) expect(h.etcdctl(['put', '/upgrade/entries', String(k)]).status).toBe(0);
+        for (let k = 0; k < 150; k++) expect(h.etcdctl(['put', '/snapshot-filler', String(k)]).status).toBe(0);
       }
       const writes = await writer.stop();
       expect(writes.failed).toEqual([]);

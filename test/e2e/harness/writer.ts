@@ -19,7 +19,9 @@ const WRITERS = new Set<number>();
 
 /**
  * A write to the cluster every second, by a process of its own (so a slow write never holds up the node agent):
- * `stop()` returns how many succeeded and the times and errors of those that failed.
+ * `stop()` returns how many succeeded and the times and errors of those that failed. Each write may take etcdctl's
+ * default 5 s: with 3 s, one write in three runs failed while a loaded 2-core machine moved the leadership away from
+ * a member being replaced.
  */
 export function startWriter(harness: EtcdHarness, name: string, members: number[] = [0, 1, 2]): Writer {
   const log = path.join(harness.workDir, `writer-${name}.log`);
@@ -29,7 +31,7 @@ export function startWriter(harness: EtcdHarness, name: string, members: number[
 i=0
 while :; do
   i=$((i + 1))
-  if out=$("$ETCDCTL" --endpoints="$ENDPOINTS" --cacert="$CACERT" --cert="$CERT" --key="$KEY" --dial-timeout=2s --command-timeout=3s put /driven/${name} "$i" 2>&1); then
+  if out=$("$ETCDCTL" --endpoints="$ENDPOINTS" --cacert="$CACERT" --cert="$CERT" --key="$KEY" --dial-timeout=2s --command-timeout=5s put /driven/${name} "$i" 2>&1); then
     echo "ok $i"
   else
     echo "failed $i $(date -u +%H:%M:%S) $(echo "$out" | tail -n 1)"
