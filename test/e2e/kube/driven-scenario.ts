@@ -290,5 +290,29 @@ export function describeDriven(version: EtcdVersion, subnet: number): void {
       const claims = plane.getJson(['pvc', '-n', NAMESPACE]).items.map((c: { metadata: { name: string } }) => c.metadata.name);
       expect(claims).toEqual(expect.arrayContaining(['data-etcd-3', 'data-etcd-4']));
     }, 600000);
+
+    if (version.minor === 5) {
+      test('an upgrade to 3.6 by re-applying with upgradeFrom: the controller replaces one member at a time, each passes the gate, and no write fails', async () => {
+        await allAvailable();
+        const target = EtcdVersion.V3_6_16;
+        const writer = startWriter(harness, 'upgrade');
+        const eventsBefore = agent.events.length;
+        const started = Date.now();
+        apply(manifestsWith({ version: target, upgradeFrom: version }));
+        await rolledOut();
+        const seconds = Math.round((Date.now() - started) / 1000);
+        const writes = await writer.stop();
+        console.log(`${version} → ${target} by the StatefulSet controller in ${seconds} s; order ${stoppedSince(eventsBefore).join(', ')}; at most ${mostDownSince(eventsBefore)} down; ${writes.ok} writes, ${writes.failed.length} failed`);
+        expect(stoppedSince(eventsBefore)).toEqual(['etcd-2', 'etcd-1', 'etcd-0']);
+        expect(mostDownSince(eventsBefore)).toBe(1);
+        expect(writes.failed).toEqual([]);
+        for (const p of pods()) expect(p.spec.containers[0].image).toBe(`gcr.io/etcd-development/etcd:v${target}`);
+        const reported = harness.etcdctl(['endpoint', 'status', '-w', 'json'], { endpoints: [0, 1, 2].map((i) => harness.clientUrl(i)) });
+        expect([...reported.stdout.matchAll(/"version":"([^"]+)"/g)].map((m) => m[1])).toEqual([`${target}`, `${target}`, `${target}`]);
+        for (const i of [0, 1, 2]) {
+          expect(harness.log(i)).toContain(`upgrade gate: every member is healthy, no alarm; verified snapshot /var/lib/etcd/pre-upgrade-${version}-to-${target}.db`);
+        }
+      }, 420000);
+    }
   });
 }
