@@ -44,7 +44,7 @@ export function checkUpgrade(property: string, from: EtcdVersion, to: EtcdVersio
   if (from.minor === to.minor) return;
   if (to.minor < from.minor) {
     const procedure = from.minor >= 6
-      ? `etcd's downgrade procedure first (etcdctl downgrade validate 3.${to.minor}, then etcdctl downgrade enable 3.${to.minor}, and wait until every member reports storage version 3.${to.minor}), then roll the 3.${to.minor} image with ${property}: ${from}; while some members still run 3.${to.minor} (a rollout half done), rolling back the image is enough`
+      ? `etcd's downgrade procedure first (etcdctl downgrade validate 3.${to.minor}, then etcdctl downgrade enable 3.${to.minor}, and wait until every member reports storage version 3.${to.minor}), then set version ${to} without ${property} and apply (this check guards upgrades: unset, nothing says what runs); while some members still run 3.${to.minor} (a rollout half done), that apply alone is enough`
       : `etcd ${from} has no downgrade procedure: restore a snapshot taken with 3.${to.minor} (EtcdSnapshotSource) into a 3.${to.minor} cluster`;
     throw new EtcdConfigError(`version ${to} is older than ${property} ${from}: once every member runs 3.${from.minor}, the cluster version is 3.${from.minor} and a 3.${to.minor} binary refuses its data. Use ${procedure} (README: "Upgrading etcd")`);
   }

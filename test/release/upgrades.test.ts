@@ -36,6 +36,7 @@ describe('upgradeFrom: etcd\'s upgrade rules at synthesis', () => {
   test('a downgrade is refused with the procedure (3.6+), or the restore (from 3.5)', () => {
     expect(() => cluster('3.5.35', '3.6.16')).toThrow('version 3.5.35 is older than upgradeFrom 3.6.16');
     expect(() => cluster('3.5.35', '3.6.16')).toThrow('etcdctl downgrade validate 3.5, then etcdctl downgrade enable 3.5');
+    expect(() => cluster('3.5.35', '3.6.16')).toThrow('then set version 3.5.35 without upgradeFrom and apply');
     expect(() => checkUpgrade('upgradeFrom', v('3.5.35'), v('3.4.45'))).toThrow('etcd 3.5.35 has no downgrade procedure: restore a snapshot taken with 3.4');
   });
 
