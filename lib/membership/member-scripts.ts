@@ -94,30 +94,48 @@ quorum() {
 }
 
 # The pre-upgrade gate (upgradeFrom, to another minor: \$UPGRADE_FILE holds \`from to\`): a member with data whose
-# image runs the new minor starts only once every other member is healthy, no alarm is raised, and a verified
-# snapshot is on its own volume. It waits, and then fails so the kubelet runs it again: its pod is not Ready, so the
-# StatefulSet controller replaces no other member meanwhile. A member that passed once (its snapshot is there) does
-# not wait again, so a cluster restarted as a whole mid-upgrade still starts.
+# image runs the new minor starts once every other member is healthy, no alarm is raised, and a verified snapshot is
+# on its own volume (taken once: a restart checks health and alarms again, and keeps the snapshot). Until then its pod
+# is not Ready, so the StatefulSet controller replaces no other member. When no quorum answers without this member for
+# \$NO_QUORUM_SECONDS (another member failed meanwhile, a whole-cluster restart, a cluster of one), the quorum needs
+# it: it copies its own database (consistent, since its etcd is stopped) as the backup and starts.
 gate_before_upgrade() {
   [ -s "$UPGRADE_FILE" ] || return 0
   read -r from to < "$UPGRADE_FILE"
-  own=$(etcd --version | awk '/^etcd Version:/ { print $3 }')
+  own=$(etcd --version 2>/dev/null | awk '/^etcd Version:/ { print $3 }')
+  [ -n "$own" ] || fail "upgrade $from → $to: etcd --version named no release, so this step cannot tell whether $NAME upgrades; etcd did not start"
   [ "\${own%.*}" = "\${to%.*}" ] || { say "upgrade $from → $to: this member runs $own, so it does not pass the gate"; return 0; }
-  gate_file="$GATE_DIR/pre-upgrade-$from-to-$to.db"
-  [ ! -s "$gate_file" ] || { say "upgrade $from → $to: passed the gate before ($gate_file)"; return 0; }${version.minor >= 7 ? `
+  gate_file="$GATE_DIR/pre-upgrade-$from-to-$to.db"${version.minor >= 7 ? `
   # 3.7 replays this member's WAL from its newest snapshot record, and no longer reads the entries 3.5 wrote when
   # the cluster was created: with no snapshot yet, it panics ("unmarshal should never fail", measured on 3.7.3).
   ls "$DATA_DIR"/member/snap/*.snap >/dev/null 2>&1 || fail "upgrade $from → $to: $DATA_DIR/member/snap has no snapshot yet, so etcd $own would replay the WAL from the cluster's first entries, which 3.5 wrote in a form 3.7 no longer reads, and panic. etcd $own did not start and nothing changed. Put this member back on $from (version $from without upgradeFrom), let every member take a snapshot (tuning.snapshotCount entries: README, Upgrading etcd), then upgrade again"` : ''}
+  # One pre-upgrade snapshot per volume: an earlier upgrade's is superseded by this one.
+  for old in "$GATE_DIR"/pre-upgrade-*.db; do
+    if [ -e "$old" ] && [ "$old" != "$gate_file" ]; then rm -f "$old" && say "upgrade gate: removed $old, an earlier upgrade's snapshot"; fi
+  done
+  others=$(printf '%s\n' "$members" | awk -v n="$NAME" '$1 != n && $5 != "leaving" { print $3 }')
   gate_deadline=$(( $(date +%s) + WAIT_SECONDS ))
+  alone_since=$(date +%s)
   while :; do
-    ask
-    if quorum; then
-      others=$(printf '%s\\n' "$members" | awk -v n="$NAME" '$1 != n && $5 != "leaving" { print $3 }' | grep -vxF "$endpoint" || true)
-      upgrade_gate "$gate_file" "$endpoint" $others && return 0
+    if [ -n "$others" ]; then ask; fi
+    if [ -n "$others" ] && quorum; then
+      alone_since=$(date +%s)
+      upgrade_gate "$gate_file" "$endpoint" $(printf '%s\n' "$others" | grep -vxF "$endpoint" || true) && return 0
     else
-      say "upgrade gate: no member answers with a quorum"
+      if [ -z "$others" ] || [ $(( $(date +%s) - alone_since )) -ge "$NO_QUORUM_SECONDS" ]; then
+        say "upgrade gate: no quorum answers without $NAME\${others:+ (for $NO_QUORUM_SECONDS s)}: the quorum needs it, so it starts without checking the others"
+        if [ -s "$gate_file" ]; then
+          say "upgrade gate: the snapshot $gate_file was taken before"
+        elif upgrade_gate_copy "$DATA_DIR/member/snap/db" "$gate_file"; then
+          :
+        else
+          say "upgrade gate: WARNING: no pre-upgrade backup was kept (see above)"
+        fi
+        return 0
+      fi
+      say "upgrade gate: no member answers with a quorum without $NAME; waiting up to $NO_QUORUM_SECONDS s"
     fi
-    [ "$(date +%s)" -lt "$gate_deadline" ] || fail "upgrade $from → $to: the gate did not pass in $WAIT_SECONDS s (see above); etcd $own did not start. The kubelet runs this step again; to upgrade without the gate, remove upgradeFrom"
+    [ "$(date +%s)" -lt "$gate_deadline" ] || fail "upgrade $from → $to: the gate did not pass in $WAIT_SECONDS s (see above); etcd $own did not start. The kubelet runs this step again; to upgrade without the gate (and, for 3.7, without its WAL check), remove upgradeFrom"
     sleep 2
   done
 }

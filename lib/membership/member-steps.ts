@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { SMALL_STEP_RESOURCES, TOOLS_DIR, TOOLS_MIB, prepareTools } from '../jobs/job-tools';
 import { ClusterModel, MEMBER_STATE_PORT, METRICS_PORT, MemberModel } from '../member/model';
+import { effectiveQuotaBytes } from '../member/tuning';
 import { changesMinor } from '../release/upgrade-gate';
 import { EtcdVersion } from '../release/version';
 import { formatUrl } from '../shared/url';
@@ -14,6 +15,8 @@ const START_DIR = '/run/etcd-member';
 const START_ENV = `${START_DIR}/start.env`;
 /** How long the start step asks before it fails and the kubelet runs it again. */
 const WAIT_SECONDS = 300;
+/** How long a gated member waits for a quorum without it before it starts anyway (the quorum needs it). */
+const NO_QUORUM_SECONDS = 60;
 /** How often the sidecar looks at the member (promotion, state). */
 const SIDECAR_INTERVAL_SECONDS = 2;
 
@@ -130,6 +133,9 @@ export function renderMemberSteps(target: MemberStepsTarget): MemberSteps {
         { name: 'MAY_FORM', value: target.restored ? 'no' : 'yes' },
         { name: 'UPGRADE_FILE', value: `${MEMBERS_DIR}/${UPGRADE_KEY}` },
         { name: 'GATE_DIR', value: target.markerDir },
+        { name: 'NO_QUORUM_SECONDS', value: String(NO_QUORUM_SECONDS) },
+        // A pre-upgrade snapshot leaves the quota free beside it: room for the database to grow and be defragmented.
+        { name: 'GATE_KEEP_FREE', value: String(effectiveQuotaBytes(model.tuning)) },
       ],
       // The data volume, to write the forming marker and a pre-upgrade snapshot beside etcd's directory; etcd's own
       // directory is only read.

@@ -106,7 +106,7 @@ describeEachLine('minor upgrades one member at a time on real etcd', (line) => {
       // Each member passed the pre-upgrade gate, and its verified snapshot stays on its volume.
       const snapshot = `pre-upgrade-${from}-to-${to}.db`;
       for (const i of [0, 1, 2]) {
-        expect(h.log(i)).toContain(`upgrade gate: every member is healthy, no alarm; verified snapshot /var/lib/etcd/${snapshot}`);
+        expect(h.log(i)).toContain(`upgrade gate: verified snapshot /var/lib/etcd/${snapshot}`);
         expect(fs.statSync(path.join(h.volumeDir(i, 'data'), snapshot)).size).toBeGreaterThan(KEYS * 20);
       }
     };
@@ -121,19 +121,26 @@ describeEachLine('minor upgrades one member at a time on real etcd', (line) => {
       const writer = startWriter(h, 'upgrade');
       await upgrade(PATH[0], PATH[1]);
 
-      // To 3.7 straight away: the members' WALs hold no snapshot yet (fewer than 10000 entries), so the first member's
-      // gate refuses before 3.7 starts, where 3.7.3 panicked in 3 runs out of 4 before the rule existed.
-      expect(walSnapshots(2)).toEqual([]);
-      const held = workload(PATH[2], { upgradeFrom: EtcdVersion.of(PATH[1]) });
-      await h.stop(2);
-      h.replaceMember(2, { ...h.memberSpec(2), workload: held });
-      h.start(2);
-      await h.initDone(2);
-      expect(h.isRunning(2)).toBe(false);
-      expect(h.log(2)).toContain(`REFUSED: upgrade ${PATH[1]} → ${PATH[2]}: /var/lib/etcd/data/member/snap has no snapshot yet`);
-      expect(await Promise.all(hosts.slice(0, 2).map(async (host) => (await versions(host, 2381)).server))).toEqual([PATH[1], PATH[1]]);
+      // To 3.7 straight away: a member whose WAL holds no snapshot yet (fewer than 10000 entries; one may have taken
+      // one anyway) is refused by its gate before 3.7 starts, where 3.7.3 panicked in 3 runs out of 4 before the rule.
+      const unsnapshotted = [2, 1, 0].find((i) => walSnapshots(i).length === 0);
+      if (unsnapshotted === undefined) {
+        console.log('every member\'s WAL has a snapshot already: the 3.7 refusal is covered by the unit tests only in this run');
+      } else {
+        const held = workload(PATH[2], { upgradeFrom: EtcdVersion.of(PATH[1]) });
+        await h.stop(unsnapshotted);
+        h.replaceMember(unsnapshotted, { ...h.memberSpec(unsnapshotted), workload: held });
+        h.start(unsnapshotted);
+        await h.initDone(unsnapshotted);
+        expect(h.isRunning(unsnapshotted)).toBe(false);
+        expect(h.log(unsnapshotted)).toContain(`REFUSED: upgrade ${PATH[1]} → ${PATH[2]}: /var/lib/etcd/data/member/snap has no snapshot yet`);
+        const running = [0, 1, 2].filter((i) => i !== unsnapshotted);
+        expect(await Promise.all(running.map(async (i) => (await versions(hosts[i], 2381)).server))).toEqual([PATH[1], PATH[1]]);
+        console.log(`${h.podName(unsnapshotted)} refused 3.7: its WAL had no snapshot`);
+      }
 
-      // The README's way on: etcd-2 back on 3.6, every member restarted with a low snapshotCount, entries past it.
+      // The README's way on: the refused member back on 3.6, every member restarted with a low snapshotCount, entries
+      // past it.
       const back = workload(PATH[1], { tuning: { snapshotCount: 100 } });
       await roll(h, [2, 1, 0], (i) => h.replaceMember(i, { ...h.memberSpec(i), workload: back }), (i) => hosts[i]);
       for (let k = 0; k < 150; k++) expect(h.etcdctl(['put', '/snapshot-filler', String(k)]).status).toBe(0);
@@ -141,7 +148,7 @@ describeEachLine('minor upgrades one member at a time on real etcd', (line) => {
       await upgrade(PATH[1], PATH[2]);
 
       const writes = await writer.stop();
-      console.log(`StatefulSet 3.5 → 3.6 → 3.7: ${writes.ok} writes, ${writes.failed.length} failed`);
+      console.log(`StatefulSet 3.5 → 3.6 → 3.7: ${writes.ok} writes, ${writes.failed.length} failed, the slowest ${writes.slowestMs} ms`);
       expect(writes.failed).toEqual([]);
       expectAllWrites(h, writes.ok);
       for (const i of [0, 1, 2]) expect(h.log(i)).not.toContain('unmarshal should never fail');
@@ -150,7 +157,7 @@ describeEachLine('minor upgrades one member at a time on real etcd', (line) => {
     }
   }, 600000);
 
-  test('the gate stops a member\'s upgrade while another is down, and while an alarm is raised; no member changes version until it passes', async () => {
+  test('the gate holds a member\'s upgrade while an alarm is raised, and while another is down until the quorum needs it; no member changes version meanwhile', async () => {
     // A 1 MiB quota, so the cluster can be filled to a real NOSPACE alarm.
     const tuning = { quotaBackendBytes: Size.mebibytes(1) };
     const first = synthesizeForHarness(PATH[0], 3, { tuning });
@@ -177,11 +184,18 @@ describeEachLine('minor upgrades one member at a time on real etcd', (line) => {
       await h.startAllAndWait(90000);
       h.addConfigMaps(configMapsInManifests(next.manifests));
 
-      // etcd-0 down: etcd-2's gate finds no quorum, and its 3.6 release never starts.
+      // etcd-0 down: etcd-2's gate finds no quorum without etcd-2 and holds 3.6 back for a minute; then, since the
+      // quorum needs it, it keeps a copy of its own database and starts, and the cluster has its quorum again.
       await h.stop(0);
+      const stopped = Date.now();
       await upgradeMember(2);
-      await gateHolds(2, 'upgrade gate: no member answers with a quorum');
+      await gateHolds(2, 'upgrade gate: no member answers with a quorum without etcd-2');
       expect(await servers()).toEqual(['-', PATH[0], '-']);
+      await h.waitHealthy([1, 2], 150000);
+      console.log(`etcd-2 started without the others' checks ${Math.round((Date.now() - stopped) / 1000)} s after etcd-0 stopped`);
+      expect(h.log(2)).toContain('upgrade gate: no quorum answers without etcd-2 (for 60 s): the quorum needs it, so it starts without checking the others');
+      expect(h.log(2)).toContain(`upgrade gate: verified snapshot /var/lib/etcd/pre-upgrade-${PATH[0]}-to-${PATH[1]}.db`);
+      expect(await servers()).toEqual(['-', PATH[0], PATH[1]]);
       h.start(0);
       await h.waitHealthy([0, 1, 2], 120000);
       expect(await servers()).toEqual([PATH[0], PATH[0], PATH[1]]);

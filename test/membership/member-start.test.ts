@@ -73,6 +73,10 @@ interface StartOptions {
   readonly unhealthy?: string[];
   /** The member's WAL has a snapshot record (`member/snap/*.snap`). */
   readonly walSnapshot?: boolean;
+  /** How long a gated member waits for a quorum without it. @default 60 */
+  readonly noQuorumSeconds?: number;
+  /** An earlier upgrade's snapshot is on the volume. */
+  readonly earlierSnapshot?: boolean;
 }
 
 function runStart(peers: { [name: string]: Peer }, options: StartOptions): StartRun {
@@ -108,7 +112,7 @@ case "$1 $2" in
 esac
 `);
   box.stub('timeout', 'shift; exec "$@"\n');
-  box.stub('etcd', `echo "etcd Version: ${options.release ?? '3.6.16'}"\n`);
+  box.stub('etcd', options.release === '' ? 'exit 0\n' : `echo "etcd Version: ${options.release ?? '3.6.16'}"\n`);
   box.stub('etcdutl', 'echo \'{"hash":7,"revision":42,"totalKey":3,"totalSize":1024}\'\n');
   fs.writeFileSync(path.join(stubs, 'good.db'), validSnapshot());
   if (options.upgrade) box.write('upgrade', `${options.upgrade}\n`);
@@ -119,7 +123,9 @@ esac
   const list = [...(options.list ?? NAMES).map((n) => `${n} ${peerUrl(n)} https://${n}.etcd-peer:2379 http://${n}.etcd-peer:2382`),
     ...(options.leaving ?? []).map((n) => `${n} ${peerUrl(n)} https://${n}.etcd-peer:2379 http://${n}.etcd-peer:2382 leaving`)].join('\n');
   if (options.walSnapshot) box.write('data/member/snap/0000000000000002-0000000000002711.snap', 'snap');
-  const r = box.run(startMemberScript(EtcdVersion.of(options.release ?? '3.6.16')), {
+  if (options.data) box.write('data/member/snap/db', 'x'.repeat(4096));
+  if (options.earlierSnapshot) box.write('pre-upgrade-3.4.45-to-3.5.35.db', 'old');
+  const r = box.run(startMemberScript(EtcdVersion.of(options.release || '3.6.16')), {
     LOG_PREFIX: 'member-start',
     NAME: options.name ?? 'etcd-1',
     MEMBERS_FILE: box.write('members-list', `${list}\n`),
@@ -134,6 +140,8 @@ esac
     FORMING_MARK: path.join(box.root, 'forming'),
     UPGRADE_FILE: path.join(box.root, 'upgrade'),
     GATE_DIR: box.root,
+    NO_QUORUM_SECONDS: String(options.noQuorumSeconds ?? 60),
+    GATE_KEEP_FREE: '1048576',
   });
   const run = {
     forming: box.read('forming'),
@@ -231,15 +239,18 @@ describe('member-start: the pre-upgrade gate (upgradeFrom to another minor)', ()
   const upgrade = '3.5.35 3.6.16';
 
   test('a member with data on the new minor starts once the others are healthy, no alarm, and a verified snapshot is on its volume', () => {
-    const run = runStart({ 'etcd-0': { quorum: true }, 'etcd-2': { quorum: true } }, { members: ALL, data: true, upgrade });
+    const run = runStart({ 'etcd-0': { quorum: true }, 'etcd-2': { quorum: true } }, { members: ALL, data: true, upgrade, earlierSnapshot: true });
     expect(run.status).toBe(0);
-    expect(run.output).toMatch(/upgrade gate: every member is healthy, no alarm; verified snapshot \S+pre-upgrade-3\.5\.35-to-3\.6\.16\.db \(1056 bytes, revision 42\)/);
+    expect(run.output).toContain('upgrade gate: every member is healthy, no alarm');
+    expect(run.output).toMatch(/upgrade gate: verified snapshot \S+pre-upgrade-3\.5\.35-to-3\.6\.16\.db \(1056 bytes, revision 42\)/);
+    // One per volume: the earlier upgrade's goes.
+    expect(run.output).toMatch(/removed \S+pre-upgrade-3\.4\.45-to-3\.5\.35\.db, an earlier upgrade's snapshot/);
     expect(run.snapshots).toEqual(['pre-upgrade-3.5.35-to-3.6.16.db']);
     expect(run.changes).toEqual(['snapshot etcd-0']);
     expect(run.env).toContain('ETCD_INITIAL_CLUSTER_STATE=\'existing\'');
   });
 
-  test('another member unhealthy: etcd does not start, nothing is saved, and the step fails so the pod is not Ready', () => {
+  test('another member unhealthy while a quorum answers: etcd does not start, nothing is saved, and the step fails so the pod is not Ready', () => {
     const run = runStart({ 'etcd-0': { quorum: true }, 'etcd-2': { quorum: true } }, { members: ALL, data: true, upgrade, unhealthy: ['etcd-2'] });
     expect(run.status).toBe(1);
     expect(run.output).toContain('upgrade gate: https://etcd-2.etcd-peer:2379 is not healthy');
@@ -248,18 +259,39 @@ describe('member-start: the pre-upgrade gate (upgradeFrom to another minor)', ()
     expect(run.snapshots).toEqual([]);
   });
 
-  test('no quorum: it waits, and never starts the new release', () => {
-    const run = runStart({}, { members: ALL, data: true, upgrade });
-    expect(run.status).toBe(1);
-    expect(run.output).toContain('upgrade gate: no member answers with a quorum');
-    expect(run.env).toBe('');
+  test('no quorum without it: it waits up to NO_QUORUM_SECONDS, then starts (the quorum needs it) with a verified copy of its own database', () => {
+    const waits = runStart({}, { members: ALL, data: true, upgrade });
+    expect(waits.status).toBe(1);
+    expect(waits.output).toContain('upgrade gate: no member answers with a quorum without etcd-1; waiting up to 60 s');
+    expect(waits.env).toBe('');
+    const starts = runStart({}, { members: ALL, data: true, upgrade, noQuorumSeconds: 0 });
+    expect(starts.status).toBe(0);
+    expect(starts.output).toContain('upgrade gate: no quorum answers without etcd-1 (for 0 s): the quorum needs it, so it starts without checking the others');
+    expect(starts.output).toMatch(/verified snapshot \S+pre-upgrade-3\.5\.35-to-3\.6\.16\.db \(4096 bytes/);
+    expect(starts.env).toContain('ETCD_INITIAL_CLUSTER_STATE=\'existing\'');
   });
 
-  test('a member that passed before (its snapshot is there) starts without asking again, so a whole-cluster restart mid-upgrade starts', () => {
-    const run = runStart({}, { members: ALL, data: true, upgrade, gatePassed: true });
+  test('a cluster of one: nothing to ask, it keeps a copy of its own database and starts at once', () => {
+    const run = runStart({}, { members: [ALL[0]], name: 'etcd-0', list: ['etcd-0'], data: true, upgrade });
     expect(run.status).toBe(0);
-    expect(run.output).toContain('passed the gate before');
+    expect(run.output).toContain('no quorum answers without etcd-0: the quorum needs it');
+    expect(run.snapshots).toEqual(['pre-upgrade-3.5.35-to-3.6.16.db']);
+  });
+
+  test('a member that passed before keeps its snapshot, and is checked again: health and alarms, no second snapshot', () => {
+    const peers = { 'etcd-0': { quorum: true }, 'etcd-2': { quorum: true } };
+    const run = runStart(peers, { members: ALL, data: true, upgrade, gatePassed: true });
+    expect(run.status).toBe(0);
+    expect(run.output).toContain('the snapshot');
+    expect(run.output).toContain('was taken before');
     expect(run.changes).toEqual([]);
+    expect(runStart(peers, { members: ALL, data: true, upgrade, gatePassed: true, unhealthy: ['etcd-2'] }).status).toBe(1);
+  });
+
+  test('an image whose etcd names no release fails closed: etcd does not start', () => {
+    const run = runStart({}, { members: ALL, data: true, upgrade, release: '' });
+    expect(run.status).toBe(1);
+    expect(run.output).toContain('etcd --version named no release');
   });
 
   test('to 3.7: a member whose WAL has no snapshot yet is refused at once (3.7 would panic replaying what 3.5 wrote); with one, the gate runs', () => {
@@ -274,7 +306,7 @@ describe('member-start: the pre-upgrade gate (upgradeFrom to another minor)', ()
     expect(passed.status).toBe(0);
     expect(passed.snapshots).toEqual(['pre-upgrade-3.6.16-to-3.7.3.db']);
     // 3.6 needs no such snapshot: the rule is rendered for 3.7 only.
-    expect(startMemberScript(EtcdVersion.of('3.6.16'))).not.toContain('member/snap');
+    expect(startMemberScript(EtcdVersion.of('3.6.16'))).not.toContain('has no snapshot yet');
   });
 
   test('a member still on the old release (its pod not updated yet) and a member without data do not take the gate', () => {

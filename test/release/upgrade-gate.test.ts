@@ -20,6 +20,8 @@ interface GateWorld {
   readonly freeKib?: number;
   /** The snapshot is there already. */
   readonly passed?: boolean;
+  /** `$GATE_KEEP_FREE`: bytes to leave free beside the snapshot. */
+  readonly keepFree?: number;
 }
 
 function runGate(world: GateWorld, script?: string): { status: number | null; output: string; saved: boolean; part: boolean; calls: string } {
@@ -44,7 +46,7 @@ esac
   const r = box.run(script ?? `say() { echo "$*"; }
 ctl() { etcdctl "$@"; }
 ${upgradeGateShell(EtcdVersion.of('3.6.16'))}
-upgrade_gate "${file}" http://a:2379 http://b:2379 http://c:2379`, { SNAPSHOT_DIR: box.root });
+upgrade_gate "${file}" http://a:2379 http://b:2379 http://c:2379`, { SNAPSHOT_DIR: box.root, ...(world.keepFree === undefined ? {} : { GATE_KEEP_FREE: String(world.keepFree) }) });
   const result = { status: r.status, output: r.output, saved: fs.existsSync(file), part: fs.existsSync(`${file}.part`), calls: box.read('bin/calls') };
   box.dispose();
   return result;
@@ -86,9 +88,12 @@ describe('the pre-upgrade gate', () => {
   });
 
   test('no room for the snapshot and as much again for etcd: it says so before it writes', () => {
-    expect(runGate({ freeKib: 40 }).output).toContain('has 40 KiB free, and the snapshot (20480 bytes) must leave as much for etcd');
+    expect(runGate({ freeKib: 40 }).output).toContain('has 40 KiB free, and the snapshot (20480 bytes) must leave 20480 bytes for etcd');
     expect(runGate({ freeKib: 40 }).calls).not.toContain('snapshot save');
     expect(runGate({ freeKib: 41 }).status).toBe(0);
+    // The StatefulSet keeps the quota free beside it (here 1 MiB): the database can still grow and be defragmented.
+    expect(runGate({ freeKib: 41, keepFree: 1048576 }).output).toContain('must leave 1048576 bytes for etcd');
+    expect(runGate({ freeKib: 1045, keepFree: 1048576 }).status).toBe(0);
   });
 
   test('a snapshot taken before is not taken again, but health and alarms are still checked', () => {
