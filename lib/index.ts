@@ -19,8 +19,10 @@ export { EtcdKubeadmPki } from './tls/kubeadm-pki';
 export type { EtcdKubeadmPkiOptions } from './tls/kubeadm-pki';
 
 // jobs/: the cluster as jobs see it, and the backup
-export { EtcdBackup } from './jobs/cluster-jobs';
-export type { IEtcdCluster, EtcdBackupProps } from './jobs/cluster-jobs';
+export { EtcdBackup, EtcdDefrag } from './jobs/cluster-jobs';
+export type { IEtcdCluster, EtcdBackupProps, EtcdDefragProps } from './jobs/cluster-jobs';
+export { EtcdDefragRule } from './jobs/defrag/defrag-rule';
+export type { EtcdDefragOptions } from './jobs/defrag/defrag-options';
 export type { EtcdBackupOptions } from './jobs/backup/backup-options';
 export { EtcdBackupDestination } from './jobs/storage/backup-destination';
 export type { EtcdBackupVolumeOptions, EtcdBackupObjectStoreOptions } from './jobs/storage/backup-destination';

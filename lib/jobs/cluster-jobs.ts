@@ -4,6 +4,8 @@ import { EtcdVersion } from '../release/version';
 import { EtcdRequiredSecret, requiredSecretsOf } from '../shared/required-secrets';
 import { renderBackup } from './backup/backup-job';
 import { EtcdBackupOptions } from './backup/backup-options';
+import { renderDefrag } from './defrag/defrag-job';
+import { EtcdDefragOptions } from './defrag/defrag-options';
 
 /*
  * The public face of the jobs: IEtcdCluster names the jobs its add*() methods create, and each job's props
@@ -35,6 +37,12 @@ export interface IEtcdCluster extends IConstruct {
    * @param id construct id, unique among this cluster's backups; the default CronJob name ends with it
    */
   addBackup(id: string, options: EtcdBackupOptions): EtcdBackup;
+
+  /**
+   * Add a scheduled, rule-gated defragmentation: one member at a time, followers first, the leader last.
+   * @param id construct id, unique among this cluster's jobs; the default CronJob name ends with it
+   */
+  addDefrag(id: string, options?: EtcdDefragOptions): EtcdDefrag;
 }
 
 /** Properties of an {@link EtcdBackup}. */
@@ -74,6 +82,42 @@ export class EtcdBackup extends Construct {
     this.destinationNames = backup.destinationNames;
     this.onDemandCommand = backup.onDemandCommand;
     this.snapshotPrefix = backup.snapshotPrefix;
+    this.requiredSecrets = requiredSecretsOf([this]);
+  }
+}
+
+/** Properties of an {@link EtcdDefrag}. */
+export interface EtcdDefragProps extends EtcdDefragOptions {
+  /** The cluster to defragment: an `EtcdCluster` or `EtcdStaticPodCluster`. */
+  readonly cluster: IEtcdCluster;
+}
+
+/**
+ * Scheduled defragmentation of an etcd cluster with etcd's own etcdctl, keeping etcd-defrag's semantics: it aborts,
+ * having touched nothing, unless every voting member answers and the member list is the cluster's; it defragments
+ * only the members the rule selects, one at a time, followers first and the leader last (read again before each),
+ * each bounded by a timeout sized from the quota and followed by a wait until the member answers again; then it
+ * disarms NOSPACE once every member is below the threshold.
+ */
+export class EtcdDefrag extends Construct {
+  /** Name of the CronJob. */
+  public readonly name: string;
+  /** The CronJob. */
+  public readonly cronJob: k8s.KubeCronJob;
+  /** Run it now, outside the schedule. */
+  public readonly onDemandCommand: string;
+  /** The rule as the job evaluates it, for people (`(dbQuotaUsage > 0.8) || (dbSize - dbSizeInUse > 209715200)`). */
+  public readonly ruleText: string;
+  /** The Secrets this job reads that you create (a client certificate given by `clientSecretName`). */
+  public readonly requiredSecrets: EtcdRequiredSecret[];
+
+  public constructor(scope: Construct, id: string, props: EtcdDefragProps) {
+    super(scope, id);
+    const defrag = renderDefrag(this, id, props.cluster, props);
+    this.name = defrag.name;
+    this.cronJob = defrag.cronJob;
+    this.onDemandCommand = defrag.onDemandCommand;
+    this.ruleText = defrag.rule.description;
     this.requiredSecrets = requiredSecretsOf([this]);
   }
 }

@@ -4,7 +4,8 @@ import { Construct } from 'constructs';
 import { accessOf, registerAccess } from '../access/access';
 import { apiServerFlags } from '../access/kube-apiserver';
 import { EtcdBackupOptions } from '../jobs/backup/backup-options';
-import { EtcdBackup, IEtcdCluster } from '../jobs/cluster-jobs';
+import { EtcdBackup, EtcdDefrag, IEtcdCluster } from '../jobs/cluster-jobs';
+import { EtcdDefragOptions } from '../jobs/defrag/defrag-options';
 import { DEFAULT_IMAGES, validatePinnedImage } from '../jobs/images';
 import { renderScaleDownJob } from '../jobs/scale-down/scale-down-job';
 import { clusterToken } from '../member/cluster-token';
@@ -271,6 +272,11 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
   /** Add a scheduled, verified backup of this cluster (see EtcdBackup); its pods are admitted as clients. */
   public addBackup(id: string, options: EtcdBackupOptions): EtcdBackup {
     return new EtcdBackup(accessOf(this).jobScope(), id, { ...options, cluster: this });
+  }
+
+  /** Add a scheduled, rule-gated defragmentation, one member at a time, the leader last (see EtcdDefrag). */
+  public addDefrag(id: string, options: EtcdDefragOptions = {}): EtcdDefrag {
+    return new EtcdDefrag(accessOf(this).jobScope(), id, { ...options, cluster: this });
   }
 
   /**

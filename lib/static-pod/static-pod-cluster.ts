@@ -5,7 +5,8 @@ import { Construct, IConstruct } from 'constructs';
 import { accessOf, registerAccess } from '../access/access';
 import { apiServerFlags } from '../access/kube-apiserver';
 import { EtcdBackupOptions } from '../jobs/backup/backup-options';
-import { EtcdBackup, IEtcdCluster } from '../jobs/cluster-jobs';
+import { EtcdBackup, EtcdDefrag, IEtcdCluster } from '../jobs/cluster-jobs';
+import { EtcdDefragOptions } from '../jobs/defrag/defrag-options';
 import { clusterToken } from '../member/cluster-token';
 import { renderEtcdFlags } from '../member/flags';
 import { ClusterModel, METRICS_PORT, MemberModel, TlsFiles, clientEndpointsOf, hostMember } from '../member/model';
@@ -298,6 +299,11 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
    */
   public addBackup(id: string, options: EtcdBackupOptions): EtcdBackup {
     return new EtcdBackup(accessOf(this).jobScope(), id, { ...options, cluster: this });
+  }
+
+  /** Add a scheduled, rule-gated defragmentation, one member at a time, the leader last (see EtcdDefrag). */
+  public addDefrag(id: string, options: EtcdDefragOptions = {}): EtcdDefrag {
+    return new EtcdDefrag(accessOf(this).jobScope(), id, { ...options, cluster: this });
   }
 
   /** The chart holding a node's manifest (its file is `<chart id>.k8s.yaml`). */
