@@ -24,7 +24,7 @@ const WRITERS = new Set<number>();
  * 10 s (a Kubernetes API server waits far longer): on a loaded 2-core machine, a write sent while the leader's member
  * was being replaced took more than 5 s in 2 of 4 upgrade runs; the slowest write is reported so the stall is seen.
  */
-export function startWriter(harness: EtcdHarness, name: string, members: number[] = [0, 1, 2]): Writer {
+export function startWriter(harness: EtcdHarness, name: string, members: number[] = [0, 1, 2], intervalSeconds = 1): Writer {
   const log = path.join(harness.workDir, `writer-${name}.log`);
   const identity = harness.clientIdentity;
   const endpoints = members.map((i) => harness.clientUrl(i)).join(',');
@@ -38,7 +38,7 @@ while :; do
   else
     echo "failed $i $(date -u +%H:%M:%S) $(echo "$out" | tail -n 1)"
   fi
-  sleep 1
+  sleep ${intervalSeconds}
 done`;
   const out = fs.openSync(log, 'a');
   const child: ChildProcess = spawn('unshare', ['-m', 'sh', '-c', script], {
