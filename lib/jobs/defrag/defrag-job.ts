@@ -23,6 +23,8 @@ const MAX_NAME_LENGTH = 52;
 const SLOWEST_DEFRAG_RATE = 8 * MIB;
 /** How long a defragmented member may take to answer with a leader and a linearizable read again. */
 const WAIT_SECONDS = 120;
+/** The defragmentation of each cluster, by construct path: one per cluster. */
+const DEFRAGS = new WeakMap<IConstruct, string>();
 
 /** What a rendered defragmentation gives the `EtcdDefrag` construct to publish. */
 export interface RenderedDefrag {
@@ -49,6 +51,11 @@ export function renderDefrag(defrag: Construct, id: string, cluster: IConstruct,
     throw new EtcdConfigError(`EtcdDefrag '${id}' must be created inside a Chart, so its objects are written: use cluster.addDefrag(), or new EtcdDefrag(chart, '${id}', ...)`);
   }
   const access = accessOf(cluster);
+  const earlier = DEFRAGS.get(cluster);
+  if (earlier !== undefined) {
+    throw new EtcdConfigError(`cluster '${cluster.node.path}' already has a defragmentation, '${earlier}': one per cluster, because the CronJob's Forbid policy keeps one run at a time only within one CronJob, and two runs could each be defragmenting a member at once. Give the one its rule and schedule`);
+  }
+  DEFRAGS.set(cluster, defrag.node.path);
   const name = props.name ?? `${access.clusterName}-${id.toLowerCase()}`;
   validateServiceName(props.name === undefined ? `name (derived from the cluster name and the id '${id}'; set name explicitly)` : 'name', name, MAX_NAME_LENGTH);
   const schedule = validateSchedule('schedule', props.schedule ?? Cron.schedule({ minute: '30', hour: '3' }));
@@ -78,9 +85,11 @@ export function renderDefrag(defrag: Construct, id: string, cluster: IConstruct,
   access.admitClients(labels);
   const perMember = defragTimeoutSeconds(access.quotaBytes);
   const members = access.endpoints.length;
+  // One member's defragmentation, its wait, and a minute for the checks around it: the least a run needs.
+  const oneMember = perMember + WAIT_SECONDS + 60;
   const activeDeadlineSeconds = props.activeDeadline === undefined
     ? members * (perMember + WAIT_SECONDS) + 300
-    : wholeSeconds('activeDeadline', props.activeDeadline, 60, 'a member\'s defragmentation alone can take that long');
+    : wholeSeconds('activeDeadline', props.activeDeadline, oneMember, `one member's defragmentation may take ${perMember} s at this quota, and its wait ${WAIT_SECONDS} s`);
   const resources = withEphemeralStorage(EtcdResources.custom({ cpuRequestMillis: 10, memoryRequest: Size.mebibytes(64), memoryLimit: Size.mebibytes(256) })._toKube(), TOOLS_MIB);
   const tools: k8s.VolumeMount = { name: 'tools', mountPath: TOOLS_DIR };
   const onDemandCommand = `kubectl --namespace ${access.namespace} create job --from=cronjob/${name} ${name}-$(date +%s)`;

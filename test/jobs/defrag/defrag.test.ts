@@ -1,5 +1,5 @@
 import { spawnSync } from 'child_process';
-import { Chart, Cron, Size, Testing } from 'cdk8s';
+import { Chart, Cron, Duration, Size, Testing } from 'cdk8s';
 import { EtcdCluster, EtcdDefragRule, EtcdStaticPodCluster } from '../../../lib';
 import { defragScript } from '../../../lib/jobs/defrag/defrag-script';
 import { ScriptSandbox } from '../../support/script-sandbox';
@@ -75,16 +75,23 @@ describe('addDefrag', () => {
   });
 
   test('bad options are refused with the property and the value', () => {
+    const fresh = () => new EtcdCluster(new Chart(Testing.app(), 'c'), 'etcd', {});
+    expect(() => fresh().addDefrag('a', { disarmBelowQuotaUsage: 1 })).toThrow('disarmBelowQuotaUsage must be a fraction of the quota between 0 and 1, exclusive (got 1)');
+    expect(() => fresh().addDefrag('b', { schedule: Cron.schedule({ minute: '61' }) })).toThrow('schedule must be a five-field cron schedule');
+    expect(() => fresh().addDefrag('c', { activeDeadline: Duration.minutes(2) })).toThrow(/activeDeadline must be a whole number of seconds, at least \d+ \(got 120 s\): one member's defragmentation may take/);
+  });
+
+  test('one defragmentation per cluster: two runs could each be on a member at once', () => {
     const etcd = new EtcdCluster(new Chart(Testing.app(), 'c'), 'etcd', {});
-    expect(() => etcd.addDefrag('a', { disarmBelowQuotaUsage: 1 })).toThrow('disarmBelowQuotaUsage must be a fraction of the quota between 0 and 1, exclusive (got 1)');
-    expect(() => etcd.addDefrag('b', { schedule: Cron.schedule({ minute: '61' }) })).toThrow('schedule must be a five-field cron schedule');
+    etcd.addDefrag('nightly');
+    expect(() => etcd.addDefrag('weekly')).toThrow("cluster 'c/etcd' already has a defragmentation, 'c/etcd/nightly'");
   });
 });
 
 interface Member { readonly size: number; readonly inUse: number; readonly answers?: boolean }
 
 /** Run the defrag script against stand-ins: each member's numbers, who leads (it may move after each defrag). */
-function runDefrag(members: { [host: string]: Member }, options: { leaders?: string[]; alarms?: string; listed?: string[]; rule?: EtcdDefragRule; failOn?: string } = {}) {
+function runDefrag(members: { [host: string]: Member }, options: { leaders?: string[]; alarms?: string; listed?: string[]; rule?: EtcdDefragRule; failOn?: string; downAfterFirst?: string; alarmAfterFirst?: string } = {}) {
   const box = new ScriptSandbox('defrag');
   const hosts = Object.keys(members);
   const ids = Object.fromEntries(hosts.map((h, i) => [h, 100 + i]));
@@ -99,14 +106,16 @@ leader=$(head -n 1 "${box.bin}/leaders")
 id_of() { case $1 in ${hosts.map((h) => `${h}) echo ${ids[h]};;`).join(' ')} esac; }
 case "$1 $2" in
   "member list") ${listed.map((h, i) => `echo "${(ids[h] ?? 900 + i).toString(16)}, started, ${h}, https://${h}:2380, https://${h}:2379, false"`).join('; ')};;
-  "endpoint status") case " ${hosts.filter((h) => members[h].answers === false).join(' ')} " in *" $host "*) exit 1;; esac
+  "endpoint status") case " ${hosts.filter((h) => members[h].answers === false).join(' ')} $(cat "${box.bin}/down" 2>/dev/null) " in *" $host "*) exit 1;; esac
     echo "[{\\"Endpoint\\":\\"$eps\\",\\"Status\\":{\\"header\\":{\\"member_id\\":$(id_of $host),\\"revision\\":77},\\"leader\\":$(id_of $leader),\\"dbSize\\":$(cat "${box.bin}/$host.size"),\\"dbSizeInUse\\":${'$'}(case $host in ${hosts.map((h) => `${h}) echo ${members[h].inUse};;`).join(' ')} esac)}}]";;
-  "get cdk8s-etcd-defrag-check") exit 0;;
-  "alarm list") printf '%s' "${options.alarms ?? ''}";;
+  "get cdk8s-etcd-defrag-check") case " ${hosts.join(' ')} " in *" $host "*) exit 0;; *) echo "no such endpoint: $eps" >&2; exit 1;; esac;;
+  "alarm list") printf '%s' "${options.alarms ?? ''}"; cat "${box.bin}/alarms" 2>/dev/null || true;;
   "alarm disarm") echo "disarm" >> "${box.bin}/calls";;
   "defrag ") [ "$host" != "${options.failOn ?? '-'}" ] || { echo "context deadline exceeded" >&2; exit 1; }
     echo "defrag $host ($( [ "$host" = "$leader" ] && echo leader || echo follower))" >> "${box.bin}/calls"
     case $host in ${hosts.map((h) => `${h}) echo ${members[h].inUse} > "${box.bin}/${h}.size";;`).join(' ')} esac
+    ${options.downAfterFirst ? `echo ${options.downAfterFirst} >> "${box.bin}/down"` : ''}
+    ${options.alarmAfterFirst ? `printf '%s\\n' '${options.alarmAfterFirst}' > "${box.bin}/alarms"` : ''}
     # Leadership may move after each defragmentation.
     [ "$(wc -l < "${box.bin}/leaders")" -gt 1 ] && sed -i 1d "${box.bin}/leaders"; exit 0;;
   *) echo "unexpected: $*" >&2; exit 2;;
@@ -170,8 +179,22 @@ describe('the defrag run', () => {
     const run = runDefrag({ a: fragmented, b: fragmented, c: fragmented }, { failOn: 'b' });
     expect(run.status).toBe(1);
     expect(run.calls).toEqual([]);
-    expect(run.output).toContain('https://b:2379 (follower): defragmentation failed');
-    expect(run.output).toContain('FAILED: defragmentation failed on https://b:2379');
+    expect(run.output).toContain('FAILED: https://b:2379 (follower): defragmentation failed after 0 s: context deadline exceeded; the rest are left alone');
+  });
+
+  test('a member that goes down after the first defragmentation stops the run before the next (a second member down would cost the quorum)', () => {
+    const run = runDefrag({ a: fragmented, b: fragmented, c: fragmented }, { downAfterFirst: 'c' });
+    expect(run.status).toBe(1);
+    expect(run.calls).toEqual(['defrag b (follower)']);
+    expect(run.output).toContain('https://c:2379 does not answer with a leader and a linearizable read (before the next member)');
+  });
+
+  test('an alarm other than NOSPACE raised during the run stops it, and NOSPACE is never disarmed beside it', () => {
+    const full = { size: 1.95 * GIB, inUse: 0.5 * GIB };
+    const run = runDefrag({ a: full, b: full, c: full }, { alarms: 'memberID:100 alarm:NOSPACE\n', alarmAfterFirst: 'memberID:101 alarm:CORRUPT' });
+    expect(run.status).toBe(1);
+    expect(run.calls).toEqual(['defrag b (follower)']);
+    expect(run.output).toContain('alarms other than NOSPACE are raised (memberID:101 alarm:CORRUPT');
   });
 
   test('the script parses (sh -n)', () => {
