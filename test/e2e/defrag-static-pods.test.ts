@@ -6,7 +6,7 @@ import { only, synth } from '../support/synth';
 import { describeEachLine, ipPrefix } from './harness/environment';
 import { EtcdHarness } from './harness/etcd-harness';
 import { runJobPod } from './harness/job-pod';
-import { waitForFreePages } from './harness/free-pages';
+import { defragmentedIn, fragment } from './harness/fragmentation';
 import { StaticPodSetup, loopbackNodes } from './harness/static-pods';
 
 /**
@@ -29,15 +29,7 @@ describeEachLine('EtcdDefrag of an EtcdStaticPodCluster on real etcd', (line) =>
   }, 30000);
 
   test('every member shrinks, one at a time, the leader last; the job reads only the client files of the PKI', async () => {
-    const value = 'v'.repeat(20 * 1024);
-    for (let round = 0; round < 3; round++) {
-      for (let k = 0; k < 100; k++) expect(h.etcdctl(['put', `/churn/${k}`, `${round}${value}`]).status).toBe(0);
-    }
-    expect(h.etcdctl(['del', '/churn/', '--prefix']).status).toBe(0);
-    const revision = /"revision":(\d+)/.exec(h.etcdctl(['endpoint', 'status', '-w', 'json'], { endpoints: [h.clientUrl(0)] }).stdout)![1];
-    expect(h.etcdctl(['compaction', revision, '--physical']).status).toBe(0);
-    // Each member compacts its own database, in its own time: wait until every one has the pages free.
-    await waitForFreePages(h, 2 * 1024 * 1024);
+    await fragment(h);
     const cronJob = only(synth(Chart.of(defrag)), 'CronJob');
     expect(JSON.stringify(cronJob)).not.toContain('ca.key');
     const runDir = fs.mkdtempSync(path.join(h.workDir, 'defrag-'));
@@ -45,7 +37,7 @@ describeEachLine('EtcdDefrag of an EtcdStaticPodCluster on real etcd', (line) =>
     const result = runJobPod(cronJob, {
       runDir, hostsFile: h.hostsFile, secrets: new Map(), claims: new Map(), nodeFiles: setup.pki.filesFor(nodes[0].name), nodeIp: nodes[0].ip, timeoutMs: 300000,
     });
-    const done = [...result.log.matchAll(/defrag: (\S+) \((follower|leader)\): dbSize (\d+) → (\d+)/g)].map((m) => ({ endpoint: m[1], role: m[2], before: Number(m[3]), after: Number(m[4]) }));
+    const done = defragmentedIn(result.log);
     console.log(`${line.version} static pods: ${done.map((d) => `${d.endpoint} (${d.role}) ${d.before} → ${d.after}`).join(', ')}`);
     expect({ succeeded: result.succeeded, log: result.log }).toEqual({ succeeded: true, log: expect.stringContaining('defrag: done') });
     expect(done.map((d) => d.role)).toEqual(['follower', 'follower', 'leader']);

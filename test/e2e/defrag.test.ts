@@ -6,7 +6,7 @@ import { only, synth } from '../support/synth';
 import { describeEachLine, ipPrefix } from './harness/environment';
 import { EtcdHarness } from './harness/etcd-harness';
 import { runJobPod } from './harness/job-pod';
-import { waitForFreePages } from './harness/free-pages';
+import { defragmentedIn, fragment } from './harness/fragmentation';
 import { startWriter, stopAllWriters } from './harness/writer';
 
 /**
@@ -42,7 +42,6 @@ describeEachLine('EtcdDefrag on real etcd', (line) => {
     fs.chmodSync(runDir, 0o755);
     return runJobPod(jobs.find((j) => j.metadata.name === `etcd-${job}`)!, { runDir, hostsFile: h.hostsFile, secrets: h.secretFiles(), claims: new Map(), timeoutMs: 300000 });
   };
-  const defragmented = (log: string) => [...log.matchAll(/defrag: (\S+) \((follower|leader)\): dbSize (\d+) → (\d+)/g)].map((m) => ({ endpoint: m[1], role: m[2], before: Number(m[3]), after: Number(m[4]) }));
 
   beforeAll(async () => {
     h = EtcdHarness.forStatefulSet(tidy.manifests, { ipPrefix: ipPrefix(line, 46), clientSecretName: tidy.etcd.clientSecretName });
@@ -57,7 +56,7 @@ describeEachLine('EtcdDefrag on real etcd', (line) => {
   test('a tidy cluster is left alone: every member says why', () => {
     const result = run('tidy');
     expect({ succeeded: result.succeeded, log: result.log }).toEqual({ succeeded: true, log: expect.stringContaining('defrag: done') });
-    expect(defragmented(result.log)).toEqual([]);
+    expect(defragmentedIn(result.log)).toEqual([]);
     expect(result.log.match(/does not hold, left alone/g)).toHaveLength(3);
   });
 
@@ -66,22 +65,14 @@ describeEachLine('EtcdDefrag on real etcd', (line) => {
     const ids = h.etcdctl(['member', 'list', '-w', 'json']).stdout.replace(/"ID":(\d+)/g, '"ID":"$1"');
     const etcd1 = (JSON.parse(ids).members as { ID: string; name: string }[]).find((m) => m.name === 'etcd-1')!.ID;
     expect(h.etcdctl(['move-leader', BigInt(etcd1).toString(16)], { endpoints: [0, 1, 2].map((i) => h.clientUrl(i)) }).status).toBe(0);
-    const value = 'v'.repeat(20 * 1024);
-    for (let round = 0; round < 3; round++) {
-      for (let k = 0; k < 100; k++) expect(h.etcdctl(['put', `/churn/${k}`, `${round}${value}`]).status).toBe(0);
-    }
-    expect(h.etcdctl(['del', '/churn/', '--prefix']).status).toBe(0);
-    const revision = /"revision":(\d+)/.exec(h.etcdctl(['endpoint', 'status', '-w', 'json'], { endpoints: [h.clientUrl(0)] }).stdout)![1];
-    expect(h.etcdctl(['compaction', revision, '--physical']).status).toBe(0);
-    // Each member compacts its own database, in its own time: wait until every one has the pages free.
-    await waitForFreePages(h, 2 * 1024 * 1024);
+    await fragment(h);
     const before = status();
     expect(before.find((s) => s.leads)!.endpoint).toBe(h.clientUrl(1));
 
     const writer = startWriter(h, 'defrag', [0, 1, 2], 0.2);
     const result = run('churned');
     const writes = await writer.stop();
-    const done = defragmented(result.log);
+    const done = defragmentedIn(result.log);
     console.log(`${line.version}: ${done.map((d) => `${d.endpoint.replace(/^https:\/\/(etcd-\d).*/, '$1')} (${d.role}) ${d.before} → ${d.after}`).join(', ')}; ${writes.ok} writes every 200 ms, ${writes.failed.length} failed, the slowest ${writes.slowestMs} ms`);
     expect({ succeeded: result.succeeded, log: result.log }).toEqual({ succeeded: true, log: expect.stringContaining('defrag: done') });
     expect(done.map((d) => d.role)).toEqual(['follower', 'follower', 'leader']);
@@ -98,7 +89,7 @@ describeEachLine('EtcdDefrag on real etcd', (line) => {
       const result = run('churned');
       expect(result.succeeded).toBe(false);
       expect(result.log).toContain(`${h.clientUrl(2)} does not answer with a leader and a linearizable read`);
-      expect(defragmented(result.log)).toEqual([]);
+      expect(defragmentedIn(result.log)).toEqual([]);
     } finally {
       h.start(2);
       await h.waitHealthy([0, 1, 2], 90000);
