@@ -70,6 +70,15 @@ export interface ClientIdentity {
   readonly mounts: k8s.VolumeMount[];
 }
 
+/** etcdctl's environment for a client identity (`ETCDCTL_CACERT`, `_CERT`, `_KEY`); none without TLS. */
+export function etcdctlEnv(identity: ClientIdentity | undefined): k8s.EnvVar[] {
+  return identity ? [
+    { name: 'ETCDCTL_CACERT', value: identity.caFile },
+    { name: 'ETCDCTL_CERT', value: identity.certFile },
+    { name: 'ETCDCTL_KEY', value: identity.keyFile },
+  ] : [];
+}
+
 const ACCESS = new WeakMap<IConstruct, EtcdAccess>();
 
 /** Each cluster kind registers its access model when it is constructed; jobs read it back from here. */

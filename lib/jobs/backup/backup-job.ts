@@ -1,7 +1,7 @@
 import { Chart, Cron, Duration, Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { accessOf } from '../../access/access';
+import { accessOf, etcdctlEnv } from '../../access/access';
 import { EtcdResources } from '../../member/resources';
 import { MIB } from '../../member/tuning';
 import { EtcdConfigError } from '../../shared/errors';
@@ -147,11 +147,7 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
           { name: 'BALANCED', value: String(access.snapshotEndpointBalanced) },
           { name: 'CONSISTENCY', value: access.model.version.memberListTakesConsistency ? '--consistency=s' : '' },
           { name: 'SNAPSHOT_TIMEOUT', value: String(snapshotTimeoutSeconds(access.quotaBytes, activeDeadlineSeconds)) },
-          ...(identity ? [
-            { name: 'ETCDCTL_CACERT', value: identity.caFile },
-            { name: 'ETCDCTL_CERT', value: identity.certFile },
-            { name: 'ETCDCTL_KEY', value: identity.keyFile },
-          ] : []),
+          ...etcdctlEnv(identity),
         ],
         volumeMounts: [tools, work, ...(identity?.mounts ?? [])],
         resources,

@@ -1,7 +1,7 @@
 import { Chart, Cron, Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { accessOf } from '../../access/access';
+import { accessOf, etcdctlEnv } from '../../access/access';
 import { EtcdResources } from '../../member/resources';
 import { MIB } from '../../member/tuning';
 import { ADVISORIES } from '../../release/advisories';
@@ -120,11 +120,7 @@ export function renderDefrag(defrag: Construct, id: string, cluster: IConstruct,
         { name: 'DISARM_BELOW', value: String(disarmBelow) },
         { name: 'DEFRAG_TIMEOUT', value: String(perMember) },
         { name: 'WAIT_SECONDS', value: String(WAIT_SECONDS) },
-        ...(identity ? [
-          { name: 'ETCDCTL_CACERT', value: identity.caFile },
-          { name: 'ETCDCTL_CERT', value: identity.certFile },
-          { name: 'ETCDCTL_KEY', value: identity.keyFile },
-        ] : []),
+        ...etcdctlEnv(identity),
       ],
       volumeMounts: [tools, ...(identity?.mounts ?? [])],
       resources,

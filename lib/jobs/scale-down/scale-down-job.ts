@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { EtcdAccess } from '../../access/access';
+import { EtcdAccess, etcdctlEnv } from '../../access/access';
 import { MemberModel } from '../../member/model';
 import { maintenancePodSpec } from '../cron-job';
 import { SMALL_STEP_RESOURCES, TOOLS_DIR, TOOLS_MIB, prepareTools } from '../job-tools';
@@ -61,11 +61,7 @@ export function renderScaleDownJob(scope: Construct, access: EtcdAccess, scaleDo
               { name: 'STAY', value: access.model.members.map(entry).join(' ') },
               { name: 'REMOVE', value: scaleDown.leaving.map(entry).join(' ') },
               { name: 'HEALTH_WAIT_SECONDS', value: String(HEALTH_WAIT_SECONDS) },
-              ...(identity ? [
-                { name: 'ETCDCTL_CACERT', value: identity.caFile },
-                { name: 'ETCDCTL_CERT', value: identity.certFile },
-                { name: 'ETCDCTL_KEY', value: identity.keyFile },
-              ] : []),
+              ...etcdctlEnv(identity),
             ],
             volumeMounts: [tools, ...(identity?.mounts ?? [])],
             resources: SMALL_STEP_RESOURCES,
