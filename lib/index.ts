@@ -29,6 +29,11 @@ export type { EtcdBackupVolumeOptions, EtcdBackupObjectStoreOptions } from './jo
 export { EtcdBackupEncryption } from './jobs/storage/backup-encryption';
 export type { EtcdBackupRcloneCryptOptions } from './jobs/storage/backup-encryption';
 
+// monitoring/: scrape configuration, alerts and a dashboard
+export { EtcdMonitoring } from './monitoring/etcd-monitoring';
+export type { EtcdMonitoringProps } from './monitoring/etcd-monitoring';
+export type { EtcdMonitoringOptions, EtcdAlertOptions } from './monitoring/monitoring-options';
+
 // restore/: starting a cluster from a snapshot
 export { EtcdSnapshotSource } from './restore/snapshot-source';
 export type { EtcdSnapshotRestoreOptions, EtcdSnapshotObjectStoreOptions, EtcdSnapshotVolumeOptions, EtcdSnapshotHostPathOptions } from './restore/snapshot-source';

@@ -14,6 +14,7 @@ const LAYERS = [
   ['tls'],
   ['access'],
   ['jobs'],
+  ['monitoring'],
   ['restore'],
   ['membership'],
   ['statefulset', 'static-pod'],

@@ -42,6 +42,20 @@ export interface EtcdAccess {
   admitClients(labels: { [key: string]: string }): void;
   /** Where `cluster.add*()` creates a job: inside a Chart, so its objects are written. */
   jobScope(): Construct;
+  /** How Prometheus reaches each member's metrics listener. */
+  readonly metrics: MetricsAccess;
+}
+
+/** Each member's metrics listener as a scraper sees it: plain http, no client certificate. */
+export interface MetricsAccess {
+  /** Labels every member's pod carries (a static pod's mirror pod included), and other pods do not. */
+  readonly podLabels: { [key: string]: string };
+  /** The named container port of the metrics listener. */
+  readonly portName: string;
+  /** Why a scraper off the node cannot reach the listener, when it cannot (read at synthesis). */
+  unreachable(): string | undefined;
+  /** Why the NetworkPolicy keeps every scraper out, when it does (read at synthesis). */
+  notAdmitted(): string | undefined;
 }
 
 /** The parts of an access model that follow from the member model alone, the same for every cluster kind. */

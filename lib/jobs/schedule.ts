@@ -62,3 +62,15 @@ export function wholeSeconds(property: string, duration: Duration, minSeconds: n
   }
   return seconds;
 }
+
+/**
+ * The longest gap between two runs of a schedule, in seconds: what "one run missed" means for an alert. Measured over a
+ * year of runs from a fixed date (at most 400), so irregular schedules (weekdays only, the 1st and 15th) count their
+ * longest gap, and the figure is the same on every synthesis.
+ */
+export function longestIntervalSeconds(schedule: string, timeZone?: string): number {
+  const runs = new Croner(schedule, { paused: true, timezone: timeZone }).nextRuns(400, new Date(Date.UTC(2026, 0, 1)));
+  let longest = 0;
+  for (let i = 1; i < runs.length; i++) longest = Math.max(longest, (runs[i].getTime() - runs[i - 1].getTime()) / 1000);
+  return longest;
+}

@@ -27,6 +27,7 @@ export function renderEtcdFlags(cluster: ClusterModel, member: MemberModel, star
     delete flags['initial-cluster'];
     delete flags['initial-cluster-state'];
   }
+  if (tuning.extensiveMetrics) flags.metrics = 'extensive';
   if (tuning.quotaBackendBytes !== undefined) flags['quota-backend-bytes'] = String(tuning.quotaBackendBytes);
   if (tuning.autoCompaction.mode !== undefined) {
     flags['auto-compaction-mode'] = tuning.autoCompaction.mode;
@@ -35,7 +36,11 @@ export function renderEtcdFlags(cluster: ClusterModel, member: MemberModel, star
   // Kubernetes relies on progress notifications for consistent reads from its watch cache.
   if (version.usesFeatureGates) {
     flags['watch-progress-notify-interval'] = '5s';
-    if (tuning.initialCorruptCheck) flags['feature-gates'] = 'InitialCorruptCheck=true';
+    const gates = [
+      ...(tuning.initialCorruptCheck ? ['InitialCorruptCheck=true'] : []),
+      ...(tuning.stopGrpcServiceOnDefrag ? ['StopGRPCServiceOnDefrag=true'] : []),
+    ];
+    if (gates.length > 0) flags['feature-gates'] = gates.join(',');
   } else {
     flags['experimental-watch-progress-notify-interval'] = '5s';
     if (tuning.initialCorruptCheck) flags['experimental-initial-corrupt-check'] = 'true';

@@ -87,7 +87,11 @@ export function dnsMember(name: string, host: string, tls: TlsFiles | undefined)
  * A member addressed by its node IP (a kubeadm-style static pod on the host network): peers on the
  * node IP, clients on loopback and the node IP, metrics on loopback only.
  */
-export function hostMember(name: string, ip: string, loopback: string, tls: TlsFiles | undefined, joining: boolean): MemberModel {
+/**
+ * A static pod's member on the node's IP, its client port also on loopback for jobs on the node.
+ * @param metricsOnNodeIp serve /metrics on the node's IP as well as on loopback, for a scraper off the node
+ */
+export function hostMember(name: string, ip: string, loopback: string, tls: TlsFiles | undefined, joining: boolean, metricsOnNodeIp: boolean = false): MemberModel {
   const scheme = schemeOf(tls);
   return {
     name,
@@ -95,7 +99,7 @@ export function hostMember(name: string, ip: string, loopback: string, tls: TlsF
     clientUrl: formatUrl(scheme, ip, CLIENT_PORT),
     listenPeerUrls: [formatUrl(scheme, ip, PEER_PORT)],
     listenClientUrls: [formatUrl(scheme, loopback, CLIENT_PORT), formatUrl(scheme, ip, CLIENT_PORT)],
-    listenMetricsUrls: [formatUrl('http', loopback, METRICS_PORT)],
+    listenMetricsUrls: [formatUrl('http', loopback, METRICS_PORT), ...(metricsOnNodeIp ? [formatUrl('http', ip, METRICS_PORT)] : [])],
     joining,
   };
 }

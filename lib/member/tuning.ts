@@ -1,6 +1,7 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { EtcdConfigError } from '../shared/errors';
 import { validateInteger } from '../shared/validate';
+import { EtcdVersion } from '../release/version';
 import { AutoCompaction } from './auto-compaction';
 
 /**
@@ -48,6 +49,23 @@ export interface EtcdTuning {
    * @default true
    */
   readonly initialCorruptCheck?: boolean;
+
+  /**
+   * Whether a member reports NOT_SERVING on gRPC health while it defragments (the `StopGRPCServiceOnDefrag`
+   * feature gate, etcd 3.6 and later). A defragmenting member blocks its reads and writes; with the gate on, clients
+   * that use gRPC health checking move to another member for that window instead of waiting it out. Clients without
+   * health checking see no difference. Refused for 3.4 and 3.5, which have no feature gates.
+   * @default false
+   */
+  readonly stopGrpcServiceOnDefrag?: boolean;
+
+  /**
+   * Export the extensive metrics (`--metrics=extensive`): per-method gRPC latency histograms on top of the basic set.
+   * The mixin's `etcdGRPCRequestsSlow` alert reads them and stays silent without them; they add about a hundred series
+   * per member.
+   * @default false
+   */
+  readonly extensiveMetrics?: boolean;
 }
 
 /** Tuning with every default applied and every value checked. */
@@ -59,6 +77,8 @@ export interface ResolvedTuning {
   readonly quotaBackendBytes?: number;
   readonly autoCompaction: AutoCompaction;
   readonly initialCorruptCheck: boolean;
+  readonly stopGrpcServiceOnDefrag: boolean;
+  readonly extensiveMetrics: boolean;
 }
 
 export const MIB = 1024 * 1024;
@@ -96,10 +116,11 @@ export function quotaForVolume(volumeBytes: number): number {
 
 /**
  * Apply defaults and validate.
+ * @param version the release the members run: some settings exist only from a line on
  * @param volumeBytes the data volume size, when known (StatefulSet); the quota is derived from it and must fit it
  * @param warn receives non-fatal findings
  */
-export function resolveTuning(tuning: EtcdTuning, volumeBytes: number | undefined, warn: (message: string) => void): ResolvedTuning {
+export function resolveTuning(tuning: EtcdTuning, version: EtcdVersion, volumeBytes: number | undefined, warn: (message: string) => void): ResolvedTuning {
   const heartbeatMillis = millisOf('tuning.heartbeatInterval', tuning.heartbeatInterval ?? Duration.millis(100));
   const electionMillis = millisOf('tuning.electionTimeout', tuning.electionTimeout ?? Duration.millis(1000));
   if (electionMillis < 5 * heartbeatMillis) {
@@ -119,6 +140,8 @@ export function resolveTuning(tuning: EtcdTuning, volumeBytes: number | undefine
     quotaBackendBytes: resolveQuota(tuning.quotaBackendBytes, volumeBytes, warn),
     autoCompaction: tuning.autoCompaction ?? AutoCompaction.periodic(Duration.hours(1)),
     initialCorruptCheck: tuning.initialCorruptCheck ?? true,
+    stopGrpcServiceOnDefrag: resolveStopGrpcServiceOnDefrag(tuning.stopGrpcServiceOnDefrag, version),
+    extensiveMetrics: tuning.extensiveMetrics ?? false,
   };
 }
 
@@ -148,6 +171,13 @@ function resolveQuota(quota: Size | undefined, volumeBytes: number | undefined, 
     warn(`tuning.quotaBackendBytes (${formatBytes(bytes)}) leaves too little room on the ${formatBytes(volumeBytes)} volume to defragment a full database, which copies it`);
   }
   return bytes;
+}
+
+function resolveStopGrpcServiceOnDefrag(requested: boolean | undefined, version: EtcdVersion): boolean {
+  if (requested === true && !version.usesFeatureGates) {
+    throw new EtcdConfigError(`tuning.stopGrpcServiceOnDefrag needs etcd 3.6 or later, where it is the StopGRPCServiceOnDefrag feature gate (got version ${version}): leave it unset, or upgrade first`);
+  }
+  return requested ?? false;
 }
 
 function millisOf(property: string, duration: Duration): number {

@@ -6,6 +6,8 @@ import { apiServerFlags } from '../access/kube-apiserver';
 import { EtcdBackupOptions } from '../jobs/backup/backup-options';
 import { EtcdBackup, EtcdDefrag, IEtcdCluster } from '../jobs/cluster-jobs';
 import { EtcdDefragOptions } from '../jobs/defrag/defrag-options';
+import { EtcdMonitoring } from '../monitoring/etcd-monitoring';
+import { EtcdMonitoringOptions } from '../monitoring/monitoring-options';
 import { DEFAULT_IMAGES, validatePinnedImage } from '../jobs/images';
 import { renderScaleDownJob } from '../jobs/scale-down/scale-down-job';
 import { clusterToken } from '../member/cluster-token';
@@ -214,7 +216,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       members,
       initialClusterToken: clusterToken(this.name, this.namespace, props.initialClusterToken),
       dataDir: DATA_DIR,
-      tuning: resolveTuning(props.tuning ?? {}, bytesOf(storageSize), (w) => addWarning(this, w)),
+      tuning: resolveTuning(props.tuning ?? {}, this.version, bytesOf(storageSize), (w) => addWarning(this, w)),
       tls: tlsFiles,
       restored: props.restoreFrom !== undefined,
     };
@@ -252,6 +254,10 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       admitClients: (labels) => {
         if (this.networkPolicy) this.allowClient(EtcdNetworkPeer.pods({ labels }));
       },
+      podLabels: this.selectorLabels,
+      metricsNotAdmitted: () => (this.networkPolicy && this.monitoring.length === 0
+        ? 'the NetworkPolicy admits nobody to the metrics port: pass monitoring (e.g. EtcdNetworkPeer.pods({ labels: { \'app.kubernetes.io/name\': \'prometheus\' }, namespace: \'monitoring\' })) or call allowMonitoring()'
+        : undefined),
     });
     registerAccess(this, access);
     if (props.scaleDownFrom !== undefined) {
@@ -277,6 +283,14 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
   /** Add a scheduled, rule-gated defragmentation, one member at a time, the leader last (see EtcdDefrag). */
   public addDefrag(id: string, options: EtcdDefragOptions = {}): EtcdDefrag {
     return new EtcdDefrag(accessOf(this).jobScope(), id, { ...options, cluster: this });
+  }
+
+  /**
+   * Add monitoring: a PodMonitor, etcd's mixin alerts and this library's in a PrometheusRule, and a Grafana
+   * dashboard (see EtcdMonitoring).
+   */
+  public addMonitoring(options: EtcdMonitoringOptions = {}): EtcdMonitoring {
+    return new EtcdMonitoring(accessOf(this).jobScope(), 'Monitoring', { ...options, cluster: this });
   }
 
   /**

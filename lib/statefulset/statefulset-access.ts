@@ -22,6 +22,10 @@ export interface StatefulSetAccessInput {
   readonly clientSecretName?: string;
   /** Admit a job's pods to the client port (a no-op without the NetworkPolicy). */
   readonly admitClients: (labels: { [key: string]: string }) => void;
+  /** The member pods' selector labels. */
+  readonly podLabels: { [key: string]: string };
+  /** Why the NetworkPolicy keeps every scraper from the metrics port, when it does. */
+  readonly metricsNotAdmitted: () => string | undefined;
 }
 
 /** A StatefulSet cluster's access model: the pod network, the client Service, the client Secret. */
@@ -60,5 +64,6 @@ export function statefulSetAccess(input: StatefulSetAccessInput): EtcdAccess {
     },
     admitClients: input.admitClients,
     jobScope: () => input.scope,
+    metrics: { podLabels: input.podLabels, portName: 'metrics', unreachable: () => undefined, notAdmitted: input.metricsNotAdmitted },
   };
 }

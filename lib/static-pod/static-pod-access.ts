@@ -19,6 +19,10 @@ export interface StaticPodAccessInput {
   readonly pkiDir: string;
   /** The members' loopback address, where a job on the node reaches its member. */
   readonly loopback: string;
+  /** kubeadm's labels on the etcd static pod (and so on its mirror pod). */
+  readonly podLabels: { [key: string]: string };
+  /** Whether the members serve /metrics on the node's IP too. */
+  readonly metricsOnNodeIp: boolean;
 }
 
 /**
@@ -72,6 +76,14 @@ export function staticPodAccess(input: StaticPodAccessInput): EtcdAccess {
       // are ordinary objects applied with kubectl, so they get a chart of their own: <id>-jobs.k8s.yaml.
       jobsChart = jobsChart ?? new Chart(App.of(scope), `${clusterName}-jobs`, { namespace });
       return jobsChart;
+    },
+    metrics: {
+      podLabels: input.podLabels,
+      portName: 'metrics',
+      unreachable: () => (input.metricsOnNodeIp ? undefined
+        : 'metricsOnNodeIp is false: the members serve /metrics on 127.0.0.1:2381 only (kubeadm\'s default), which Prometheus on another pod cannot reach; set metricsOnNodeIp: true'),
+      // Host-network pods are not selected by NetworkPolicies: the node's firewall decides.
+      notAdmitted: () => undefined,
     },
   };
 }

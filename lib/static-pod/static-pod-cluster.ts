@@ -7,6 +7,8 @@ import { apiServerFlags } from '../access/kube-apiserver';
 import { EtcdBackupOptions } from '../jobs/backup/backup-options';
 import { EtcdBackup, EtcdDefrag, IEtcdCluster } from '../jobs/cluster-jobs';
 import { EtcdDefragOptions } from '../jobs/defrag/defrag-options';
+import { EtcdMonitoring } from '../monitoring/etcd-monitoring';
+import { EtcdMonitoringOptions } from '../monitoring/monitoring-options';
 import { clusterToken } from '../member/cluster-token';
 import { renderEtcdFlags } from '../member/flags';
 import { ClusterModel, METRICS_PORT, MemberModel, TlsFiles, clientEndpointsOf, hostMember } from '../member/model';
@@ -145,6 +147,15 @@ export interface EtcdStaticPodClusterProps {
    * @default - the cluster starts empty
    */
   readonly restoreFrom?: EtcdSnapshotSource;
+
+  /**
+   * Serve `/metrics` on each node's IP (`http://<ip>:2381`) as well as on `127.0.0.1:2381`, and name that port
+   * `metrics` in the pod, so that Prometheus on another pod can scrape it (`addMonitoring` needs it). kubeadm binds
+   * the metrics listener to loopback only. The listener is plain http and serves metrics and health, never keys;
+   * restrict port 2381 to your monitoring at the node's firewall, as no NetworkPolicy selects host-network pods.
+   * @default false
+   */
+  readonly metricsOnNodeIp?: boolean;
 }
 
 /** Which cluster made each node's chart, for the message when two clusters claim a node. */
@@ -196,12 +207,14 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
   /** @internal the resolved model every manifest renders from. */
   public readonly _model: ClusterModel;
   private readonly nodes: EtcdStaticPodNode[];
+  private readonly metricsOnNodeIp: boolean;
   private readonly charts = new Map<string, Chart>();
   private readonly pods = new Map<string, k8s.KubePod>();
 
   public constructor(scope: Construct, id: string, props: EtcdStaticPodClusterProps) {
     super(scope, id);
     this.nodes = validateNodes(props.nodes, (w) => addWarning(this, w));
+    this.metricsOnNodeIp = props.metricsOnNodeIp ?? false;
     this.nodeNames = this.nodes.map((n) => n.name);
     const namespace = props.namespace ?? 'kube-system';
     validateDnsLabel('namespace', namespace);
@@ -229,13 +242,13 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
       peerKeyFile: `${this.pkiDir}/peer.key`,
       peerTrustedCaFile: `${this.pkiDir}/ca.crt`,
     };
-    const members = this.nodes.map((n) => hostMember(n.name, n.ip, isIPv6(n.ip) ? '::1' : '127.0.0.1', tls, n.joinExisting ?? false));
+    const members = this.nodes.map((n) => hostMember(n.name, n.ip, isIPv6(n.ip) ? '::1' : '127.0.0.1', tls, n.joinExisting ?? false, this.metricsOnNodeIp));
     this._model = {
       version: this.version,
       members,
       initialClusterToken: clusterToken(id.toLowerCase(), namespace, props.initialClusterToken),
       dataDir,
-      tuning: resolveTuning(props.tuning ?? {}, undefined, (w) => addWarning(this, w)),
+      tuning: resolveTuning(props.tuning ?? {}, this.version, undefined, (w) => addWarning(this, w)),
       tls,
       restored: props.restoreFrom !== undefined,
     };
@@ -281,6 +294,8 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
       nodeNames: this.nodeNames,
       pkiDir: this.pkiDir,
       loopback: this.nodes.every((n) => isIPv6(n.ip)) ? '::1' : '127.0.0.1',
+      podLabels: KUBEADM_LABELS,
+      metricsOnNodeIp: this.metricsOnNodeIp,
     }));
   }
 
@@ -304,6 +319,14 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
   /** Add a scheduled, rule-gated defragmentation, one member at a time, the leader last (see EtcdDefrag). */
   public addDefrag(id: string, options: EtcdDefragOptions = {}): EtcdDefrag {
     return new EtcdDefrag(accessOf(this).jobScope(), id, { ...options, cluster: this });
+  }
+
+  /**
+   * Add monitoring: a PodMonitor, etcd's mixin alerts and this library's in a PrometheusRule, and a Grafana
+   * dashboard (see EtcdMonitoring). It needs `metricsOnNodeIp`, and goes beside the jobs.
+   */
+  public addMonitoring(options: EtcdMonitoringOptions = {}): EtcdMonitoring {
+    return new EtcdMonitoring(accessOf(this).jobScope(), 'Monitoring', { ...options, cluster: this });
   }
 
   /** The chart holding a node's manifest (its file is `<chart id>.k8s.yaml`). */
@@ -391,6 +414,7 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
           image: this.image,
           imagePullPolicy: 'IfNotPresent',
           command: ['etcd', ...renderEtcdFlags(this._model, member)],
+          ports: this.metricsOnNodeIp ? [{ name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' }] : undefined,
           env: goMemLimit.length > 0 ? goMemLimit : undefined,
           resources: resources._toKube(),
           livenessProbe: probes.liveness,

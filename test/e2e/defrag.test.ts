@@ -24,7 +24,9 @@ describeEachLine('EtcdDefrag on real etcd', (line) => {
   // One defragmentation per cluster: three renderings of the same cluster, each with one, share its members.
   const render = (id: string, options: EtcdDefragOptions) => {
     const chart = new Chart(Testing.app(), 'e2e', { namespace: 'db' });
-    const etcd = new EtcdCluster(chart, 'etcd', { members: 3, version: EtcdVersion.of(line.version), tuning: { quotaBackendBytes: QUOTA } });
+    // On 3.6+ the members run with StopGRPCServiceOnDefrag, so the writes below also prove it keeps them going.
+    const version = EtcdVersion.of(line.version);
+    const etcd = new EtcdCluster(chart, 'etcd', { members: 3, version, tuning: { quotaBackendBytes: QUOTA, stopGrpcServiceOnDefrag: version.usesFeatureGates } });
     etcd.addDefrag(id, options);
     return { etcd, manifests: synth(chart) };
   };

@@ -43,7 +43,8 @@ describe.each(fixtureVersions())('etcd %s accepts every flag rendered for it', (
   test.each([
     ['EtcdCluster, defaults', {}],
     ['EtcdCluster, revision compaction and an explicit quota', { tuning: { autoCompaction: AutoCompaction.revision(1000), quotaBackendBytes: Size.gibibytes(2) } }],
-    ['EtcdCluster, no TLS', { tls: EtcdTls.disabled() }],
+    ['EtcdCluster, no TLS, extensive metrics', { tls: EtcdTls.disabled(), tuning: { extensiveMetrics: true } }],
+    ...(EtcdVersion.of(version).usesFeatureGates ? [['EtcdCluster, StopGRPCServiceOnDefrag', { tuning: { stopGrpcServiceOnDefrag: true } }] as [string, object]] : []),
   ])('%s', (_name, props) => {
     const chart = Testing.chart();
     new EtcdCluster(chart, 'etcd', { version: EtcdVersion.of(version), ...props });

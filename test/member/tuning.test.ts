@@ -1,12 +1,12 @@
 import { Duration, Size } from 'cdk8s';
-import { AutoCompaction, EtcdTuning } from '../../lib';
+import { AutoCompaction, EtcdTuning, EtcdVersion } from '../../lib';
 import { quotaForVolume, resolveTuning } from '../../lib/member/tuning';
 
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
-const resolve = (t: EtcdTuning, volume?: number) => {
+const resolve = (t: EtcdTuning, volume?: number, version: EtcdVersion = EtcdVersion.V3_6_16) => {
   const warnings: string[] = [];
-  return { resolved: resolveTuning(t, volume, (w) => warnings.push(w)), warnings };
+  return { resolved: resolveTuning(t, version, volume, (w) => warnings.push(w)), warnings };
 };
 
 describe('tuning defaults', () => {
@@ -110,5 +110,19 @@ describe('AutoCompaction', () => {
     [() => AutoCompaction.revision(0), 'autoCompaction revisions must be a whole number at least 1 (got 0)'],
   ])('refuses bad retention %#', (make, message) => {
     expect(make).toThrow(message);
+  });
+});
+
+describe('tuning.stopGrpcServiceOnDefrag', () => {
+  test('is off unless asked for', () => {
+    expect(resolve({}).resolved.stopGrpcServiceOnDefrag).toBe(false);
+    expect(resolve({ stopGrpcServiceOnDefrag: true }).resolved.stopGrpcServiceOnDefrag).toBe(true);
+    expect(resolve({ stopGrpcServiceOnDefrag: true }, undefined, EtcdVersion.V3_7_3).resolved.stopGrpcServiceOnDefrag).toBe(true);
+  });
+
+  test.each([EtcdVersion.V3_4_45, EtcdVersion.V3_5_35])('is refused on %s, which has no feature gates', (version) => {
+    expect(() => resolve({ stopGrpcServiceOnDefrag: true }, undefined, version))
+      .toThrow(`tuning.stopGrpcServiceOnDefrag needs etcd 3.6 or later, where it is the StopGRPCServiceOnDefrag feature gate (got version ${version})`);
+    expect(resolve({ stopGrpcServiceOnDefrag: false }, undefined, version).resolved.stopGrpcServiceOnDefrag).toBe(false);
   });
 });

@@ -198,6 +198,18 @@ describe('etcd flags', () => {
     expect(flags.get('experimental-initial-corrupt-check')).toBe('true');
   });
 
+  test.each(['3.6.16', '3.7.3'])('%s adds the StopGRPCServiceOnDefrag gate beside the corruption check when asked', (version) => {
+    expect(cluster({ version: EtcdVersion.of(version), tuning: { stopGrpcServiceOnDefrag: true } }).flags.get('feature-gates'))
+      .toBe('InitialCorruptCheck=true,StopGRPCServiceOnDefrag=true');
+    expect(cluster({ version: EtcdVersion.of(version), tuning: { stopGrpcServiceOnDefrag: true, initialCorruptCheck: false } }).flags.get('feature-gates'))
+      .toBe('StopGRPCServiceOnDefrag=true');
+  });
+
+  test('extensive metrics only when asked', () => {
+    expect(cluster({}).flags.has('metrics')).toBe(false);
+    expect(cluster({ tuning: { extensiveMetrics: true } }).flags.get('metrics')).toBe('extensive');
+  });
+
   test('the corruption check and auto-compaction can be switched off', () => {
     const { flags } = cluster({ tuning: { initialCorruptCheck: false, autoCompaction: AutoCompaction.disabled() } });
     expect(flags.has('feature-gates')).toBe(false);

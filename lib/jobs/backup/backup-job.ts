@@ -11,6 +11,7 @@ import { addWarning } from '../../shared/warnings';
 import { renderCronJob } from '../cron-job';
 import { DEFAULT_IMAGES, validatePinnedImage } from '../images';
 import { TOOLS_DIR, TOOLS_MIB, WORK_DIR, prepareTools, withEphemeralStorage, workVolumeMib } from '../job-tools';
+import { recordScheduledJob } from '../job-registry';
 import { validateSchedule, validateTimeZone, wholeSeconds } from '../schedule';
 import { BoundDestination } from '../storage/backup-destination';
 import { cryptEnv, cryptRemoteName, passphraseFile, rcloneBaseEnv, storageSecrets } from '../storage/rclone';
@@ -123,6 +124,7 @@ export function renderBackup(backup: Construct, id: string, cluster: IConstruct,
 
   const activeDeadlineSeconds = wholeSeconds('activeDeadline', props.activeDeadline ?? Duration.hours(1), 60,
     'a snapshot, its verification and its upload take at least that long');
+  recordScheduledJob(cluster, { kind: 'backup', name, namespace: access.namespace, schedule, timeZone: props.timeZone, activeDeadlineSeconds });
   const cronJob = renderCronJob(backup, 'Resource', {
     name: name,
     namespace: access.namespace,

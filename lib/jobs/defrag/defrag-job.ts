@@ -12,6 +12,7 @@ import { addWarning } from '../../shared/warnings';
 import { renderCronJob } from '../cron-job';
 import { DEFAULT_IMAGES, validatePinnedImage } from '../images';
 import { TOOLS_DIR, TOOLS_MIB, prepareTools, withEphemeralStorage } from '../job-tools';
+import { recordScheduledJob } from '../job-registry';
 import { validateSchedule, validateTimeZone, wholeSeconds } from '../schedule';
 import { EtcdDefragOptions } from './defrag-options';
 import { EtcdDefragRule } from './defrag-rule';
@@ -93,6 +94,7 @@ export function renderDefrag(defrag: Construct, id: string, cluster: IConstruct,
   const resources = withEphemeralStorage(EtcdResources.custom({ cpuRequestMillis: 10, memoryRequest: Size.mebibytes(64), memoryLimit: Size.mebibytes(256) })._toKube(), TOOLS_MIB);
   const tools: k8s.VolumeMount = { name: 'tools', mountPath: TOOLS_DIR };
   const onDemandCommand = `kubectl --namespace ${access.namespace} create job --from=cronjob/${name} ${name}-$(date +%s)`;
+  recordScheduledJob(cluster, { kind: 'defrag', name, namespace: access.namespace, schedule, timeZone: props.timeZone, activeDeadlineSeconds });
   const cronJob = renderCronJob(defrag, 'Resource', {
     name,
     namespace: access.namespace,

@@ -1,7 +1,8 @@
 import { spawnSync } from 'child_process';
 import { Chart, Cron, Duration, Size, Testing } from 'cdk8s';
-import { EtcdCluster, EtcdDefragRule, EtcdStaticPodCluster } from '../../../lib';
+import { EtcdCluster, EtcdDefragRule, EtcdStaticPodCluster, EtcdVersion } from '../../../lib';
 import { defragScript } from '../../../lib/jobs/defrag/defrag-script';
+import { warningsOf } from '../../../lib/shared/warnings';
 import { ScriptSandbox } from '../../support/script-sandbox';
 import { only, synth } from '../../support/synth';
 
@@ -79,6 +80,19 @@ describe('addDefrag', () => {
     expect(() => fresh().addDefrag('a', { disarmBelowQuotaUsage: 1 })).toThrow('disarmBelowQuotaUsage must be a fraction of the quota between 0 and 1, exclusive (got 1)');
     expect(() => fresh().addDefrag('b', { schedule: Cron.schedule({ minute: '61' }) })).toThrow('schedule must be a five-field cron schedule');
     expect(() => fresh().addDefrag('c', { activeDeadline: Duration.minutes(2) })).toThrow(/activeDeadline must be a whole number of seconds, at least \d+ \(got 120 s\): one member's defragmentation may take/);
+  });
+
+  test.each([
+    ['3.6.4', 1],
+    ['3.6.5', 0],
+    ['3.5.22', 1],
+    ['3.5.35', 0],
+  ])('etcd %s: %d warning(s) on the defragmentation for the defrag/applySnapshot corruption advisory', (version, expected) => {
+    const etcd = new EtcdStaticPodCluster(Testing.app(), 'etcd', { version: EtcdVersion.of(version), nodes: [0, 1, 2].map((i) => ({ name: `cp-${i}`, ip: `10.0.0.${10 + i}` })) });
+    const defrag = etcd.addDefrag('defrag');
+    expect(defrag.node.validate()).toEqual([]); // warnings are recorded when the construct is validated at synthesis
+    const advisory = `etcd ${version}: data can be corrupted when applySnapshot and defrag run together (fixed in 3.4.38 / 3.5.23 / 3.6.5); upgrade before defragmenting on a schedule`;
+    expect(warningsOf(defrag).filter((w) => w === advisory)).toHaveLength(expected);
   });
 
   test('one defragmentation per cluster: two runs could each be on a member at once', () => {
