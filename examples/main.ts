@@ -8,7 +8,7 @@ const ETCD_CLIENT_CERT_DIR = '/etc/kubernetes/pki/etcd-client';
 /**
  * A three-member etcd for a hosted control plane, with mutual TLS from cert-manager (the
  * default): members spread over nodes and zones, only the API server admitted to the client
- * port, Prometheus to the metrics port.
+ * port, Prometheus to the metrics port; backups, defragmentation and monitoring.
  */
 export function buildApp(app: App): Chart {
   const chart = new Chart(app, 'etcd', { namespace: 'control-plane' });
@@ -30,6 +30,11 @@ export function buildApp(app: App): Chart {
     encryption: EtcdBackupEncryption.rcloneCrypt({ secretName: 'etcd-backup-key' }),
     keepLast: 48,
   });
+
+  // Nightly defragmentation by etcd-defrag's recommended rule, and monitoring: a PodMonitor, the alerts (the backup's
+  // and the defragmentation's included) and a Grafana dashboard, labelled for kube-prometheus-stack to pick up.
+  etcd.addDefrag('defrag');
+  etcd.addMonitoring({ labels: { release: 'kube-prometheus-stack' } });
 
   // The kube-apiserver side of the wiring: mount the client identity where the flags point.
   // Only the etcd flags are shown; a real API server needs its other flags (service accounts,

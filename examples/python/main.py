@@ -42,6 +42,11 @@ def build_app(app: App) -> Chart:
         keep_last=48,
     )
 
+    # Nightly defragmentation by etcd-defrag's recommended rule, and monitoring: a PodMonitor, the alerts (the backup's
+    # and the defragmentation's included) and a Grafana dashboard, labelled for kube-prometheus-stack to pick up.
+    etcd.add_defrag("defrag")
+    etcd.add_monitoring(labels={"release": "kube-prometheus-stack"})
+
     # The kube-apiserver side of the wiring: mount the client identity where the flags point.
     k8s.KubeDeployment(
         chart,

@@ -38,6 +38,11 @@ func buildApp(app cdk8s.App) cdk8s.Chart {
 		KeepLast:   jsii.Number(48),
 	})
 
+	// Nightly defragmentation by etcd-defrag's recommended rule, and monitoring: a PodMonitor, the alerts (the backup's
+	// and the defragmentation's included) and a Grafana dashboard, labelled for kube-prometheus-stack to pick up.
+	etcd.AddDefrag(jsii.String("defrag"), nil)
+	etcd.AddMonitoring(&cdk8setcd.EtcdMonitoringOptions{Labels: &map[string]*string{"release": jsii.String("kube-prometheus-stack")}})
+
 	// The kube-apiserver side of the wiring: mount the client identity where the flags point.
 	command := append([]*string{jsii.String("kube-apiserver")}, *etcd.KubeApiServerFlags(jsii.String(etcdClientCertDir))...)
 	k8s.NewKubeDeployment(chart, jsii.String("kube-apiserver"), &k8s.KubeDeploymentProps{

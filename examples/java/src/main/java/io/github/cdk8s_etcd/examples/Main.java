@@ -6,6 +6,7 @@ import io.github.cdk8s_etcd.EtcdBackupOptions;
 import io.github.cdk8s_etcd.EtcdBackupRcloneCryptOptions;
 import io.github.cdk8s_etcd.EtcdBackupVolumeOptions;
 import io.github.cdk8s_etcd.EtcdCluster;
+import io.github.cdk8s_etcd.EtcdMonitoringOptions;
 import io.github.cdk8s_etcd.EtcdNetworkPeer;
 import io.github.cdk8s_etcd.EtcdPodPeerOptions;
 import io.github.cdk8s_etcd.EtcdResourcePresetOptions;
@@ -63,6 +64,11 @@ public final class Main {
                         EtcdBackupRcloneCryptOptions.builder().secretName("etcd-backup-key").build()))
                 .keepLast(48)
                 .build());
+
+        // Nightly defragmentation by etcd-defrag's recommended rule, and monitoring: a PodMonitor, the alerts (the backup's
+        // and the defragmentation's included) and a Grafana dashboard, labelled for kube-prometheus-stack to pick up.
+        etcd.addDefrag("defrag");
+        etcd.addMonitoring(EtcdMonitoringOptions.builder().labels(Map.of("release", "kube-prometheus-stack")).build());
 
         // The kube-apiserver side of the wiring: mount the client identity where the flags point.
         List<String> command = new ArrayList<>(List.of("kube-apiserver"));
