@@ -19,7 +19,7 @@ import { EtcdDefragOptions } from './defrag/defrag-options';
  * job renders from that.
  */
 export interface IEtcdCluster extends IConstruct {
-  /** etcd release of the members; the jobs run the same release's tools. */
+  /** etcd release of the members. The jobs run the same release's tools. */
   readonly version: EtcdVersion;
   /** Every member's client URL. */
   readonly clientEndpoints: string[];
@@ -34,13 +34,13 @@ export interface IEtcdCluster extends IConstruct {
   /**
    * Add a scheduled, verified backup of this cluster. Call it again for more backups, e.g. hourly
    * to a volume and daily to object storage.
-   * @param id construct id, unique among this cluster's backups; the default CronJob name ends with it
+   * @param id construct id, unique among this cluster's backups. The default CronJob name ends with it.
    */
   addBackup(id: string, options: EtcdBackupOptions): EtcdBackup;
 
   /**
    * Add a scheduled, rule-gated defragmentation: one member at a time, followers first, the leader last.
-   * @param id construct id, unique among this cluster's jobs; the default CronJob name ends with it
+   * @param id construct id, unique among this cluster's jobs. The default CronJob name ends with it.
    */
   addDefrag(id: string, options?: EtcdDefragOptions): EtcdDefrag;
 }
@@ -93,8 +93,9 @@ export interface EtcdDefragProps extends EtcdDefragOptions {
 }
 
 /**
- * Scheduled defragmentation of an etcd cluster with etcd's own etcdctl, keeping etcd-defrag's semantics: it aborts,
- * having touched nothing, unless every voting member answers and the member list is the cluster's; it defragments
+ * Scheduled defragmentation of an etcd cluster with etcd's own etcdctl, keeping etcd-defrag's semantics.
+ *
+ * It aborts, having touched nothing, unless every voting member answers and the member list is the cluster's; it defragments
  * only the members the rule selects, one at a time, followers first and the leader last (read again before each),
  * each bounded by a timeout sized from the quota and followed by a wait until the member answers again; then it
  * disarms NOSPACE once every member is below the threshold.

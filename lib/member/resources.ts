@@ -21,12 +21,12 @@ export interface EtcdResourcesProps {
   /** Memory request. */
   readonly memoryRequest: Size;
   /**
-   * CPU limit in millicores; must not be below the request.
+   * CPU limit in millicores. Must not be below the request.
    * @default - no CPU limit
    */
   readonly cpuLimitMillis?: number;
   /**
-   * Memory limit; must not be below the request.
+   * Memory limit. Must not be below the request.
    * @default - no memory limit
    */
   readonly memoryLimit?: Size;

@@ -30,7 +30,7 @@ export interface EtcdTuning {
   readonly snapshotCount?: number;
 
   /**
-   * The backend database size limit (`--quota-backend-bytes`); etcd raises the NOSPACE alarm above it.
+   * The backend database size limit (`--quota-backend-bytes`). etcd raises the NOSPACE alarm above it.
    * Must fit the volume. Above 8 GiB (etcd's suggested maximum) it is accepted with a warning.
    * @default - half of the volume after a 512 MiB reserve for WAL and snapshot files
    *   (room for defragmentation, which copies the database), at most 8 GiB

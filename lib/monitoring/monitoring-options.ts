@@ -91,7 +91,7 @@ export interface EtcdAlertOptions {
    */
   readonly learnerFor?: Duration;
   /**
-   * `EtcdVersionSkew`: how long members may report different versions; longer than a rolling upgrade takes.
+   * `EtcdVersionSkew`: how long members may report different versions. Longer than a rolling upgrade takes.
    * @default Duration.hours(1)
    */
   readonly versionSkewFor?: Duration;

@@ -158,7 +158,7 @@ export class EtcdVersion {
     return first !== undefined && this.patch >= first[1];
   }
 
-  /** Whether this library knows the minor line; newer lines are rendered with the newest known flags. */
+  /** Whether this library knows the minor line. Newer lines are rendered with the newest known flags. */
   public get isKnownMinor(): boolean {
     return this.minor <= NEWEST_KNOWN_MINOR;
   }

@@ -9,7 +9,7 @@ import { EtcdConfigError } from '../shared/errors';
 import { EtcdSecretKey } from '../shared/required-secrets';
 import { validateAbsolutePath, validateDnsLabel, validateInteger } from '../shared/validate';
 
-/** How a cluster starts from a snapshot; shared by every kind of source. */
+/** How a cluster starts from a snapshot, for every kind of source. */
 export interface EtcdSnapshotRestoreOptions {
   /**
    * Name of the cluster the snapshots were taken of: files are `<clusterNamespace>.<clusterName>-<UTC time>.db`
@@ -41,8 +41,8 @@ export interface EtcdSnapshotRestoreOptions {
    */
   readonly inPlace?: boolean;
   /**
-   * How long a member with an empty data directory waits for every other member to be accounted for
-   * (see the README) before it fails; the kubelet then starts it again.
+   * How long a member with an empty data directory waits for every other member to be accounted for before it fails.
+   * The kubelet then starts it again (see the README).
    * @default Duration.minutes(10)
    */
   readonly memberWait?: Duration;

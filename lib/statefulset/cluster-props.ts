@@ -56,7 +56,7 @@ export interface EtcdClusterProps {
   readonly upgradeFrom?: EtcdVersion;
 
   /**
-   * Container image repository; the image must contain `/usr/local/bin/etcd`.
+   * Container image repository. The image must contain `/usr/local/bin/etcd`.
    * @default 'gcr.io/etcd-development/etcd' (etcd's official release images)
    */
   readonly imageRepository?: string;

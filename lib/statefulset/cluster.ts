@@ -117,7 +117,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
   public readonly networkPolicy?: k8s.KubeNetworkPolicy;
   /** The Job that removes members during a scale-down (`scaleDownFrom`). */
   public readonly scaleDownJob?: k8s.KubeJob;
-  /** Wait for the scale-down Job to complete before removing `scaleDownFrom`; undefined without a scale-down. */
+  /** Wait for the scale-down Job to complete before removing `scaleDownFrom`. Undefined without a scale-down. */
   public readonly scaleDownWaitCommand?: string;
   /**
    * The member list (`<name>-members`) each member reads when it starts. Outside the pod template, so a change of
@@ -275,7 +275,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
     return requiredSecretsOf([this]);
   }
 
-  /** Add a scheduled, verified backup of this cluster (see EtcdBackup); its pods are admitted as clients. */
+  /** Add a scheduled, verified backup of this cluster (see EtcdBackup). Its pods are admitted as clients. */
   public addBackup(id: string, options: EtcdBackupOptions): EtcdBackup {
     return new EtcdBackup(accessOf(this).jobScope(), id, { ...options, cluster: this });
   }

@@ -5,7 +5,7 @@ import { validateDnsLabel, validateLabels } from '../shared/validate';
 
 /** Which pods may connect, by labels, optionally in other namespaces. */
 export interface EtcdPodPeerOptions {
-  /** Labels the connecting pods carry; must not be empty. */
+  /** Labels the connecting pods carry. Must not be empty. */
   readonly labels: { [key: string]: string };
 
   /**
@@ -15,7 +15,7 @@ export interface EtcdPodPeerOptions {
   readonly namespace?: string;
 
   /**
-   * Labels of the namespaces the pods run in; mutually exclusive with `namespace`.
+   * Labels of the namespaces the pods run in. Mutually exclusive with `namespace`.
    * @default - the etcd cluster's namespace (unless `namespace` is given)
    */
   readonly namespaceLabels?: { [key: string]: string };

@@ -34,9 +34,9 @@ import { manifestLabel, validateDataDir, validateNodes } from './static-pod-vali
 
 /** A control-plane node that runs an etcd member. */
 export interface EtcdStaticPodNode {
-  /** Node name; also the member name (`--name`). A DNS-1123 subdomain, unique in the cluster. */
+  /** Node name, also the member name (`--name`). A DNS-1123 subdomain, unique in the cluster. */
   readonly name: string;
-  /** Node IP (IPv4 or IPv6) the member advertises to peers and clients; unique in the cluster. */
+  /** Node IP (IPv4 or IPv6) the member advertises to peers and clients. Unique in the cluster. */
   readonly ip: string;
   /**
    * The node joins a running cluster, to replace a removed member or to grow the cluster.

@@ -18,7 +18,7 @@ export interface EtcdKubeadmPkiOptions {
    */
   readonly caPrivateKeyPem?: string;
   /**
-   * Validity of the leaf certificates; kubeadm uses one year.
+   * Validity of the leaf certificates. kubeadm uses one year.
    * @default Duration.days(365)
    */
   readonly validity?: Duration;

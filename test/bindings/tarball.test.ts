@@ -43,6 +43,10 @@ describe('installing from a tarball, as the README says', () => {
     const listed = run(`tar -tzf ${tarball}`, work);
     expect(listed).toContain('package/lib/index.js');
     expect(listed).toContain('package/.jsii');
+    // Members marked @internal (_model, _bind, _toKube) are left out of the declarations, so no IDE offers them.
+    const declarations = run(`tar -xzOf ${tarball} package/lib/statefulset/cluster.d.ts package/lib/tls/tls.d.ts package/lib/statefulset/network-peer.d.ts`, work);
+    expect(declarations).toContain('export declare class EtcdCluster');
+    expect(declarations.match(/\b_(model|bind|toKube)\b/g)).toBeNull();
 
     // The README's commands from `mkdir` on, with its tarball path pointing at ours.
     const lines = install.text.split('\n').filter((l) => l.trim() !== '');

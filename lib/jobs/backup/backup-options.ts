@@ -17,7 +17,9 @@ export interface EtcdBackupOptions {
   readonly encryption: EtcdBackupEncryption;
 
   /**
-   * When backups run (five cron fields, or a descriptor such as `@daily`).
+   * When backups run: a cdk8s `Cron`, such as `Cron.schedule({ minute: '0', hour: '2' })` or `Cron.daily()`, which
+   * renders five cron fields (`Cron` cannot express Kubernetes' `@daily`-style descriptors; `Cron.daily()` is the same).
+   * Interpreted in `timeZone`.
    * @default Cron.hourly()
    */
   readonly schedule?: Cron;
@@ -56,7 +58,7 @@ export interface EtcdBackupOptions {
   readonly scratchStorageClassName?: string;
 
   /**
-   * Name of the CronJob (and of the claim a `volume()` destination creates); at most 52 characters.
+   * Name of the CronJob and of the claim a `volume()` destination creates. At most 52 characters.
    * @default - `<cluster name>-<id>`, lowercased
    */
   readonly name?: string;
@@ -105,7 +107,7 @@ export interface EtcdBackupOptions {
   readonly backoffLimit?: number;
 
   /**
-   * Create the CronJob suspended (no scheduled runs; on-demand runs still work).
+   * Create the CronJob suspended: no scheduled runs, while on-demand runs still work.
    * @default false
    */
   readonly suspend?: boolean;

@@ -10,7 +10,8 @@ export interface EtcdDefragOptions {
   readonly rule?: EtcdDefragRule;
 
   /**
-   * When to run, five-field cron or a descriptor such as `@daily`.
+   * When to run: a cdk8s `Cron`, such as `Cron.schedule({ minute: '30', hour: '3' })` or `Cron.weekly()`, which renders
+   * five cron fields (`Cron` cannot express Kubernetes' `@daily`-style descriptors; `Cron.daily()` is the same).
    * @default - daily at 03:30
    */
   readonly schedule?: Cron;

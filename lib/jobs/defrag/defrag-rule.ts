@@ -2,8 +2,9 @@ import { Size } from 'cdk8s';
 import { EtcdConfigError } from '../../shared/errors';
 
 /**
- * When a member is defragmented, over etcd-defrag's rule variables, each read per member from
- * `etcdctl endpoint status` when the job runs:
+ * When a member is defragmented, over etcd-defrag's rule variables.
+ *
+ * Each variable is read per member from `etcdctl endpoint status` when the job runs:
  * - `dbSize`: the database file's size in bytes;
  * - `dbSizeInUse`: the bytes in use (the rest is free pages that only a defragmentation returns);
  * - `dbSizeFree`: `dbSize - dbSizeInUse`;

@@ -38,7 +38,7 @@ export interface EtcdBackupObjectStoreOptions {
    * @default - Amazon S3 in `region`
    */
   readonly endpoint?: string;
-  /** The bucket; it must exist (the job never creates buckets). */
+  /** The bucket, which must exist: the job never creates buckets. */
   readonly bucket: string;
   /**
    * Key prefix ("directory") inside the bucket, without leading or trailing '/'.
