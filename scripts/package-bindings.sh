@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Packages the compiled library (run `jsii` first) for Python, Java and Go with jsii-pacmak, from the jsii
-# configuration in package.json, into dist-pkg/ (rebuilt from scratch on every run):
+# configuration in package.json, into dist-pkg/ (each language's directory rebuilt from scratch on every run).
+# Usage: package-bindings.sh [python|java|go|dotnet ...]   (no argument: all; `npm run package -- python`)
 #   python/cdk8s_etcd-<version>-py3-none-any.whl
 #   java/io/github/cdk8s-etcd/cdk8s-etcd/<version>/   a Maven repository
 #   go/cdk8setcd/                                      the Go module github.com/cdk8s-etcd/cdk8s-etcd-go/cdk8setcd
@@ -14,9 +15,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for tool in python3 mvn java go; do
-  command -v "$tool" >/dev/null || { echo "package-bindings: $tool is not installed (see README, Other languages)" >&2; exit 1; }
+# Which languages: the arguments (`npm run package -- python`), or all of them.
+all=(python java go dotnet)
+if [ "$#" -gt 0 ]; then languages=("$@"); else languages=("${all[@]}"); fi
+declare -A needs=([python]="python3" [java]="mvn java" [go]="go" [dotnet]="")
+for language in "${languages[@]}"; do
+  [ -n "${needs[$language]+x}" ] || { echo "package-bindings: unknown language '$language'; choose from: ${all[*]}" >&2; exit 2; }
+  for tool in ${needs[$language]}; do
+    command -v "$tool" >/dev/null || { echo "package-bindings: $language needs $tool, which is not installed (see README, Other languages)" >&2; exit 1; }
+  done
 done
+wants() { [[ " ${languages[*]} " == *" $1 "* ]]; }
 [ -f .jsii ] || { echo "package-bindings: no .jsii: run jsii first (npm run package does)" >&2; exit 1; }
 
 # Node 20, which our machines have, is past its end of life, and jsii says so in a banner on every start. It
@@ -48,10 +57,12 @@ dependency_from_npm() {
 }
 
 start=$SECONDS
-rm -rf dist-pkg
-dependency_from_npm java cdk8s cdk8s-plus-28
-dependency_from_npm go cdk8s
+for language in "${languages[@]}"; do rm -rf "dist-pkg/$language"; done
+wants java && dependency_from_npm java cdk8s cdk8s-plus-28
+wants go && dependency_from_npm go cdk8s
 # Ours, next to those: jsii-pacmak resolves dependencies it finds in the output directory before the registries.
-pacmak --targets python java go --outdir dist-pkg -v
-pacmak --targets dotnet --code-only --outdir dist-pkg
-echo "package-bindings: dist-pkg/ in $((SECONDS - start)) s"
+targets=()
+for language in python java go; do wants "$language" && targets+=("$language"); done
+[ "${#targets[@]}" -eq 0 ] || pacmak --targets "${targets[@]}" --outdir dist-pkg -v
+wants dotnet && pacmak --targets dotnet --code-only --outdir dist-pkg
+echo "package-bindings: ${languages[*]} in dist-pkg/ in $((SECONDS - start)) s"
