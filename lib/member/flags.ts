@@ -58,6 +58,7 @@ export function renderEtcdFlags(cluster: ClusterModel, member: MemberModel, star
       'peer-trusted-ca-file': tls.peerTrustedCaFile,
       'peer-client-cert-auth': 'true',
     });
+    if (tls.peerAllowedHostname !== undefined) flags['peer-cert-allowed-hostname'] = tls.peerAllowedHostname;
   }
   return Object.keys(flags).sort().map((flag) => `--${flag}=${flags[flag]}`);
 }

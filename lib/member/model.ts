@@ -17,6 +17,12 @@ export interface TlsFiles {
   readonly peerCertFile: string;
   readonly peerKeyFile: string;
   readonly peerTrustedCaFile: string;
+  /**
+   * `--peer-cert-allowed-hostname`: a peer must present a certificate valid for this name. Client certificates carry
+   * no such name, so one signed by the same CA is still refused on the peer port. Undefined: any certificate the peer
+   * CA signed is a peer (kubeadm's behaviour).
+   */
+  readonly peerAllowedHostname?: string;
 }
 
 /** Where one member listens and what it tells others. */

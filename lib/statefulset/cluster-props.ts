@@ -119,6 +119,16 @@ export interface EtcdClusterProps {
   readonly tls?: EtcdTls;
 
   /**
+   * The name every peer certificate must be valid for (`--peer-cert-allowed-hostname`). The peer port then refuses a
+   * client certificate (kube-apiserver's, a job's) even when the same CA signed it, because a client certificate
+   * carries no member name. Every peer certificate this library has issued covers the first member's name; with
+   * `EtcdTls.fromSecrets()`, the peer certificate must too (it needs every member's name). An empty string turns the
+   * check off: any certificate the peer CA signed is then a peer.
+   * @default - the first member's name, `<name>-0.<name>-peer.<namespace>.svc.<clusterDomain>`
+   */
+  readonly peerCertAllowedHostname?: string;
+
+  /**
    * Timing, quota, compaction and corruption checks.
    * @default - see EtcdTuning
    */

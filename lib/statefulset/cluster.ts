@@ -27,7 +27,7 @@ import { EtcdConfigError } from '../shared/errors';
 import { EtcdRequiredSecret, requireSecret, requiredSecretsOf, tlsKeys } from '../shared/required-secrets';
 import { validateAbsolutePath, validateDnsLabel, validateDnsSubdomain, validateMemberCount, validateServiceName } from '../shared/validate';
 import { addWarning } from '../shared/warnings';
-import { EtcdTls, TlsSecrets } from '../tls/tls';
+import { EtcdTls, TlsSecrets, peerAllowedHostname } from '../tls/tls';
 import { EtcdClusterProps } from './cluster-props';
 import { renderDisruptionBudget } from './disruption-budget';
 import { EtcdNetworkPeer } from './network-peer';
@@ -202,6 +202,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       peerCertFile: `${TLS_DIR}/peer/tls.crt`,
       peerKeyFile: `${TLS_DIR}/peer/tls.key`,
       peerTrustedCaFile: `${TLS_DIR}/peer/ca.crt`,
+      peerAllowedHostname: peerAllowedHostname('peerCertAllowedHostname', props.peerCertAllowedHostname, `${memberNames[0]}.${peerDomain}.${clusterDomain}`),
     };
     if (!tls.enabled) {
       addWarning(this, 'tls is disabled: clients and peers talk plain http, and anyone who reaches the client port can read and write everything');

@@ -28,6 +28,7 @@ import { EtcdRequiredSecret, requiredSecretsOf } from '../shared/required-secret
 import { validateAbsolutePath, validateDnsLabel, validateDnsSubdomain } from '../shared/validate';
 import { addWarning } from '../shared/warnings';
 import { EtcdKubeadmPki, EtcdKubeadmPkiOptions, generateKubeadmPki } from '../tls/kubeadm-pki';
+import { peerAllowedHostname } from '../tls/tls';
 import { healthCheckScript, rolloutOrderScript, upgradeGateScript } from './rollout-scripts';
 import { staticPodAccess } from './static-pod-access';
 import { manifestLabel, validateDataDir, validateNodes } from './static-pod-validation';
@@ -107,6 +108,15 @@ export interface EtcdStaticPodClusterProps {
    * @default '/etc/kubernetes/pki/etcd'
    */
   readonly pkiDir?: string;
+
+  /**
+   * The name every peer certificate must be valid for (`--peer-cert-allowed-hostname`). kubeadm's peer certificates
+   * (and `generatePki()`'s) carry `localhost` among their names, and its client certificates (the API server's, the
+   * health check's) carry no name, so with the default the peer port refuses a client certificate although one CA
+   * signs both. An empty string turns the check off, as kubeadm has it: any certificate the CA signed is a peer.
+   * @default 'localhost'
+   */
+  readonly peerCertAllowedHostname?: string;
 
   /**
    * Directory with kube-apiserver's etcd client certificate (`apiserver-etcd-client.crt`/`.key`).
@@ -241,6 +251,7 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
       peerCertFile: `${this.pkiDir}/peer.crt`,
       peerKeyFile: `${this.pkiDir}/peer.key`,
       peerTrustedCaFile: `${this.pkiDir}/ca.crt`,
+      peerAllowedHostname: peerAllowedHostname('peerCertAllowedHostname', props.peerCertAllowedHostname, 'localhost'),
     };
     const members = this.nodes.map((n) => hostMember(n.name, n.ip, isIPv6(n.ip) ? '::1' : '127.0.0.1', tls, n.joinExisting ?? false, this.metricsOnNodeIp));
     this._model = {

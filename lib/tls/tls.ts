@@ -173,6 +173,19 @@ export class EtcdTls {
   }
 }
 
+/**
+ * The `--peer-cert-allowed-hostname` of a cluster: the default, the name given, or none for an empty string.
+ * @param property the prop, for messages
+ */
+export function peerAllowedHostname(property: string, given: string | undefined, fallback: string): string | undefined {
+  if (given === '') return undefined;
+  const name = given ?? fallback;
+  if (!/^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/.test(name)) {
+    throw new EtcdConfigError(`${property} must be a DNS name a peer certificate carries, such as 'etcd-0.etcd-peer.db.svc.cluster.local', or '' to turn the check off (got '${name}')`);
+  }
+  return name;
+}
+
 function validateLifetime(durationName: string, renewName: string, duration: Duration, renewBefore: Duration): void {
   const d = duration.toSeconds({ integral: false });
   const r = renewBefore.toSeconds({ integral: false });

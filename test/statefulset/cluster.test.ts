@@ -1,3 +1,4 @@
+import { X509Certificate } from 'crypto';
 import { Chart, Size, Testing } from 'cdk8s';
 import { AutoCompaction, EtcdCluster, EtcdClusterProps, EtcdPodAntiAffinity, EtcdResources, EtcdTls, EtcdVersion } from '../../lib';
 import { startupFailureThreshold } from '../../lib/member/probes';
@@ -215,6 +216,30 @@ describe('etcd flags', () => {
     expect(flags.has('feature-gates')).toBe(false);
     expect(flags.has('auto-compaction-mode')).toBe(false);
     expect(flags.has('auto-compaction-retention')).toBe(false);
+  });
+});
+
+describe('the pinned peer name (--peer-cert-allowed-hostname)', () => {
+  test('is the first member\'s name, which the cert-manager peer certificate covers', () => {
+    const { flags, manifests } = cluster({}, { namespace: 'db' });
+    expect(flags.get('peer-cert-allowed-hostname')).toBe('etcd-0.etcd-peer.db.svc.cluster.local');
+    const peer = manifests.find((m) => m.kind === 'Certificate' && m.metadata.name === 'etcd-peer')!;
+    expect(peer.spec.dnsNames).toContain('etcd-0.etcd-peer.db.svc.cluster.local');
+  });
+
+  test('generated certificates: the peer certificate is valid for the pin, the client certificate is not', () => {
+    const { flags, manifests } = cluster({ tls: EtcdTls.generate() }, { namespace: 'db' });
+    const pin = flags.get('peer-cert-allowed-hostname')!;
+    const cert = (name: string) => new X509Certificate(Buffer.from(manifests.find((m) => m.kind === 'Secret' && m.metadata.name === name)!.data['tls.crt'], 'base64'));
+    expect(cert('etcd-peer').checkHost(pin)).toBe(pin);
+    expect(cert('etcd-client').checkHost(pin)).toBeUndefined();
+  });
+
+  test('can be named, or turned off with an empty string; a name that is not one is refused', () => {
+    expect(cluster({ peerCertAllowedHostname: 'peers.example.com' }).flags.get('peer-cert-allowed-hostname')).toBe('peers.example.com');
+    expect(cluster({ peerCertAllowedHostname: '' }).flags.has('peer-cert-allowed-hostname')).toBe(false);
+    expect(() => cluster({ peerCertAllowedHostname: 'not a name' })).toThrow("peerCertAllowedHostname must be a DNS name a peer certificate carries, such as 'etcd-0.etcd-peer.db.svc.cluster.local', or '' to turn the check off (got 'not a name')");
+    expect(cluster({ tls: EtcdTls.disabled() }).flags.has('peer-cert-allowed-hostname')).toBe(false);
   });
 });
 

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { Duration, Testing } from 'cdk8s';
 import { EtcdStaticPodCluster } from '../../lib';
 import { createCa } from '../../lib/tls/pki';
-import { synth } from '../support/synth';
+import { etcdContainer, flagsOf, synth } from '../support/synth';
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -112,5 +112,19 @@ describe('PKI options', () => {
   test('filesFor refuses unknown nodes', () => {
     const etcd = new EtcdStaticPodCluster(Testing.app(), 'etcd', { nodes: nodes.slice(0, 1) });
     expect(() => etcd.generatePki().filesFor('cp-9')).toThrow("nodeName must be one of cp-1 (got 'cp-9')");
+  });
+});
+
+describe('the pinned peer name (--peer-cert-allowed-hostname=localhost) against the generated PKI', () => {
+  const etcd = new EtcdStaticPodCluster(Testing.app(), 'etcd', { nodes });
+  const pki = etcd.generatePki();
+  const pin = flagsOf(etcdContainer(synth(etcd.chartFor('cp-1'))[0]).command.slice(1)).get('peer-cert-allowed-hostname');
+
+  test.each(nodes)("every node's peer certificate is valid for the pin, and no client certificate is ($name)", ({ name }) => {
+    expect(pin).toBe('localhost');
+    const cert = (file: string) => new X509Certificate(pki.filesFor(name)[file]);
+    expect(cert('/etc/kubernetes/pki/etcd/peer.crt').checkHost(pin!)).toBe(pin);
+    expect(cert('/etc/kubernetes/pki/etcd/healthcheck-client.crt').checkHost(pin!)).toBeUndefined();
+    expect(cert('/etc/kubernetes/pki/apiserver-etcd-client.crt').checkHost(pin!)).toBeUndefined();
   });
 });
