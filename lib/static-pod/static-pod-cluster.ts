@@ -104,7 +104,8 @@ export interface EtcdStaticPodClusterProps {
 
   /**
    * Directory with etcd's certificates on each node (hostPath), with kubeadm's file names:
-   * `ca.crt`, `server.crt`/`.key`, `peer.crt`/`.key`, `healthcheck-client.crt`/`.key`.
+   * `ca.crt`, `server.crt`/`.key`, `peer.crt`/`.key`, `healthcheck-client.crt`/`.key` (and `peer-ca.crt` with
+   * `separatePeerCa`).
    * @default '/etc/kubernetes/pki/etcd'
    */
   readonly pkiDir?: string;
@@ -117,6 +118,18 @@ export interface EtcdStaticPodClusterProps {
    * @default 'localhost'
    */
   readonly peerCertAllowedHostname?: string;
+
+  /**
+   * Trust a CA of the peer plane's own on the peer port (`--peer-trusted-ca-file=<pkiDir>/peer-ca.crt`), instead of
+   * kubeadm's single etcd CA, so that no client certificate is a peer. `generatePki()` then signs the peer
+   * certificates with a second CA. kubeadm knows nothing of that CA: `kubeadm certs renew etcd-peer` would sign
+   * with `ca.crt` again, so renew the peer certificates with `generatePki({ peerCaCertificatePem, ... })`.
+   *
+   * For a new cluster. On a running one, a member on the new peer CA and one on the old do not trust each other
+   * (etcd reads its trusted CA once at start).
+   * @default false - kubeadm's single CA signs both planes
+   */
+  readonly separatePeerCa?: boolean;
 
   /**
    * Directory with kube-apiserver's etcd client certificate (`apiserver-etcd-client.crt`/`.key`).
@@ -198,6 +211,8 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
   public readonly pkiDir: string;
   /** Directory of kube-apiserver's etcd client certificate on each node. */
   public readonly apiServerPkiDir: string;
+  /** Whether the peer plane trusts a CA of its own (`<pkiDir>/peer-ca.crt`) rather than kubeadm's etcd CA. */
+  public readonly separatePeerCa: boolean;
   /**
    * A shell script that prints the node names in the order to roll their manifests: followers first, the node whose
    * member leads last. Run it on a control-plane node (etcdctl and kubeadm's healthcheck-client certificate) right
@@ -234,6 +249,7 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
     const dataDir = props.dataDir ?? KUBEADM_DATA_DIR;
     validateAbsolutePath('dataDir', dataDir);
     this.pkiDir = props.pkiDir ?? '/etc/kubernetes/pki/etcd';
+    this.separatePeerCa = props.separatePeerCa ?? false;
     validateAbsolutePath('pkiDir', this.pkiDir);
     this.apiServerPkiDir = props.apiServerPkiDir ?? '/etc/kubernetes/pki';
     validateAbsolutePath('apiServerPkiDir', this.apiServerPkiDir);
@@ -250,7 +266,7 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
       trustedCaFile: `${this.pkiDir}/ca.crt`,
       peerCertFile: `${this.pkiDir}/peer.crt`,
       peerKeyFile: `${this.pkiDir}/peer.key`,
-      peerTrustedCaFile: `${this.pkiDir}/ca.crt`,
+      peerTrustedCaFile: `${this.pkiDir}/${this.separatePeerCa ? 'peer-ca' : 'ca'}.crt`,
       peerAllowedHostname: peerAllowedHostname('peerCertAllowedHostname', props.peerCertAllowedHostname, 'localhost'),
     };
     const members = this.nodes.map((n) => hostMember(n.name, n.ip, isIPv6(n.ip) ? '::1' : '127.0.0.1', tls, n.joinExisting ?? false, this.metricsOnNodeIp));
@@ -376,7 +392,7 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
    * yourself. It contains private keys.
    */
   public generatePki(options: EtcdKubeadmPkiOptions = {}): EtcdKubeadmPki {
-    return generateKubeadmPki(this.nodes, this.pkiDir, this.apiServerPkiDir, options);
+    return generateKubeadmPki(this.nodes, this.pkiDir, this.apiServerPkiDir, this.separatePeerCa, options);
   }
 
   private lookup<T>(map: Map<string, T>, nodeName: string): T {

@@ -22,6 +22,17 @@ export interface EtcdKubeadmPkiOptions {
    * @default Duration.days(365)
    */
   readonly validity?: Duration;
+  /**
+   * PEM certificate of the peer CA to sign the peer certificates with (give `peerCaPrivateKeyPem` too), for a cluster
+   * with `separatePeerCa`: needed to add or replace a node of a running one.
+   * @default - a new peer CA
+   */
+  readonly peerCaCertificatePem?: string;
+  /**
+   * Unencrypted PEM RSA private key of `peerCaCertificatePem`.
+   * @default - a new peer CA
+   */
+  readonly peerCaPrivateKeyPem?: string;
 }
 
 /** The nodes a PKI is generated for. */
@@ -90,12 +101,18 @@ export class EtcdKubeadmPki {
 /**
  * kubeadm's layout: `etcd/ca`, per node `etcd/server` and `etcd/peer` (CN the node name,
  * serverAuth and clientAuth, SANs node name, localhost, node IP, 127.0.0.1, ::1),
- * `etcd/healthcheck-client` and `apiserver-etcd-client` (clientAuth).
+ * `etcd/healthcheck-client` and `apiserver-etcd-client` (clientAuth). With `separatePeerCa`, `etcd/peer-ca`
+ * signs the peer certificates.
  */
-export function generateKubeadmPki(nodes: PkiNode[], pkiDir: string, apiServerPkiDir: string, options: EtcdKubeadmPkiOptions): EtcdKubeadmPki {
+export function generateKubeadmPki(nodes: PkiNode[], pkiDir: string, apiServerPkiDir: string, separatePeerCa: boolean, options: EtcdKubeadmPkiOptions): EtcdKubeadmPki {
   const signing = resolveSigning('generatePki options', options);
   const validityDays = signing.validityDays;
   const ca: PemPair = signing.ca ?? createCa('etcd-ca', 3650);
+  const peerSigning = resolveSigning('generatePki options', { caCertificatePem: options.peerCaCertificatePem, caPrivateKeyPem: options.peerCaPrivateKeyPem }, 'peerCa');
+  if (peerSigning.ca && !separatePeerCa) {
+    throw new EtcdConfigError('generatePki options.peerCaCertificatePem needs separatePeerCa: true on the cluster (got false): without it the members trust only ca.crt on the peer port');
+  }
+  const peerCa: PemPair | undefined = separatePeerCa ? peerSigning.ca ?? createCa('etcd-peer-ca', 3650) : undefined;
 
   const all = new Map<string, Map<string, string>>();
   for (const node of nodes) {
@@ -105,9 +122,10 @@ export function generateKubeadmPki(nodes: PkiNode[], pkiDir: string, apiServerPk
       files.set(`${dir}/${base}.key`, pair.keyPem);
     };
     put(pkiDir, 'ca', ca);
+    if (peerCa) put(pkiDir, 'peer-ca', peerCa);
     const serving = { commonName: node.name, dnsNames: [node.name, 'localhost'], ipAddresses: [node.ip, '127.0.0.1', '::1'], serverAuth: true, clientAuth: true, validityDays };
     put(pkiDir, 'server', issueLeaf(ca, serving));
-    put(pkiDir, 'peer', issueLeaf(ca, serving));
+    put(pkiDir, 'peer', issueLeaf(peerCa ?? ca, serving));
     put(pkiDir, 'healthcheck-client', issueLeaf(ca, { commonName: 'kube-etcd-healthcheck-client', serverAuth: false, clientAuth: true, validityDays }));
     put(apiServerPkiDir, 'apiserver-etcd-client', issueLeaf(ca, { commonName: 'kube-apiserver-etcd-client', serverAuth: false, clientAuth: true, validityDays }));
     all.set(node.name, files);

@@ -80,17 +80,18 @@ export interface SigningOptions {
  * Validate signing options: validity in whole days (default 365), and a supplied CA given as a
  * complete, usable pair.
  * @param property prefix for messages (`tls`, `pki`)
+ * @param field the props' stem: `ca` for `caCertificatePem`, `peerCa` for `peerCaCertificatePem`
  */
-export function resolveSigning(property: string, options: SigningOptions): { validityDays: number; ca?: PemPair } {
+export function resolveSigning(property: string, options: SigningOptions, field = 'ca'): { validityDays: number; ca?: PemPair } {
   const validity = options.validity ?? Duration.days(365);
   const validityDays = validity.toDays({ integral: false });
   if (!Number.isInteger(validityDays) || validityDays < 1) {
     throw new EtcdConfigError(`${property}.validity must be a whole number of days, at least 1 (got ${validity.toHumanString()})`);
   }
   if ((options.caCertificatePem === undefined) !== (options.caPrivateKeyPem === undefined)) {
-    throw new EtcdConfigError(`${property}.caCertificatePem and ${property}.caPrivateKeyPem must be given together (got only one)`);
+    throw new EtcdConfigError(`${property}.${field}CertificatePem and ${property}.${field}PrivateKeyPem must be given together (got only one)`);
   }
-  const ca = options.caCertificatePem !== undefined ? loadCa(property, options.caCertificatePem, options.caPrivateKeyPem!) : undefined;
+  const ca = options.caCertificatePem !== undefined ? loadCa(`${property}.${field}`, options.caCertificatePem, options.caPrivateKeyPem!) : undefined;
   return { validityDays, ca };
 }
 
@@ -111,25 +112,25 @@ export function createCa(commonName: string, validityDays: number): PemPair {
 
 /**
  * Check a supplied CA: both PEMs parse, the certificate is a CA, the key is its key and is RSA.
- * @param property prefix for messages
+ * @param prop the props' prefix for messages (`tls.ca` names `tls.caCertificatePem` and `tls.caPrivateKeyPem`)
  */
-export function loadCa(property: string, certPem: string, keyPem: string): PemPair {
+export function loadCa(prop: string, certPem: string, keyPem: string): PemPair {
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(certPem);
   } catch (e) {
-    throw new EtcdConfigError(`${property}.caCertificatePem must be a PEM certificate (${(e as Error).message})`);
+    throw new EtcdConfigError(`${prop}CertificatePem must be a PEM certificate (${(e as Error).message})`);
   }
   let key;
   try {
     key = createPrivateKey(keyPem);
   } catch (e) {
-    throw new EtcdConfigError(`${property}.caPrivateKeyPem must be an unencrypted PEM private key (${(e as Error).message})`);
+    throw new EtcdConfigError(`${prop}PrivateKeyPem must be an unencrypted PEM private key (${(e as Error).message})`);
   }
-  if (!cert.ca) throw new EtcdConfigError(`${property}.caCertificatePem must be a CA certificate (basicConstraints CA:TRUE) (got subject '${cert.subject}')`);
-  if (!cert.checkPrivateKey(key)) throw new EtcdConfigError(`${property}.caPrivateKeyPem must be the private key of caCertificatePem (subject '${cert.subject}')`);
-  if (key.asymmetricKeyType !== 'rsa') throw new EtcdConfigError(`${property}.caPrivateKeyPem must be an RSA key (got ${key.asymmetricKeyType})`);
-  if (new Date(cert.validTo).getTime() <= Date.now()) throw new EtcdConfigError(`${property}.caCertificatePem has expired (valid to ${cert.validTo})`);
+  if (!cert.ca) throw new EtcdConfigError(`${prop}CertificatePem must be a CA certificate (basicConstraints CA:TRUE) (got subject '${cert.subject}')`);
+  if (!cert.checkPrivateKey(key)) throw new EtcdConfigError(`${prop}PrivateKeyPem must be the private key of caCertificatePem (subject '${cert.subject}')`);
+  if (key.asymmetricKeyType !== 'rsa') throw new EtcdConfigError(`${prop}PrivateKeyPem must be an RSA key (got ${key.asymmetricKeyType})`);
+  if (new Date(cert.validTo).getTime() <= Date.now()) throw new EtcdConfigError(`${prop}CertificatePem has expired (valid to ${cert.validTo})`);
   return { certPem, keyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString() };
 }
 

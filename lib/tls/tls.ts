@@ -48,6 +48,25 @@ export interface EtcdCertManagerOptions {
    * @default Duration.days(3650)
    */
   readonly caDuration?: Duration;
+  /**
+   * Sign the peer certificates with a CA of their own, which only the members trust (`--peer-trusted-ca-file`),
+   * so that no client certificate, whatever its names, is a peer. With `peerIssuer` that issuer signs them;
+   * without, the construct creates a second chain (`<name>-peer-ca`) beside the client one. The peer
+   * certificate then goes to the Secret `<name>-peer-isolated`.
+   *
+   * For a new cluster. Turning it on for a running one stalls the rolling update at its first member: etcd reads
+   * its trusted CA once at start, so a member on the new peer CA and one on the old do not trust each other (the
+   * other members keep quorum). The peer port refuses client certificates already through
+   * `peerCertAllowedHostname`.
+   * @default false - one CA signs both planes, as before (and as kubeadm does)
+   */
+  readonly separatePeerCa?: boolean;
+  /**
+   * The issuer of the peer certificates, with `separatePeerCa`. It must publish its CA in `ca.crt`, and should
+   * sign nothing but etcd peers: whatever it signs can join the peer plane.
+   * @default - the construct's own peer chain (`<name>-peer-ca`)
+   */
+  readonly peerIssuer?: EtcdCertManagerIssuer;
 }
 
 /** Secrets that already hold the certificates. */
@@ -60,7 +79,8 @@ export interface EtcdTlsSecretsOptions {
   readonly serverSecretName: string;
   /**
    * Secret (type kubernetes.io/tls) with the peer certificate, same keys; `ca.crt` is the CA peers
-   * must chain to. Needs every member's DNS name and the serverAuth and clientAuth usages.
+   * must chain to. Needs every member's DNS name and the serverAuth and clientAuth usages. A peer certificate
+   * from a CA of its own, which signs nothing else, keeps every client certificate off the peer plane.
    */
   readonly peerSecretName: string;
   /**
@@ -89,6 +109,18 @@ export interface EtcdGeneratedTlsOptions {
    * @default Duration.days(365)
    */
   readonly validity?: Duration;
+  /**
+   * PEM certificate of an existing CA for the peer certificates (give `peerCaPrivateKeyPem` too): only the
+   * members trust it, so no client certificate is a peer.
+   * @default - a second generated CA, unless `caCertificatePem` is given: then that CA signs the peer
+   *   certificates too, because a peer CA new on every synthesis would break a running cluster's peer trust
+   */
+  readonly peerCaCertificatePem?: string;
+  /**
+   * Unencrypted PEM RSA private key of `peerCaCertificatePem`.
+   * @default - as `peerCaCertificatePem`
+   */
+  readonly peerCaPrivateKeyPem?: string;
 }
 
 /** @internal What a TLS source needs to know about the cluster it secures. */
@@ -124,12 +156,17 @@ export class EtcdTls {
     const renewBefore = options.renewBefore ?? Duration.days(30);
     const caDuration = options.caDuration ?? Duration.days(3650);
     validateLifetime('tls.duration', 'tls.renewBefore', duration, renewBefore);
+    if (options.peerIssuer) {
+      if (!options.separatePeerCa) throw new EtcdConfigError(`tls.peerIssuer '${options.peerIssuer.name}' needs tls.separatePeerCa: true (got ${options.separatePeerCa}): it signs only the peer certificates of a separate peer CA`);
+      validateIssuer('tls.peerIssuer', options.peerIssuer);
+    }
     if (options.issuer) {
-      validateIssuer(options.issuer);
+      validateIssuer('tls.issuer', options.issuer);
     } else if (!(caDuration.toSeconds({ integral: false }) > duration.toSeconds({ integral: false }))) {
       throw new EtcdConfigError(`tls.caDuration must be longer than tls.duration (${duration.toHumanString()}): a certificate cannot outlive the CA that signed it (got ${caDuration.toHumanString()})`);
     }
-    return new EtcdTls(true, (scope, ctx) => issueWithCertManager(scope, ctx, options.issuer, duration, renewBefore, caDuration));
+    const lifetimes = { duration, renewBefore, caDuration };
+    return new EtcdTls(true, (scope, ctx) => issueWithCertManager(scope, ctx, options, lifetimes));
   }
 
   /** Certificates from Secrets you manage yourself. */
@@ -150,7 +187,8 @@ export class EtcdTls {
    */
   public static generate(options: EtcdGeneratedTlsOptions = {}): EtcdTls {
     const { validityDays, ca } = resolveSigning('tls', options);
-    return new EtcdTls(true, (scope, ctx) => writeGeneratedSecrets(scope, ctx, ca, validityDays));
+    const peer = resolveSigning('tls', { caCertificatePem: options.peerCaCertificatePem, caPrivateKeyPem: options.peerCaPrivateKeyPem }, 'peerCa');
+    return new EtcdTls(true, (scope, ctx) => writeGeneratedSecrets(scope, ctx, ca, peer.ca, validityDays));
   }
 
   /**
@@ -197,16 +235,16 @@ function validateLifetime(durationName: string, renewName: string, duration: Dur
   }
 }
 
-function validateIssuer(issuer: EtcdCertManagerIssuer): void {
-  validateDnsSubdomain('tls.issuer.name', issuer.name);
+function validateIssuer(property: string, issuer: EtcdCertManagerIssuer): void {
+  validateDnsSubdomain(`${property}.name`, issuer.name);
   if (issuer.group === undefined || issuer.group === 'cert-manager.io') {
     const kind = issuer.kind ?? 'Issuer';
     if (kind !== 'Issuer' && kind !== 'ClusterIssuer') {
-      throw new EtcdConfigError(`tls.issuer.kind must be 'Issuer' or 'ClusterIssuer' for cert-manager.io issuers (got '${kind}')`);
+      throw new EtcdConfigError(`${property}.kind must be 'Issuer' or 'ClusterIssuer' for cert-manager.io issuers (got '${kind}')`);
     }
   } else {
-    validateDnsSubdomain('tls.issuer.group', issuer.group);
-    if (!issuer.kind) throw new EtcdConfigError(`tls.issuer.kind is required for the external issuer group '${issuer.group}'`);
+    validateDnsSubdomain(`${property}.group`, issuer.group);
+    if (!issuer.kind) throw new EtcdConfigError(`${property}.kind is required for the external issuer group '${issuer.group}'`);
   }
 }
 
@@ -215,55 +253,63 @@ function certManagerDuration(d: Duration): string {
   return goDuration(Math.round(d.toSeconds({ integral: false })));
 }
 
-function issueWithCertManager(
-  scope: Construct, ctx: TlsBindContext, issuer: EtcdCertManagerIssuer | undefined,
-  duration: Duration, renewBefore: Duration, caDuration: Duration,
-): TlsSecrets {
+interface CertManagerLifetimes {
+  readonly duration: Duration;
+  readonly renewBefore: Duration;
+  readonly caDuration: Duration;
+}
+
+type IssuerRef = { name: string; kind: string; group: string };
+
+function issueWithCertManager(scope: Construct, ctx: TlsBindContext, options: EtcdCertManagerOptions, lifetimes: CertManagerLifetimes): TlsSecrets {
   const metadata = (name: string) => ({ name, namespace: ctx.namespace, labels: ctx.labels });
-  let issuerRef: { name: string; kind: string; group: string };
-  if (issuer) {
-    issuerRef = { name: issuer.name, kind: issuer.kind ?? 'Issuer', group: issuer.group ?? 'cert-manager.io' };
-  } else {
-    const selfSigned = `${ctx.name}-selfsigned`;
-    const ca = `${ctx.name}-ca`;
-    new ApiObject(scope, 'SelfSignedIssuer', {
-      apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: metadata(selfSigned),
-      spec: { selfSigned: {} },
-    });
-    new ApiObject(scope, 'CaCertificate', {
+  const refTo = (issuer: EtcdCertManagerIssuer): IssuerRef => ({ name: issuer.name, kind: issuer.kind ?? 'Issuer', group: issuer.group ?? 'cert-manager.io' });
+
+  /** A CA unique to this cluster: a CA Certificate signed by the self-signed Issuer, and a CA Issuer over it. */
+  const selfSigned = `${ctx.name}-selfsigned`;
+  let selfSignedIssuer = false;
+  const ownChain = (idPrefix: string, ca: string): IssuerRef => {
+    if (!selfSignedIssuer) {
+      new ApiObject(scope, 'SelfSignedIssuer', {
+        apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: metadata(selfSigned),
+        spec: { selfSigned: {} },
+      });
+      selfSignedIssuer = true;
+    }
+    new ApiObject(scope, `${idPrefix}CaCertificate`, {
       apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: metadata(ca),
       spec: {
         isCA: true,
         commonName: ca,
         secretName: ca,
-        duration: certManagerDuration(caDuration),
-        renewBefore: certManagerDuration(Duration.seconds(Math.floor(caDuration.toSeconds({ integral: false }) / 3))),
+        duration: certManagerDuration(lifetimes.caDuration),
+        renewBefore: certManagerDuration(Duration.seconds(Math.floor(lifetimes.caDuration.toSeconds({ integral: false }) / 3))),
         // Keep the key on renewal so every certificate it signed stays trusted.
         privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Never' },
         issuerRef: { name: selfSigned, kind: 'Issuer', group: 'cert-manager.io' },
       },
     });
-    new ApiObject(scope, 'CaIssuer', {
+    new ApiObject(scope, `${idPrefix}CaIssuer`, {
       apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: metadata(ca),
       spec: { ca: { secretName: ca } },
     });
-    issuerRef = { name: ca, kind: 'Issuer', group: 'cert-manager.io' };
-  }
+    return { name: ca, kind: 'Issuer', group: 'cert-manager.io' };
+  };
 
-  const certificate = (id: string, role: string, usages: string[], withSans: boolean) => {
-    const secretName = `${ctx.name}-${role}`;
+  const issuerRef = options.issuer ? refTo(options.issuer) : ownChain('', `${ctx.name}-ca`);
+  const certificate = (id: string, secretName: string, usages: string[], withSans: boolean, signer: IssuerRef) => {
     new ApiObject(scope, id, {
       apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: metadata(secretName),
       spec: {
         secretName,
-        commonName: withSans ? ctx.name : `${ctx.name}-${role}`,
+        commonName: withSans ? ctx.name : secretName,
         dnsNames: withSans ? ctx.dnsNames : undefined,
         ipAddresses: withSans ? ctx.ipAddresses : undefined,
         usages,
-        duration: certManagerDuration(duration),
-        renewBefore: certManagerDuration(renewBefore),
+        duration: certManagerDuration(lifetimes.duration),
+        renewBefore: certManagerDuration(lifetimes.renewBefore),
         privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
-        issuerRef,
+        issuerRef: signer,
       },
     });
     return secretName;
@@ -271,17 +317,22 @@ function issueWithCertManager(
   // etcd's server and peer listeners also act as clients (peers dial each other; the gateway dials the server).
   // ECDSA keys only sign: 'key encipherment' is an RSA key-exchange usage (RFC 5480 forbids it for EC keys).
   const bothWays = ['digital signature', 'server auth', 'client auth'];
-  return {
-    server: certificate('ServerCertificate', 'server', bothWays, true),
-    peer: certificate('PeerCertificate', 'peer', bothWays, true),
-    client: certificate('ClientCertificate', 'client', ['digital signature', 'client auth'], false),
-  };
+  // A separate peer certificate goes to a Secret of its own name, so that turning the separation on changes the pod
+  // template (a rolling update that stalls at its first member) instead of every member's peer certificate at once.
+  const server = certificate('ServerCertificate', `${ctx.name}-server`, bothWays, true, issuerRef);
+  const peer = options.separatePeerCa
+    ? certificate('PeerCertificate', `${ctx.name}-peer-isolated`, bothWays, true, options.peerIssuer ? refTo(options.peerIssuer) : ownChain('Peer', `${ctx.name}-peer-ca`))
+    : certificate('PeerCertificate', `${ctx.name}-peer`, bothWays, true, issuerRef);
+  const client = certificate('ClientCertificate', `${ctx.name}-client`, ['digital signature', 'client auth'], false, issuerRef);
+  return { server, peer, client };
 }
 
-function writeGeneratedSecrets(scope: Construct, ctx: TlsBindContext, suppliedCa: PemPair | undefined, validityDays: number): TlsSecrets {
+function writeGeneratedSecrets(scope: Construct, ctx: TlsBindContext, suppliedCa: PemPair | undefined, suppliedPeerCa: PemPair | undefined, validityDays: number): TlsSecrets {
   addWarning(scope, 'tls is EtcdTls.generate(): private keys are written into the manifests and nothing renews the certificates; use it for development and tests only');
   const ca = suppliedCa ?? createCa(`${ctx.name}-ca`, Math.max(validityDays, 3650));
-  const secret = (id: string, role: string, leaf: PemPair) => {
+  // A supplied CA without a peer CA keeps signing both planes: a peer CA new on every synthesis would break trust.
+  const peerCa = suppliedPeerCa ?? (suppliedCa ? ca : createCa(`${ctx.name}-peer-ca`, Math.max(validityDays, 3650)));
+  const secret = (id: string, role: string, leaf: PemPair, signer: PemPair) => {
     const name = `${ctx.name}-${role}`;
     new ApiObject(scope, id, {
       apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls',
@@ -289,19 +340,18 @@ function writeGeneratedSecrets(scope: Construct, ctx: TlsBindContext, suppliedCa
       data: {
         'tls.crt': base64(leaf.certPem),
         'tls.key': base64(leaf.keyPem),
-        'ca.crt': base64(ca.certPem),
+        'ca.crt': base64(signer.certPem),
       },
     });
     return name;
   };
   const serving = { commonName: ctx.name, dnsNames: ctx.dnsNames, ipAddresses: ctx.ipAddresses, serverAuth: true, clientAuth: true, validityDays };
   return {
-    server: secret('ServerSecret', 'server', issueLeaf(ca, serving)),
-    peer: secret('PeerSecret', 'peer', issueLeaf(ca, serving)),
-    client: secret('ClientSecret', 'client', issueLeaf(ca, { commonName: `${ctx.name}-client`, serverAuth: false, clientAuth: true, validityDays })),
+    server: secret('ServerSecret', 'server', issueLeaf(ca, serving), ca),
+    peer: secret('PeerSecret', 'peer', issueLeaf(peerCa, serving), peerCa),
+    client: secret('ClientSecret', 'client', issueLeaf(ca, { commonName: `${ctx.name}-client`, serverAuth: false, clientAuth: true, validityDays }), ca),
   };
 }
-
 function base64(text: string): string {
   return Buffer.from(text, 'utf8').toString('base64');
 }

@@ -4,7 +4,40 @@ import { createCa, issueLeaf } from '../../lib/tls/pki';
 import { etcdContainer, flagsOf, only } from '../support/synth';
 import { describeEachLine, ipPrefix } from './harness/environment';
 import { EtcdHarness } from './harness/etcd-harness';
+import { StaticPodSetup, loopbackNodes } from './harness/static-pods';
 import { synthesizeForHarness } from './harness/synthesize';
+
+/**
+ * GET /members on a member's peer port with a client certificate, from 127.0.0.1: the HTTP status, or the TLS error.
+ * etcd also checks a peer certificate's IP and DNS names against the address it comes from (a certificate with none
+ * passes that check), so the certificates the tests make that carry names carry 127.0.0.1 too.
+ */
+function askPeerPort(host: string, serverCa: string, cert: string, key: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = https.request({
+      host, port: 2380, path: '/members', method: 'GET', cert, key, ca: serverCa, localAddress: '127.0.0.1',
+      checkServerIdentity: () => undefined, timeout: 5000,
+    }, (res) => { res.resume(); resolve(`HTTP ${res.statusCode}`); });
+    req.on('error', (e: NodeJS.ErrnoException) => resolve(`refused: ${e.code ?? e.message}`));
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end();
+  });
+}
+
+/** Kill member `index`, write through the others, restart it: it must serve the write it missed. */
+async function killAndCatchUp(h: EtcdHarness, endpoints: string[], index: number, key: string): Promise<void> {
+  const others = endpoints.filter((_, i) => i !== index);
+  await h.stop(index, 0); // SIGKILL right after SIGTERM
+  // If it led, the others elect a new leader first: a put may fail for that second.
+  const deadline = Date.now() + 15000;
+  while (h.etcdctl(['put', key, 'while-down'], { endpoints: others }).status !== 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  expect(h.etcdctl(['get', key, '--print-value-only'], { endpoints: others }).stdout.trim()).toBe('while-down');
+  h.start(index);
+  await h.waitHealthy(endpoints.map((_, i) => i), 90000);
+  expect(h.etcdctl(['get', key, '--print-value-only', '--consistency=s'], { endpoints: [endpoints[index]] }).stdout.trim()).toBe('while-down');
+}
 
 /**
  * The pinned peer identity (`--peer-cert-allowed-hostname`) on real etcd: one CA signs the members' certificates and
@@ -25,20 +58,8 @@ describeEachLine('the peer port admits peers only', (line) => {
   }, 120000);
   afterAll(async () => { await h?.dispose(2000); }, 30000);
 
-  /**
-   * GET /members on a member's peer port with a client certificate, from 127.0.0.1: the HTTP status, or the TLS error.
-   * etcd also checks a peer certificate's IP and DNS names against the address it comes from (a certificate with none
-   * passes that check), so the certificates below that carry names carry 127.0.0.1 too: only the pin tells them apart.
-   */
-  const peerPort = (cert: string, key: string, harness: EtcdHarness = h): Promise<string> => new Promise((resolve) => {
-    const req = https.request({
-      host: harness.member(0).podIp, port: 2380, path: '/members', method: 'GET', cert, key, ca: ca.certPem, localAddress: '127.0.0.1',
-      checkServerIdentity: () => undefined, timeout: 5000,
-    }, (res) => { res.resume(); resolve(`HTTP ${res.statusCode}`); });
-    req.on('error', (e: NodeJS.ErrnoException) => resolve(`refused: ${e.code ?? e.message}`));
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.end();
-  });
+  // The certificates below that carry names carry 127.0.0.1 too (see askPeerPort): only the pin tells them apart.
+  const peerPort = (cert: string, key: string, harness: EtcdHarness = h) => askPeerPort(harness.member(0).podIp, ca.certPem, cert, key);
   const secret = (name: string) => h.secretFiles().get(name)!;
 
   test('the cluster formed with the pin; a peer certificate is accepted on the peer port', async () => {
@@ -76,15 +97,53 @@ describeEachLine('the peer port admits peers only', (line) => {
   });
 
   test('a member killed comes back and catches up with the writes it missed', async () => {
-    await h.stop(2, 0); // SIGKILL right after SIGTERM
-    // If it led, the others elect a new leader first: a put may fail for that second.
-    const deadline = Date.now() + 15000;
-    while (h.etcdctl(['put', '/peer-identity', 'while-down'], { endpoints: [h.clientUrl(0), h.clientUrl(1)] }).status !== 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    expect(h.etcdctl(['get', '/peer-identity', '--print-value-only'], { endpoints: [h.clientUrl(0), h.clientUrl(1)] }).stdout.trim()).toBe('while-down');
-    h.start(2);
-    await h.waitHealthy([0, 1, 2], 90000);
-    expect(h.etcdctl(['get', '/peer-identity', '--print-value-only', '--consistency=s'], { endpoints: [h.clientUrl(2)] }).stdout.trim()).toBe('while-down');
+    await killAndCatchUp(h, [0, 1, 2].map((i) => h.clientUrl(i)), 2, '/peer-identity');
   }, 120000);
+});
+
+/**
+ * A CA of the peer plane's own, with the pin turned off so that the CA alone keeps clients out: cert-manager's second
+ * chain on a StatefulSet, and `separatePeerCa` with generatePki() on static pods. Each cluster forms, refuses its own
+ * client certificate on the peer port (a client certificate with no names, which the address check lets through), and
+ * survives a member's kill.
+ */
+describeEachLine('a peer CA of its own', (line) => {
+  test('StatefulSet, cert-manager separatePeerCa: forms, refuses the client certificate on the peer port, survives a kill', async () => {
+    const { etcd, manifests } = synthesizeForHarness(line.version, 3, { tls: EtcdTls.certManager({ separatePeerCa: true }), peerCertAllowedHostname: '' });
+    const flags = flagsOf(etcdContainer(only(manifests, 'StatefulSet')).args);
+    expect(flags.has('peer-cert-allowed-hostname')).toBe(false);
+    expect(flags.get('peer-trusted-ca-file')).toBe('/etc/etcd/tls/peer/ca.crt');
+    const h = EtcdHarness.forStatefulSet(manifests, { ipPrefix: ipPrefix(line, 51), clientSecretName: etcd.clientSecretName });
+    try {
+      await h.startAllAndWait(90000);
+      expect(h.etcdctl(['put', '/peer-ca', 'formed']).status).toBe(0);
+      const peer = h.secretFiles().get('etcd-peer-isolated')!;
+      const client = h.secretFiles().get(etcd.clientSecretName!)!;
+      expect(peer['ca.crt']).not.toBe(client['ca.crt']);
+      expect(await askPeerPort(h.member(0).podIp, peer['ca.crt'], peer['tls.crt'], peer['tls.key'])).toBe('HTTP 200');
+      expect(await askPeerPort(h.member(0).podIp, peer['ca.crt'], client['tls.crt'], client['tls.key'])).toMatch(/^refused: /);
+      await killAndCatchUp(h, [0, 1, 2].map((i) => h.clientUrl(i)), 1, '/peer-ca');
+    } finally {
+      await h.dispose(2000);
+    }
+  }, 240000);
+
+  test('static pods, separatePeerCa: forms, refuses kube-apiserver\'s and the health check\'s certificates on the peer port, survives a kill', async () => {
+    const setup = new StaticPodSetup(line.version, loopbackNodes(3, ipPrefix(line, 52)), {}, { separatePeerCa: true, peerCertAllowedHostname: '' });
+    const h = setup.harness();
+    try {
+      await h.startAllAndWait(90000);
+      expect(h.etcdctl(['put', '/peer-ca', 'formed']).status).toBe(0);
+      const files = setup.pki.filesFor('cp-1');
+      const at = (f: string) => files[`${setup.etcd.pkiDir}/${f}`];
+      const peerCa = at('peer-ca.crt');
+      const api = setup.apiServerIdentity();
+      expect(await askPeerPort(setup.nodes[1].ip, peerCa, at('peer.crt'), at('peer.key'))).toBe('HTTP 200');
+      expect(await askPeerPort(setup.nodes[1].ip, peerCa, at('healthcheck-client.crt'), at('healthcheck-client.key'))).toMatch(/^refused: /);
+      expect(await askPeerPort(setup.nodes[1].ip, peerCa, api.cert, api.key)).toMatch(/^refused: /);
+      await killAndCatchUp(h, setup.etcd.clientEndpoints, 0, '/peer-ca');
+    } finally {
+      await h.dispose(2000);
+    }
+  }, 240000);
 });

@@ -128,3 +128,42 @@ describe('the pinned peer name (--peer-cert-allowed-hostname=localhost) against 
     expect(cert('/etc/kubernetes/pki/apiserver-etcd-client.crt').checkHost(pin!)).toBeUndefined();
   });
 });
+
+describe("separatePeerCa: a CA of the peer plane's own on static pods", () => {
+  const etcd = new EtcdStaticPodCluster(Testing.app(), 'etcd', { nodes, separatePeerCa: true });
+  const pki = etcd.generatePki();
+  const flags = flagsOf(etcdContainer(synth(etcd.chartFor('cp-1'))[0]).command.slice(1));
+  const file = (node: string, f: string) => pki.filesFor(node)[`/etc/kubernetes/pki/etcd/${f}`];
+
+  test('the peer port trusts peer-ca.crt, the client port ca.crt', () => {
+    expect(flags.get('peer-trusted-ca-file')).toBe('/etc/kubernetes/pki/etcd/peer-ca.crt');
+    expect(flags.get('trusted-ca-file')).toBe('/etc/kubernetes/pki/etcd/ca.crt');
+    expect(Object.keys(pki.filesFor('cp-2'))).toEqual(expect.arrayContaining(['/etc/kubernetes/pki/etcd/peer-ca.crt', '/etc/kubernetes/pki/etcd/peer-ca.key']));
+  });
+
+  test.each(nodes)('peer certificates chain to the peer CA only, client certificates to ca.crt only ($name)', ({ name }) => {
+    const peerCa = new X509Certificate(file(name, 'peer-ca.crt')).publicKey;
+    const ca = new X509Certificate(file(name, 'ca.crt')).publicKey;
+    expect(new X509Certificate(file(name, 'peer.crt')).verify(peerCa)).toBe(true);
+    expect(new X509Certificate(file(name, 'peer.crt')).verify(ca)).toBe(false);
+    expect(new X509Certificate(file(name, 'server.crt')).verify(ca)).toBe(true);
+    expect(new X509Certificate(file(name, 'healthcheck-client.crt')).verify(peerCa)).toBe(false);
+    expect(new X509Certificate(pki.filesFor(name)['/etc/kubernetes/pki/apiserver-etcd-client.crt']).verify(peerCa)).toBe(false);
+  });
+
+  test('a supplied peer CA signs the peer certificates, as adding a node to a running cluster needs', () => {
+    const peerCa = createCa('existing-peer-ca', 30);
+    const one = new EtcdStaticPodCluster(Testing.app(), 'etcd', { nodes: nodes.slice(0, 1), separatePeerCa: true });
+    const files = one.generatePki({ peerCaCertificatePem: peerCa.certPem, peerCaPrivateKeyPem: peerCa.keyPem }).filesFor('cp-1');
+    expect(files['/etc/kubernetes/pki/etcd/peer-ca.crt']).toBe(peerCa.certPem);
+    expect(new X509Certificate(files['/etc/kubernetes/pki/etcd/peer.crt']).verify(new X509Certificate(peerCa.certPem).publicKey)).toBe(true);
+  });
+
+  test("by default kubeadm's single CA: no peer-ca files, and a supplied peer CA is refused", () => {
+    const single = new EtcdStaticPodCluster(Testing.app(), 'etcd', { nodes: nodes.slice(0, 1) });
+    const peerCa = createCa('stray-peer-ca', 30);
+    expect(Object.keys(single.generatePki().filesFor('cp-1')).some((f) => f.includes('peer-ca'))).toBe(false);
+    expect(() => single.generatePki({ peerCaCertificatePem: peerCa.certPem, peerCaPrivateKeyPem: peerCa.keyPem }))
+      .toThrow('generatePki options.peerCaCertificatePem needs separatePeerCa: true on the cluster (got false)');
+  });
+});

@@ -69,8 +69,14 @@ describe('EtcdTls.generate', () => {
     expect(new Date(cert.validFrom).getTime()).toBeLessThanOrEqual(Date.now());
   });
 
-  test('all three share one CA', () => {
-    expect(new Set(Object.values(secrets).map((s) => s.ca)).size).toBe(1);
+  test('the peer plane has a CA of its own: the client certificate does not chain to it, a peer certificate does not chain to the client CA', () => {
+    expect(secrets.server.ca).toBe(secrets.client.ca);
+    expect(secrets.peer.ca).not.toBe(secrets.server.ca);
+    const peerCa = new X509Certificate(secrets.peer.ca);
+    const clientCa = new X509Certificate(secrets.server.ca);
+    expect(peerCa.subject).toBe('CN=etcd-peer-ca');
+    expect(new X509Certificate(secrets.client.crt).verify(peerCa.publicKey)).toBe(false);
+    expect(new X509Certificate(secrets.peer.crt).verify(clientCa.publicKey)).toBe(false);
   });
 
   test('a real mutual-TLS handshake verifies every member FQDN, and refuses a client from another CA', async () => {
@@ -125,8 +131,22 @@ describe('EtcdTls.generate with a supplied CA', () => {
     expect(days).toBeLessThan(7.1);
   });
 
+  test('without a peer CA, the supplied CA signs the peer certificates too (a new peer CA on every synthesis would break trust)', () => {
+    const { secrets } = generated(EtcdTls.generate({ caCertificatePem: ca.certPem, caPrivateKeyPem: ca.keyPem }), 1);
+    expect(secrets.peer.ca).toBe(ca.certPem);
+  });
+
+  test('a supplied peer CA signs the peer certificates only', () => {
+    const peerCa = createCa('corp-etcd-peer-ca', 30);
+    const { secrets } = generated(EtcdTls.generate({ caCertificatePem: ca.certPem, caPrivateKeyPem: ca.keyPem, peerCaCertificatePem: peerCa.certPem, peerCaPrivateKeyPem: peerCa.keyPem }), 1);
+    expect([secrets.server.ca, secrets.peer.ca, secrets.client.ca]).toEqual([ca.certPem, peerCa.certPem, ca.certPem]);
+    expect(new X509Certificate(secrets.peer.crt).verify(new X509Certificate(peerCa.certPem).publicKey)).toBe(true);
+  });
+
   test.each([
     [() => EtcdTls.generate({ caCertificatePem: ca.certPem }), 'tls.caCertificatePem and tls.caPrivateKeyPem must be given together (got only one)'],
+    [() => EtcdTls.generate({ peerCaPrivateKeyPem: ca.keyPem }), 'tls.peerCaCertificatePem and tls.peerCaPrivateKeyPem must be given together (got only one)'],
+    [() => EtcdTls.generate({ peerCaCertificatePem: ca.certPem, peerCaPrivateKeyPem: 'nope' }), 'tls.peerCaPrivateKeyPem must be an unencrypted PEM private key'],
     [() => EtcdTls.generate({ caCertificatePem: 'nope', caPrivateKeyPem: ca.keyPem }), 'tls.caCertificatePem must be a PEM certificate'],
     [() => EtcdTls.generate({ caCertificatePem: ca.certPem, caPrivateKeyPem: 'nope' }), 'tls.caPrivateKeyPem must be an unencrypted PEM private key'],
     [() => EtcdTls.generate({ caCertificatePem: ca.certPem, caPrivateKeyPem: createCa('other', 1).keyPem }), "tls.caPrivateKeyPem must be the private key of caCertificatePem (subject 'CN=corp-etcd-ca')"],

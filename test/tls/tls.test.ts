@@ -150,6 +150,27 @@ describe('mutual TLS by default (cert-manager)', () => {
     certs.forEach((c) => expect(c.spec.issuerRef).toEqual({ name: 'corp-ca', kind: 'ClusterIssuer', group: 'cert-manager.io' }));
   });
 
+  test('separatePeerCa: a second chain signs the peer certificate, into a Secret of its own name, which alone the peer plane trusts', () => {
+    const { manifests, sts } = cluster({ tls: EtcdTls.certManager({ separatePeerCa: true }) });
+    expect(manifests.filter((m) => m.kind === 'Issuer').map((m) => m.metadata.name).sort()).toEqual(['etcd-ca', 'etcd-peer-ca', 'etcd-selfsigned']);
+    const peerCa = only(manifests, 'Certificate', 'etcd-peer-ca');
+    expect(peerCa.spec).toMatchObject({ isCA: true, secretName: 'etcd-peer-ca', issuerRef: { name: 'etcd-selfsigned' }, privateKey: { rotationPolicy: 'Never' } });
+    expect(only(manifests, 'Issuer', 'etcd-peer-ca').spec).toEqual({ ca: { secretName: 'etcd-peer-ca' } });
+    expect(manifests.some((m) => m.kind === 'Certificate' && m.metadata.name === 'etcd-peer')).toBe(false);
+    expect(only(manifests, 'Certificate', 'etcd-peer-isolated').spec.issuerRef.name).toBe('etcd-peer-ca');
+    for (const name of ['etcd-server', 'etcd-client']) expect(only(manifests, 'Certificate', name).spec.issuerRef.name).toBe('etcd-ca');
+    const secrets = secretBehindEachTlsFlag(sts);
+    expect(secrets.get('peer-trusted-ca-file')).toBe('etcd-peer-isolated');
+    expect(secrets.get('trusted-ca-file')).toBe('etcd-server');
+  });
+
+  test('separatePeerCa with a peerIssuer: that issuer signs the peer certificate only, beside a given issuer', () => {
+    const { manifests } = cluster({ tls: EtcdTls.certManager({ issuer: { name: 'corp-ca', kind: 'ClusterIssuer' }, separatePeerCa: true, peerIssuer: { name: 'etcd-peers' } }) });
+    expect(manifests.filter((m) => m.kind === 'Issuer')).toEqual([]);
+    expect(only(manifests, 'Certificate', 'etcd-peer-isolated').spec.issuerRef).toEqual({ name: 'etcd-peers', kind: 'Issuer', group: 'cert-manager.io' });
+    expect(only(manifests, 'Certificate', 'etcd-server').spec.issuerRef.name).toBe('corp-ca');
+  });
+
   test('an external issuer group is passed through', () => {
     const { manifests } = cluster({ tls: EtcdTls.certManager({ issuer: { name: 'vault', kind: 'VaultIssuer', group: 'vault.example.com' } }) });
     expect(only(manifests, 'Certificate', 'etcd-server').spec.issuerRef).toEqual({ name: 'vault', kind: 'VaultIssuer', group: 'vault.example.com' });
@@ -234,6 +255,8 @@ describe('bad TLS input', () => {
     [() => EtcdTls.certManager({ issuer: { name: 'x', kind: 'Vault' } }), "tls.issuer.kind must be 'Issuer' or 'ClusterIssuer' for cert-manager.io issuers (got 'Vault')"],
     [() => EtcdTls.certManager({ issuer: { name: '' } }), "tls.issuer.name must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (got '')"],
     [() => EtcdTls.certManager({ issuer: { name: 'v', group: 'vault.example.com' } }), "tls.issuer.kind is required for the external issuer group 'vault.example.com'"],
+    [() => EtcdTls.certManager({ peerIssuer: { name: 'etcd-peers' } }), "tls.peerIssuer 'etcd-peers' needs tls.separatePeerCa: true (got undefined)"],
+    [() => EtcdTls.certManager({ separatePeerCa: true, peerIssuer: { name: 'p', kind: 'Vault' } }), "tls.peerIssuer.kind must be 'Issuer' or 'ClusterIssuer' for cert-manager.io issuers (got 'Vault')"],
   ])('refuses %#', (make, message) => {
     expect(make).toThrow(message);
   });
