@@ -3,6 +3,7 @@ import { EtcdTls } from '../../lib';
 import { createCa, issueLeaf } from '../../lib/tls/pki';
 import { etcdContainer, flagsOf, only } from '../support/synth';
 import { describeEachLine, ipPrefix } from './harness/environment';
+import { issueCertificates } from './harness/certificates';
 import { EtcdHarness } from './harness/etcd-harness';
 import { StaticPodSetup, loopbackNodes } from './harness/static-pods';
 import { synthesizeForHarness } from './harness/synthesize';
@@ -123,6 +124,38 @@ describeEachLine('a peer CA of its own', (line) => {
       expect(await askPeerPort(h.member(0).podIp, peer['ca.crt'], peer['tls.crt'], peer['tls.key'])).toBe('HTTP 200');
       expect(await askPeerPort(h.member(0).podIp, peer['ca.crt'], client['tls.crt'], client['tls.key'])).toMatch(/^refused: /);
       await killAndCatchUp(h, [0, 1, 2].map((i) => h.clientUrl(i)), 1, '/peer-ca');
+    } finally {
+      await h.dispose(2000);
+    }
+  }, 240000);
+
+  // What the README says of turning it on for a running cluster: the first member rolled cannot rejoin (it trusts
+  // only the new peer CA and presents its certificate; the others trust only the old), the others keep quorum, and
+  // switching back recovers it. The data directory is never touched.
+  test('switched on for a running cluster: the first member rolled stays out, the others keep quorum, switching back recovers', async () => {
+    const shared = synthesizeForHarness(line.version, 3, { tls: EtcdTls.certManager() });
+    const separate = synthesizeForHarness(line.version, 3, { tls: EtcdTls.certManager({ separatePeerCa: true }) });
+    const h = EtcdHarness.forStatefulSet(shared.manifests, { ipPrefix: ipPrefix(line, 53), clientSecretName: shared.etcd.clientSecretName });
+    const endpoints = [0, 1, 2].map((i) => h.clientUrl(i));
+    const sharedSpec = h.memberSpec(2);
+    try {
+      await h.startAllAndWait(90000);
+      expect(h.etcdctl(['put', '/switch', 'before']).status).toBe(0);
+      // As cert-manager would: the new chain's peer certificate in its new Secret; the client CA and Secrets stay.
+      h.addSecrets(new Map([['etcd-peer-isolated', issueCertificates(separate.manifests).get('etcd-peer-isolated')!]]));
+      await h.stop(2);
+      h.replaceMember(2, { ...sharedSpec, workload: only(separate.manifests, 'StatefulSet') });
+      h.start(2);
+      await new Promise((r) => setTimeout(r, 20000));
+      expect(h.etcdctl(['endpoint', 'health'], { endpoints: [endpoints[2]], timeoutMs: 10000 }).status).not.toBe(0);
+      // Kept out by trust, each side refusing the other's CA.
+      expect(h.log(2)).toMatch(/certificate signed by unknown authority|bad certificate/);
+      expect(h.etcdctl(['put', '/switch', 'during'], { endpoints: endpoints.slice(0, 2) }).status).toBe(0);
+      await h.stop(2);
+      h.replaceMember(2, sharedSpec);
+      h.start(2);
+      await h.waitHealthy([0, 1, 2], 90000);
+      expect(h.etcdctl(['get', '/switch', '--print-value-only', '--consistency=s'], { endpoints: [endpoints[2]] }).stdout.trim()).toBe('during');
     } finally {
       await h.dispose(2000);
     }
