@@ -48,10 +48,15 @@ export interface EtcdAccess {
 
 /** Each member's metrics listener as a scraper sees it: plain http, no client certificate. */
 export interface MetricsAccess {
-  /** Labels every member's pod carries (a static pod's mirror pod included), and other pods do not. */
+  /** Labels every member's pod carries (a static pod's mirror pod included). */
   readonly podLabels: { [key: string]: string };
   /** The named container port of the metrics listener. */
   readonly portName: string;
+  /**
+   * The nodes the members run on, when `podLabels` alone do not tell this cluster's pods from another's (kubeadm's
+   * static pod labels are the same on every cluster).
+   */
+  readonly nodeNames?: string[];
   /** Why a scraper off the node cannot reach the listener, when it cannot (read at synthesis). */
   unreachable(): string | undefined;
   /** Why the NetworkPolicy keeps every scraper out, when it does (read at synthesis). */

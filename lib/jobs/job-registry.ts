@@ -9,6 +9,15 @@ export interface ScheduledJob {
   readonly schedule: string;
   readonly timeZone?: string;
   readonly activeDeadlineSeconds: number;
+  /** A defragmentation's rule as a PromQL condition over one cluster's series (the same numbers its job reads). */
+  readonly rulePromql?: (metrics: RuleMetrics) => string;
+}
+
+/** The rule variables as PromQL: the selectors of a cluster's size series, and its quota. */
+export interface RuleMetrics {
+  readonly dbSize: string;
+  readonly dbSizeInUse: string;
+  readonly dbQuota: number;
 }
 
 const JOBS = new WeakMap<IConstruct, ScheduledJob[]>();

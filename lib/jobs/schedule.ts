@@ -65,12 +65,22 @@ export function wholeSeconds(property: string, duration: Duration, minSeconds: n
 
 /**
  * The longest gap between two runs of a schedule, in seconds: what "one run missed" means for an alert. Measured over a
- * year of runs from a fixed date (at most 400), so irregular schedules (weekdays only, the 1st and 15th) count their
- * longest gap, and the figure is the same on every synthesis.
+ * year from a fixed date, so the figure is the same on every synthesis: the gaps between its first 400 runs, and the
+ * gap around every third hour of the year (its run before, its run after), so that irregular schedules (weekdays only,
+ * the 1st and 15th, December only) count their longest gap wherever in the year it falls.
  */
 export function longestIntervalSeconds(schedule: string, timeZone?: string): number {
-  const runs = new Croner(schedule, { paused: true, timezone: timeZone }).nextRuns(400, new Date(Date.UTC(2026, 0, 1)));
+  const cron = new Croner(schedule, { paused: true, timezone: timeZone });
+  const start = Date.UTC(2026, 0, 1);
+  const runs = cron.nextRuns(400, new Date(start));
   let longest = 0;
   for (let i = 1; i < runs.length; i++) longest = Math.max(longest, (runs[i].getTime() - runs[i - 1].getTime()) / 1000);
+  const step = 3 * 3600 * 1000;
+  for (let t = start; t <= start + 366 * 86400 * 1000; t += step) {
+    const next = cron.nextRun(new Date(t));
+    // A run at t itself is its gap's start: previousRuns() is strictly before its reference.
+    const [previous] = cron.previousRuns(1, new Date(t + 1));
+    if (next && previous) longest = Math.max(longest, (next.getTime() - previous.getTime()) / 1000);
+  }
   return longest;
 }

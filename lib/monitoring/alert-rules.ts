@@ -20,6 +20,12 @@ export interface RuleGroup {
   readonly rules: AlertRule[];
 }
 
+/** The gRPC codes the mixin counts as failures (not Canceled, NotFound and the like, which clients cause). */
+export const FAILED_GRPC_CODES = 'Unknown|FailedPrecondition|ResourceExhausted|Internal|Unavailable|DataLoss|DeadlineExceeded';
+
+/** How much later than a Job's end kube-state-metrics may report it: two of its scrapes. */
+const KSM_LAG_SECONDS = 120;
+
 /** The label every series of one cluster carries (set by the PodMonitor's relabeling): `<namespace>/<name>`. */
 export const CLUSTER_LABEL = 'etcd_cluster';
 /** Labels that tell one member's series from another's; aggregated away where an alert is about the whole cluster. */
@@ -31,6 +37,8 @@ export interface AlertContext {
   readonly cluster: string;
   /** The backend quota the members run with, from the member model. */
   readonly quotaBytes: number;
+  /** How many members the cluster has, from the member model. */
+  readonly memberCount: number;
   readonly scrapeIntervalSeconds: number;
   /** The cluster's backup and defrag CronJobs. */
   readonly jobs: ScheduledJob[];
@@ -107,7 +115,7 @@ export function renderAlertGroups(ctx: AlertContext, t: Thresholds): RuleGroup[]
     labels: { severity, [CLUSTER_LABEL]: ctx.cluster },
     annotations: { summary, description, runbook_url: ctx.runbookUrl(alert) },
   });
-  const failedGrpc = (threshold: number) => `100 * sum without (grpc_type, grpc_code) (rate(grpc_server_handled_total{${s}, grpc_code=~"Unknown|FailedPrecondition|ResourceExhausted|Internal|Unavailable|DataLoss|DeadlineExceeded"}[5m]))
+  const failedGrpc = (threshold: number) => `100 * sum without (grpc_type, grpc_code) (rate(grpc_server_handled_total{${s}, grpc_code=~"${FAILED_GRPC_CODES}"}[5m]))
   /
 sum without (grpc_type, grpc_code) (rate(grpc_server_handled_total{${s}}[5m]))
   > ${threshold}`;
@@ -115,16 +123,19 @@ sum without (grpc_type, grpc_code) (rate(grpc_server_handled_total{${s}}[5m]))
   const on = `{{ $labels.pod }}`;
   const cluster = `etcd cluster "${ctx.cluster}"`;
   const mixin: AlertRule[] = [
-    rule('etcdMembersDown', 'critical', 600, `max without (endpoint) (
-  sum without (${INSTANCE_LABELS}) (up{${s}} == bool 0)
+    // The mixin's `or` of two sides with the same labels takes the peers' side only when no member is scraped:
+    // a marker label keeps both sides.
+    rule('etcdMembersDown', 'critical', 600, `max without (endpoint, source) (
+  label_replace(sum without (${INSTANCE_LABELS}) (up{${s}} == bool 0), "source", "scrape", "", "")
 or
-  count without (To) (
+  label_replace(count without (To) (
     sum without (${INSTANCE_LABELS}) (rate(etcd_network_peer_sent_failures_total{${s}}[${4 * ctx.scrapeIntervalSeconds}s])) > 0.01
-  )
+  ), "source", "peers", "", "")
 ) > 0`, 'etcd cluster members are down.', `${cluster}: members are down ({{ $value }}).`),
+    // Counted against the members the cluster has, not the ones scraped: a pod without an IP is no target at all.
     rule('etcdInsufficientMembers', 'critical', 180,
-      `sum without (${INSTANCE_LABELS}) (up{${s}} == bool 1) < ((count without (${INSTANCE_LABELS}) (up{${s}}) + 1) / 2)`,
-      'etcd cluster has insufficient number of members.', `${cluster}: insufficient members ({{ $value }}).`),
+      `sum without (${INSTANCE_LABELS}) (up{${s}} == bool 1) < ${Math.floor(ctx.memberCount / 2) + 1}`,
+      'etcd cluster has insufficient number of members.', `${cluster}: {{ $value }} of ${ctx.memberCount} members are up, fewer than the ${Math.floor(ctx.memberCount / 2) + 1} a quorum needs.`),
     rule('etcdNoLeader', 'critical', 60, `etcd_server_has_leader{${s}} == 0`,
       'etcd cluster has no leader.', `${cluster}: member ${on} has no leader.`),
     rule('etcdHighNumberOfLeaderChanges', 'warning', 300,
@@ -165,14 +176,23 @@ and etcd_mvcc_db_total_size_in_use_in_bytes{${s}} > ${t.fragmentationMinInUse}`,
   const defrag = ctx.jobs.find((j) => j.kind === 'defrag');
   const fragmentedFor = t.fragmentedForSeconds
     ?? (defrag ? longestIntervalSeconds(defrag.schedule, defrag.timeZone) + defrag.activeDeadlineSeconds : 3600);
+  const free = `etcd_mvcc_db_total_size_in_bytes{${s}} - etcd_mvcc_db_total_size_in_use_in_bytes{${s}} > ${t.freeBytes}`;
+  // With a defragmentation, only free pages its rule says to return: a rule that waits for the quota leaves them.
+  const rulePromql = defrag?.rulePromql?.({ dbSize: `etcd_mvcc_db_total_size_in_bytes{${s}}`, dbSizeInUse: `etcd_mvcc_db_total_size_in_use_in_bytes{${s}}`, dbQuota: ctx.quotaBytes });
   const ours: AlertRule[] = [
+    rule('EtcdMembersMissing', 'critical', 600, `count without (${INSTANCE_LABELS}) (up{${s}}) < ${ctx.memberCount}`,
+      'etcd members are not scraped.',
+      `${cluster}: {{ $value }} of ${ctx.memberCount} members are scraped: a member's pod has no IP (Pending, its node lost, its volume unplaceable) or is gone, and the cluster runs with less redundancy.`),
+    rule('EtcdMetricsAbsent', 'warning', 900, `absent(up{${s}})`,
+      'no etcd member is scraped.',
+      `${cluster}: Prometheus scrapes none of its members, so no other etcd alert of this cluster can fire: is the PodMonitor selected (podMonitorSelector, its labels) and is the metrics port reachable?`),
     rule('EtcdDatabaseNearQuota', 'warning', 600, `etcd_mvcc_db_total_size_in_bytes{${s}} / ${ctx.quotaBytes} > ${t.quotaUsage}`,
       `etcd database above ${t.quotaUsage * 100}% of its quota.`,
       `${cluster}: the database of member ${on} is {{ $value | humanizePercentage }} of the ${formatBytes(ctx.quotaBytes)} quota; at 100% etcd raises NOSPACE and stops taking writes. Defragment (free pages count against the quota), delete data, or raise the quota.`),
     rule('EtcdDatabaseFragmented', 'warning', fragmentedFor,
-      `etcd_mvcc_db_total_size_in_bytes{${s}} - etcd_mvcc_db_total_size_in_use_in_bytes{${s}} > ${t.freeBytes}`,
+      rulePromql ? `(${free})\nand\n(${rulePromql})` : free,
       `etcd database has more than ${formatBytes(t.freeBytes)} of free pages${defrag ? ' that the defragmentation did not return' : ''}.`,
-      `${cluster}: member ${on} holds {{ $value | humanize1024 }}B of free pages ${defrag ? `since before the last run of ${defrag.name} should have returned them: check its Jobs` : 'and no defragmentation is scheduled: add one (cluster.addDefrag)'}.`),
+      `${cluster}: member ${on} holds more than ${formatBytes(t.freeBytes)} of free pages ${defrag ? `that ${defrag.name}'s rule returns, since before its last run should have: check its Jobs` : 'and no defragmentation is scheduled: add one (cluster.addDefrag)'}.`),
     rule('EtcdLearnerNotPromoted', 'warning', t.learnerForSeconds, `etcd_server_is_learner{${s}} == 1`,
       'etcd member is still a learner.',
       `${cluster}: member ${on} has been a learner for more than ${promDuration(t.learnerForSeconds)}; it does not vote, and a member that cannot catch up is never promoted.`),
@@ -197,16 +217,22 @@ function backupRules(job: ScheduledJob, t: Thresholds, rule: RuleMaker): AlertRu
   const stale = t.backupMissedRuns * interval + job.activeDeadlineSeconds;
   const lastSuccess = `kube_cronjob_status_last_successful_time{${s}}`;
   return [
-    rule('EtcdBackupMissing', 'critical', 600, `time() - ${lastSuccess} > ${stale}
+    rule('EtcdBackupMissing', 'critical', 600, `time() - max by (namespace, cronjob) (${lastSuccess}) > ${stale}
 or
-(time() - kube_cronjob_created{${s}} > ${stale} unless on (namespace, cronjob) ${lastSuccess})`,
+(time() - max by (namespace, cronjob) (kube_cronjob_created{${s}}) > ${stale} unless on (namespace, cronjob) ${lastSuccess})`,
     `no successful etcd backup within ${promDuration(stale)}.`,
     `CronJob ${job.namespace}/${job.name} has not completed a backup for {{ $value | humanizeDuration }}, more than ${promDuration(stale)} (${t.backupMissedRuns} × its longest interval of ${promDuration(interval)}, plus its deadline): the newest snapshot is getting old.`),
-    rule('EtcdBackupFailed', 'warning', job.activeDeadlineSeconds, `kube_cronjob_status_last_schedule_time{${s}} > on (namespace, cronjob) ${lastSuccess}
+    // max by: two kube-state-metrics replicas (or scrape jobs) give every series twice, and one-to-one matching errs.
+    rule('EtcdBackupFailed', 'warning', job.activeDeadlineSeconds + KSM_LAG_SECONDS, `max by (namespace, cronjob) (kube_cronjob_status_last_schedule_time{${s}})
+  > on (namespace, cronjob)
+max by (namespace, cronjob) (${lastSuccess})
 or
-(kube_cronjob_status_last_schedule_time{${s}} unless on (namespace, cronjob) ${lastSuccess})`,
+(max by (namespace, cronjob) (kube_cronjob_status_last_schedule_time{${s}}) unless on (namespace, cronjob) ${lastSuccess})`,
     'the latest etcd backup run did not succeed.',
     `The run of CronJob ${job.namespace}/${job.name} scheduled last has not succeeded within its deadline (${promDuration(job.activeDeadlineSeconds)}): see its failed Job's log.`),
+    rule('EtcdBackupUnobserved', 'warning', 900, `absent(kube_cronjob_created{${s}})`,
+      'kube-state-metrics reports no etcd backup CronJob.',
+      `kube-state-metrics reports no CronJob ${job.namespace}/${job.name}, so EtcdBackupMissing and EtcdBackupFailed cannot fire for it: is kube-state-metrics running, scraped, and collecting cronjobs in ${job.namespace}?`),
   ];
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'crypto';
 import { ScheduledJob } from '../jobs/job-registry';
-import { CLUSTER_LABEL } from './alert-rules';
+import { CLUSTER_LABEL, FAILED_GRPC_CODES } from './alert-rules';
 
 /** One panel: a title, a Grafana panel type and its queries (legend per query). */
 interface PanelSpec {
@@ -47,7 +47,7 @@ export function renderDashboard(cluster: string, quotaBytes: number, jobs: Sched
     { title: 'gRPC requests', type: 'timeseries', unit: 'reqps', description: 'Requests handled per second, by method.',
       targets: [{ expr: `sum by (grpc_method) (rate(grpc_server_handled_total{${s}}[5m]))`, legend: '{{grpc_method}}' }] },
     { title: 'gRPC errors', type: 'timeseries', unit: 'reqps', description: 'Requests that did not end OK, per second, by code.',
-      targets: [{ expr: `sum by (grpc_code) (rate(grpc_server_handled_total{${s}, grpc_code!="OK"}[5m]))`, legend: '{{grpc_code}}' }] },
+      targets: [{ expr: `sum by (grpc_code) (rate(grpc_server_handled_total{${s}, grpc_code=~"${FAILED_GRPC_CODES}"}[5m]))`, legend: '{{grpc_code}}' }] },
     { title: 'Since the last successful backup', type: 'stat', unit: 's', description: 'From kube-state-metrics; empty until a backup has succeeded, or without a backup.',
       targets: backups.length > 0 ? backups.map(cronJobAge) : [{ expr: 'vector(0) unless vector(0)', legend: 'no backup is configured' }] },
     { title: 'Since the last defragmentation run', type: 'stat', unit: 's', description: 'From kube-state-metrics: the last run that succeeded (it may have left every member alone by its rule).',
@@ -80,8 +80,11 @@ export function renderDashboard(cluster: string, quotaBytes: number, jobs: Sched
   };
 }
 
-/** Grafana's uid is at most 40 characters: readable where the name fits, else a stable hash. */
+/**
+ * Grafana's uid is at most 40 characters of letters, digits, '-' and '_': `etcd-<namespace>_<name>` where that fits
+ * as it is ('_' is in no Kubernetes name, so no two clusters share it), else a stable hash.
+ */
 function dashboardUid(cluster: string): string {
-  const readable = `etcd-${cluster.replace(/[^a-zA-Z0-9-]/g, '-')}`;
-  return readable.length <= 40 ? readable : `etcd-${createHash('sha256').update(cluster).digest('hex').slice(0, 35)}`;
+  const readable = `etcd-${cluster.replace('/', '_')}`;
+  return readable.length <= 40 && /^[a-z0-9_-]+$/.test(readable) ? readable : `etcd-${createHash('sha256').update(cluster).digest('hex').slice(0, 35)}`;
 }

@@ -78,6 +78,7 @@ export class EtcdMonitoring extends Construct {
     const context = () => ({
       cluster: this.clusterLabelValue,
       quotaBytes: access.quotaBytes,
+      memberCount: access.model.members.length,
       scrapeIntervalSeconds: intervalSeconds,
       jobs: scheduledJobsOf(cluster),
       runbookUrl: (alert: string) => `${runbookBaseUrl}#alert-${alert.toLowerCase()}`,
@@ -92,7 +93,7 @@ export class EtcdMonitoring extends Construct {
       this.dashboardConfigMap = new k8s.KubeConfigMap(this, 'Dashboard', {
         metadata: metadata(`${access.clusterName}-dashboard`, dashboardLabels),
         data: {
-          [`etcd-${access.clusterName}.json`]: Lazy.any({
+          [`etcd-${access.namespace}-${access.clusterName}.json`]: Lazy.any({
             produce: () => JSON.stringify(renderDashboard(this.clusterLabelValue, access.quotaBytes, scheduledJobsOf(cluster)), undefined, 2),
           }) as unknown as string,
         },
@@ -108,8 +109,8 @@ function scrapeSeconds(duration: Duration): number {
   } catch {
     seconds = NaN;
   }
-  if (!Number.isInteger(seconds) || seconds < 5 || seconds > 300) {
-    throw new EtcdConfigError(`scrapeInterval must be whole seconds between 5 s and 5 min (got ${duration?.toHumanString?.()}): shorter loads the members, longer blurs the rate() windows the alerts use`);
+  if (!Number.isInteger(seconds) || seconds < 5 || seconds > 75) {
+    throw new EtcdConfigError(`scrapeInterval must be whole seconds from 5 to 75 (got ${duration?.toHumanString?.()}): shorter loads the members, and the alerts' 5-minute rate() windows need four samples`);
   }
   return seconds;
 }

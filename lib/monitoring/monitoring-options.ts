@@ -69,13 +69,14 @@ export interface EtcdAlertOptions {
   /**
    * `EtcdDatabaseNearQuota`: fraction of the cluster's quota (the `--quota-backend-bytes` this library renders) the
    * database may fill before the alert: early enough to defragment or grow before NOSPACE makes etcd read-only.
-   * @default 0.8 (the defrag rule's `quotaUsageAbove(0.8)`)
+   * @default 0.8 (as the recommended defrag rule's `quotaUsageAbove(0.8)`)
    */
   readonly quotaUsage?: number;
   /**
    * `EtcdDatabaseFragmented`: free pages (`dbSize - dbSizeInUse`) above this are fragmentation a defragmentation
-   * would return.
-   * @default Size.mebibytes(200) (the defrag rule's `freeBytesAbove`)
+   * would return. With a defragmentation, the alert also waits for its rule to hold, so a rule that waits for the
+   * quota (`quotaUsageAbove`) or for more free pages does not make it fire while the job rightly skips.
+   * @default Size.mebibytes(200) (as the recommended defrag rule's `freeBytesAbove`)
    */
   readonly freeBytes?: Size;
   /**
@@ -111,7 +112,7 @@ export interface EtcdMonitoringOptions {
    */
   readonly labels?: { [key: string]: string };
   /**
-   * How often Prometheus scrapes each member.
+   * How often Prometheus scrapes each member: 5 to 75 seconds, so that the alerts' 5-minute windows hold four samples.
    * @default Duration.seconds(30)
    */
   readonly scrapeInterval?: Duration;

@@ -80,6 +80,7 @@ export function staticPodAccess(input: StaticPodAccessInput): EtcdAccess {
     metrics: {
       podLabels: input.podLabels,
       portName: 'metrics',
+      nodeNames: input.nodeNames,
       unreachable: () => (input.metricsOnNodeIp ? undefined
         : 'metricsOnNodeIp is false: the members serve /metrics on 127.0.0.1:2381 only (kubeadm\'s default), which Prometheus on another pod cannot reach; set metricsOnNodeIp: true'),
       // Host-network pods are not selected by NetworkPolicies: the node's firewall decides.

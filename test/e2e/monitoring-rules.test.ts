@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Chart, Cron, Size, Testing } from 'cdk8s';
-import { EtcdBackupDestination, EtcdBackupEncryption, EtcdCluster, EtcdNetworkPeer } from '../../lib';
+import { EtcdBackupDestination, EtcdBackupEncryption, EtcdCluster, EtcdDefragRule, EtcdNetworkPeer } from '../../lib';
 import { only, synth } from '../support/synth';
 import { pinnedToolVersion, toolBinary } from './harness/tools';
 
@@ -23,6 +23,13 @@ if (runHere && !promtool.binary) {
   else process.stdout.write(`SKIP promtool tests: ${promtool.missing}\n`);
 }
 
+/** A duration as promDuration() writes it (`25h`, `1470m`, `90s`), in seconds. */
+function secondsOf(duration: string): number {
+  const m = /^(\d+)([dhms])$/.exec(duration);
+  if (!m) throw new Error(`not a single-unit duration: ${duration}`);
+  return Number(m[1]) * { d: 86400, h: 3600, m: 60, s: 1 }[m[2] as 'd' | 'h' | 'm' | 's'];
+}
+
 type Rule = { alert: string; expr: string; for: string; labels: { [k: string]: string }; annotations?: unknown };
 
 function renderedRules(name: string) {
@@ -30,6 +37,8 @@ function renderedRules(name: string) {
   const etcd = new EtcdCluster(chart, name, { storageSize: Size.gibibytes(4), monitoring: [EtcdNetworkPeer.pods({ labels: { app: 'prometheus' } })] });
   etcd.addMonitoring();
   etcd.addBackup('nightly', { schedule: Cron.schedule({ minute: '0', hour: '2' }), destinations: [EtcdBackupDestination.volume({ size: Size.gibibytes(10) })], encryption: EtcdBackupEncryption.none() });
+  // A rule that leaves free pages alone until the database nears the quota.
+  etcd.addDefrag('defrag', { rule: EtcdDefragRule.quotaUsageAbove(0.7) });
   const groups = only(synth(chart), 'PrometheusRule').spec.groups as { name: string; rules: Rule[] }[];
   return { etcd, groups };
 }
@@ -53,14 +62,18 @@ describeHere('promtool on the rendered alert rules', () => {
 
   test('promtool check rules accepts both clusters\' groups', () => {
     const r = run(['check', 'rules', 'etcd.json', 'other.json']);
-    expect(r.stdout + r.stderr).toMatch(/etcd\.json\s+SUCCESS: 21 rules found[\s\S]*other\.json\s+SUCCESS: 21 rules found/);
+    expect(r.stdout + r.stderr).toMatch(/etcd\.json\s+SUCCESS: 24 rules found[\s\S]*other\.json\s+SUCCESS: 24 rules found/);
     expect(r.status).toBe(0);
   });
 
   // Series labels as the PodMonitor gives them (job, namespace, pod, instance) plus its etcd_cluster.
   const member = (cluster: string, pod: string) => `etcd_cluster="db/${cluster}", job="db/${cluster}", namespace="db", pod="${pod}", instance="${pod}:2381"`;
   const whole = (cluster: string) => ({ etcd_cluster: `db/${cluster}`, job: `db/${cluster}`, namespace: 'db' });
-  const ksm = (cronjob: string) => `namespace="db", cronjob="${cronjob}", job="kube-state-metrics", instance="ksm:8080"`;
+  const ksm = (cronjob: string, instance = 'ksm:8080') => `namespace="db", cronjob="${cronjob}", job="kube-state-metrics", instance="${instance}"`;
+  const backupLabels = (severity: string) => ({ severity, etcd_cluster: 'db/etcd', namespace: 'db', cronjob: 'etcd-nightly' });
+  /** Samples a minute apart for that many seconds. */
+  const samples = (seconds: number) => Math.ceil(seconds / 60);
+  const fragmentedFor = secondsOf(etcd.groups.flatMap((g) => g.rules).find((r) => r.alert === 'EtcdDatabaseFragmented')!.for);
   const test_ = (name: string, interval: string, series: [string, string][], alerts: [string, string, object[]][]) => ({
     name, interval,
     input_series: series.map(([s, values]) => ({ series: s, values })),
@@ -119,7 +132,7 @@ describeHere('promtool on the rendered alert rules', () => {
         [`kube_cronjob_status_last_successful_time{${ksm('someone-else')}}`, '0x3000'],
       ], [
         ['EtcdBackupMissing', '48h', []],
-        ['EtcdBackupMissing', '50h', [{ exp_labels: { severity: 'critical', etcd_cluster: 'db/etcd', namespace: 'db', cronjob: 'etcd-nightly', job: 'kube-state-metrics', instance: 'ksm:8080' } }]],
+        ['EtcdBackupMissing', '50h', [{ exp_labels: backupLabels('critical') }]],
       ]),
       test_('a backup that succeeds every day is fresh', '1m', [
         [`kube_cronjob_status_last_successful_time{${ksm('etcd-nightly')}}`, '0x1439 86400x1439 172800x120'],
@@ -129,7 +142,7 @@ describeHere('promtool on the rendered alert rules', () => {
       test_('a CronJob that never succeeded is stale once it is older than that', '1m', [
         [`kube_cronjob_created{${ksm('etcd-nightly')}}`, '0x3000'],
       ], [
-        ['EtcdBackupMissing', '50h', [{ exp_labels: { severity: 'critical', etcd_cluster: 'db/etcd', namespace: 'db', cronjob: 'etcd-nightly', job: 'kube-state-metrics', instance: 'ksm:8080' } }]],
+        ['EtcdBackupMissing', '50h', [{ exp_labels: backupLabels('critical') }]],
       ]),
       // One-to-one matching on (namespace, cronjob) keeps only those labels.
       test_('the run scheduled last has not succeeded within its 1 h deadline', '1m', [
@@ -137,18 +150,66 @@ describeHere('promtool on the rendered alert rules', () => {
         [`kube_cronjob_status_last_successful_time{${ksm('etcd-nightly')}}`, '3600x80'],
       ], [
         ['EtcdBackupFailed', '30m', []],
-        ['EtcdBackupFailed', '70m', [{ exp_labels: { severity: 'warning', etcd_cluster: 'db/etcd', namespace: 'db', cronjob: 'etcd-nightly' } }]],
+        ['EtcdBackupFailed', '70m', [{ exp_labels: backupLabels('warning') }]],
       ]),
       test_('a CronJob scheduled that never succeeded fails the same way', '1m', [
         [`kube_cronjob_status_last_schedule_time{${ksm('etcd-nightly')}}`, '7200x80'],
       ], [
-        ['EtcdBackupFailed', '70m', [{ exp_labels: { severity: 'warning', etcd_cluster: 'db/etcd', namespace: 'db', cronjob: 'etcd-nightly', job: 'kube-state-metrics', instance: 'ksm:8080' } }]],
+        ['EtcdBackupFailed', '70m', [{ exp_labels: backupLabels('warning') }]],
       ]),
       test_('the run scheduled last succeeded', '1m', [
         [`kube_cronjob_status_last_schedule_time{${ksm('etcd-nightly')}}`, '7200x160'],
         [`kube_cronjob_status_last_successful_time{${ksm('etcd-nightly')}}`, '7300x160'],
       ], [
         ['EtcdBackupFailed', '150m', []],
+      ]),
+      // Two kube-state-metrics replicas: every series twice, which one-to-one matching refuses unless aggregated.
+      test_('two kube-state-metrics replicas: a failed run fires once, a fresh success stays quiet', '1m', [
+        ...['ksm-a:8080', 'ksm-b:8080'].flatMap((i) => [
+          [`kube_cronjob_status_last_schedule_time{${ksm('etcd-nightly', i)}}`, '7200x80'],
+          [`kube_cronjob_status_last_successful_time{${ksm('etcd-nightly', i)}}`, '3600x80'],
+          [`kube_cronjob_created{${ksm('etcd-nightly', i)}}`, '0x80'],
+        ] as [string, string][]),
+        [`kube_cronjob_created{${ksm('other-nightly')}}`, '0x80'],
+      ], [
+        ['EtcdBackupFailed', '70m', [{ exp_labels: backupLabels('warning') }]],
+        ['EtcdBackupMissing', '70m', []],
+        ['EtcdBackupUnobserved', '70m', []],
+      ]),
+      test_('kube-state-metrics reports no backup CronJob: the backup alerts are blind, and that is an alert', '1m', [
+        [`kube_cronjob_created{${ksm('someone-else')}}`, '0x30'],
+        [`kube_cronjob_created{${ksm('other-nightly')}}`, '0x30'],
+      ], [
+        ['EtcdBackupUnobserved', '10m', []],
+        ['EtcdBackupUnobserved', '20m', [{ exp_labels: backupLabels('warning') }]],
+      ]),
+      // A pod without an IP is no target: its `up` is gone, not 0. The peers still fail to send to it.
+      test_('a member that is no target: the peers\' failures count (the mixin\'s or would drop them), and it is missing', '1m', [
+        [`up{${member('etcd', 'etcd-0')}}`, '1x20'], [`up{${member('etcd', 'etcd-1')}}`, '1x20'],
+        [`etcd_network_peer_sent_failures_total{${member('etcd', 'etcd-0')}, To="etcd-2-id"}`, '0+30x20'],
+        [`etcd_network_peer_sent_failures_total{${member('etcd', 'etcd-1')}, To="etcd-2-id"}`, '0+30x20'],
+        ...pods.map((p) => [`up{${member('other', p)}}`, '1x20'] as [string, string]),
+      ], [
+        ['etcdMembersDown', '12m', [{ exp_labels: { severity: 'critical', ...whole('etcd') } }]],
+        ['EtcdMembersMissing', '12m', [{ exp_labels: { severity: 'critical', ...whole('etcd') } }]],
+        ['etcdInsufficientMembers', '12m', []],
+      ]),
+      test_('no member of this cluster is scraped: every other alert is blind, and that is an alert', '1m', [
+        ...pods.map((p) => [`up{${member('other', p)}}`, '1x30'] as [string, string]),
+      ], [
+        ['EtcdMetricsAbsent', '10m', []],
+        ['EtcdMetricsAbsent', '20m', [{ exp_labels: { severity: 'warning', etcd_cluster: 'db/etcd' } }]],
+      ]),
+      // The defragmentation's rule is quotaUsageAbove(0.7): 300 MiB of free pages at 10% of the quota are left alone
+      // by design; at 75% the job should have returned them within a run.
+      test_('free pages the defrag rule leaves alone stay quiet; free pages it should have returned fire', '1m', [
+        [`etcd_mvcc_db_total_size_in_bytes{${member('etcd', 'etcd-0')}}`, `${Math.round(quota * 0.1)}x${samples(fragmentedFor + 7200)}`],
+        [`etcd_mvcc_db_total_size_in_use_in_bytes{${member('etcd', 'etcd-0')}}`, `${Math.round(quota * 0.1) - 300 * 1024 * 1024}x${samples(fragmentedFor + 7200)}`],
+        [`etcd_mvcc_db_total_size_in_bytes{${member('etcd', 'etcd-1')}}`, `${Math.round(quota * 0.75)}x${samples(fragmentedFor + 7200)}`],
+        [`etcd_mvcc_db_total_size_in_use_in_bytes{${member('etcd', 'etcd-1')}}`, `${Math.round(quota * 0.75) - 300 * 1024 * 1024}x${samples(fragmentedFor + 7200)}`],
+      ], [
+        ['EtcdDatabaseFragmented', `${fragmentedFor - 1200}s`, []],
+        ['EtcdDatabaseFragmented', `${fragmentedFor + 1200}s`, [{ exp_labels: { severity: 'warning', ...whole('etcd'), pod: 'etcd-1', instance: 'etcd-1:2381' } }]],
       ]),
     ];
     fs.writeFileSync(path.join(dir, 'tests.json'), JSON.stringify({ rule_files: ['bare-etcd.json', 'bare-other.json'], evaluation_interval: '1m', tests }));

@@ -94,7 +94,7 @@ export function renderDefrag(defrag: Construct, id: string, cluster: IConstruct,
   const resources = withEphemeralStorage(EtcdResources.custom({ cpuRequestMillis: 10, memoryRequest: Size.mebibytes(64), memoryLimit: Size.mebibytes(256) })._toKube(), TOOLS_MIB);
   const tools: k8s.VolumeMount = { name: 'tools', mountPath: TOOLS_DIR };
   const onDemandCommand = `kubectl --namespace ${access.namespace} create job --from=cronjob/${name} ${name}-$(date +%s)`;
-  recordScheduledJob(cluster, { kind: 'defrag', name, namespace: access.namespace, schedule, timeZone: props.timeZone, activeDeadlineSeconds });
+  recordScheduledJob(cluster, { kind: 'defrag', name, namespace: access.namespace, schedule, timeZone: props.timeZone, activeDeadlineSeconds, rulePromql: (m) => rule._promql(m) });
   const cronJob = renderCronJob(defrag, 'Resource', {
     name,
     namespace: access.namespace,

@@ -1,5 +1,6 @@
 import { Size } from 'cdk8s';
 import { EtcdConfigError } from '../../shared/errors';
+import { RuleMetrics } from '../job-registry';
 
 /**
  * When a member is defragmented, over etcd-defrag's rule variables.
@@ -24,7 +25,7 @@ export class EtcdDefragRule {
 
   /** Every member, whatever its numbers. */
   public static always(): EtcdDefragRule {
-    return new EtcdDefragRule('1', 'always');
+    return new EtcdDefragRule('1', 'always', (m) => m.dbSize);
   }
 
   /**
@@ -35,32 +36,32 @@ export class EtcdDefragRule {
     if (typeof fraction !== 'number' || !Number.isFinite(fraction) || fraction <= 0 || fraction >= 1) {
       throw new EtcdConfigError(`EtcdDefragRule.quotaUsageAbove(fraction) takes a fraction of the quota between 0 and 1, exclusive (got ${fraction})`);
     }
-    return new EtcdDefragRule(`dbQuotaUsage > ${fraction}`, `dbQuotaUsage > ${fraction}`);
+    return new EtcdDefragRule(`dbQuotaUsage > ${fraction}`, `dbQuotaUsage > ${fraction}`, (m) => `${m.dbSize} / ${m.dbQuota} > ${fraction}`);
   }
 
   /** More than `size` of the database is free pages (`dbSize - dbSizeInUse > size`). */
   public static freeBytesAbove(size: Size): EtcdDefragRule {
     const bytes = positiveBytes('EtcdDefragRule.freeBytesAbove(size)', size);
-    return new EtcdDefragRule(`dbSizeFree > ${bytes}`, `dbSize - dbSizeInUse > ${bytes}`);
+    return new EtcdDefragRule(`dbSizeFree > ${bytes}`, `dbSize - dbSizeInUse > ${bytes}`, (m) => `${m.dbSize} - ${m.dbSizeInUse} > ${bytes}`);
   }
 
   /** The database file is larger than `size` (`dbSize > size`). */
   public static sizeAbove(size: Size): EtcdDefragRule {
     const bytes = positiveBytes('EtcdDefragRule.sizeAbove(size)', size);
-    return new EtcdDefragRule(`dbSize > ${bytes}`, `dbSize > ${bytes}`);
+    return new EtcdDefragRule(`dbSize > ${bytes}`, `dbSize > ${bytes}`, (m) => `${m.dbSize} > ${bytes}`);
   }
 
   /** Every one of `rules` holds. */
   public static allOf(rules: EtcdDefragRule[]): EtcdDefragRule {
-    return EtcdDefragRule.combine('allOf', rules, '&&');
+    return EtcdDefragRule.combine('allOf', rules, '&&', 'and');
   }
 
   /** At least one of `rules` holds. */
   public static anyOf(rules: EtcdDefragRule[]): EtcdDefragRule {
-    return EtcdDefragRule.combine('anyOf', rules, '||');
+    return EtcdDefragRule.combine('anyOf', rules, '||', 'or');
   }
 
-  private static combine(name: string, rules: EtcdDefragRule[], operator: string): EtcdDefragRule {
+  private static combine(name: string, rules: EtcdDefragRule[], operator: string, promqlOperator: string): EtcdDefragRule {
     if (!Array.isArray(rules) || rules.length === 0) {
       throw new EtcdConfigError(`EtcdDefragRule.${name}(rules) needs at least one rule (got ${JSON.stringify(rules)})`);
     }
@@ -71,6 +72,7 @@ export class EtcdDefragRule {
     return new EtcdDefragRule(
       rules.map((r) => `(${r.expression})`).join(` ${operator} `),
       rules.map((r) => `(${r.description})`).join(` ${operator} `),
+      (m) => rules.map((r) => `(${r._promql(m)})`).join(` ${promqlOperator} `),
     );
   }
 
@@ -79,9 +81,14 @@ export class EtcdDefragRule {
   /** The rule as etcd-defrag writes it, for people (`dbQuotaUsage > 0.8 || dbSize - dbSizeInUse > 209715200`). */
   public readonly description: string;
 
-  private constructor(expression: string, description: string) {
+  private constructor(expression: string, description: string, private readonly promqlOf: (m: RuleMetrics) => string) {
     this.expression = expression;
     this.description = description;
+  }
+
+  /** @internal The rule as a PromQL condition, true for each member's series it holds for (the monitoring's alert). */
+  public _promql(metrics: RuleMetrics): string {
+    return this.promqlOf(metrics);
   }
 
   /** This rule and `other`. */
