@@ -13,7 +13,7 @@ export { EtcdResources } from './member/resources';
 export type { EtcdResourcesProps, EtcdResourcePresetOptions } from './member/resources';
 
 // tls/: certificates for members and clients
-export { EtcdTls } from './tls/tls';
+export { EtcdTls, EtcdPeerCaMigration } from './tls/tls';
 export type { EtcdCertManagerIssuer, EtcdCertManagerOptions, EtcdTlsSecretsOptions, EtcdGeneratedTlsOptions } from './tls/tls';
 export { EtcdKubeadmPki } from './tls/kubeadm-pki';
 export type { EtcdKubeadmPkiOptions } from './tls/kubeadm-pki';

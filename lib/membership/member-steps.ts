@@ -68,6 +68,8 @@ export interface MemberStepsTarget {
   readonly securityContext: k8s.SecurityContext;
   /** Whether the cluster forms from a snapshot: then an empty member only ever joins, and never forms. */
   readonly restored: boolean;
+  /** A command the etcd container runs before etcd, with busybox's tools (the peer trust bundle while migrating). */
+  readonly beforeEtcd?: string;
 }
 
 /** The pod parts that let a member decide how it starts, and promote it. */
@@ -169,7 +171,7 @@ export function renderMemberSteps(target: MemberStepsTarget): MemberSteps {
       { name: 'member-start', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Mi') } },
       { name: 'member-list', configMap: { name: target.configMapName } },
     ],
-    etcdCommand: [`${TOOLS_DIR}/sh`, '-c', `set -a && . ${START_ENV} && set +a && exec /usr/local/bin/etcd "$@"`, 'etcd'],
+    etcdCommand: [`${TOOLS_DIR}/sh`, '-c', `${target.beforeEtcd ? `${target.beforeEtcd} && ` : ''}set -a && . ${START_ENV} && set +a && exec /usr/local/bin/etcd "$@"`, 'etcd'],
     etcdMounts: [{ ...tools, readOnly: true }, { ...start, readOnly: true }],
   };
 }

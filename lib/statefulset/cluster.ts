@@ -201,7 +201,8 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       trustedCaFile: `${TLS_DIR}/server/ca.crt`,
       peerCertFile: `${TLS_DIR}/peer/tls.crt`,
       peerKeyFile: `${TLS_DIR}/peer/tls.key`,
-      peerTrustedCaFile: `${TLS_DIR}/peer/ca.crt`,
+      // While moving to a peer CA of its own, the peer port trusts both: a bundle the etcd container writes at start.
+      peerTrustedCaFile: secrets.peerAlsoTrusted ? `${TLS_DIR}/peer-trust/ca.crt` : `${TLS_DIR}/peer/ca.crt`,
       peerAllowedHostname: peerAllowedHostname('peerCertAllowedHostname', props.peerCertAllowedHostname, `${memberNames[0]}.${peerDomain}.${clusterDomain}`),
     };
     if (!tls.enabled) {
@@ -384,7 +385,19 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       certMounts: secretMounts,
       securityContext: CONTAINER_SECURITY,
       restored: props.restoreFrom !== undefined,
+      beforeEtcd: secrets?.peerAlsoTrusted ? `cat ${TLS_DIR}/peer/ca.crt ${TLS_DIR}/peer-also-trusted/ca.crt > ${TLS_DIR}/peer-trust/ca.crt` : undefined,
     });
+    // Only the also-trusted Secret's CA certificate is mounted, never its key; the bundle goes to a volume of its own.
+    const peerTrust = secrets?.peerAlsoTrusted ? {
+      volumes: [
+        secretVolume('tls-peer-also-trusted', secrets.peerAlsoTrusted, ['ca.crt']),
+        { name: 'tls-peer-trust', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } },
+      ],
+      mounts: [
+        { name: 'tls-peer-also-trusted', mountPath: `${TLS_DIR}/peer-also-trusted`, readOnly: true },
+        { name: 'tls-peer-trust', mountPath: `${TLS_DIR}/peer-trust` },
+      ],
+    } : { volumes: [], mounts: [] };
     const restore = props.restoreFrom && renderRestoreSteps(prepareRestore(this, props.restoreFrom, this._model,
       { kind: 'EtcdCluster', reads: 'secrets', name: this.name, namespace: this.namespace, tokenGiven: props.initialClusterToken !== undefined }), {
       member: templateMember,
@@ -409,14 +422,14 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
         { name: 'peer', containerPort: PEER_PORT, protocol: 'TCP' },
         { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
       ],
-      volumeMounts: [dataMount, ...secretMounts, ...member.etcdMounts],
+      volumeMounts: [dataMount, ...secretMounts, ...peerTrust.mounts, ...member.etcdMounts],
       livenessProbe: probes.liveness,
       readinessProbe: probes.readiness,
       startupProbe: probes.startup,
       resources: resources._toKube(),
       securityContext: CONTAINER_SECURITY,
     };
-    const volumes = [...secretVolumes, ...member.volumes, ...(restore?.volumes ?? [])];
+    const volumes = [...secretVolumes, ...peerTrust.volumes, ...member.volumes, ...(restore?.volumes ?? [])];
     // During a scale-down, the leaving members keep their pods until the Job has removed them from etcd.
     const replicas = props.scaleDownFrom ?? this.members;
 

@@ -22,6 +22,19 @@ export interface EtcdCertManagerIssuer {
   readonly group?: string;
 }
 
+/**
+ * A running cluster's way to a peer CA of its own (`separatePeerCa`), in two steps before the last: etcd reads its
+ * trusted CAs only at start, so every member must trust the new CA before any presents a certificate from it, and
+ * present one before any stops trusting the old. Apply each step and let it roll through every member (all healthy)
+ * before the next; the last step is `separatePeerCa` without `peerCaMigration`.
+ */
+export enum EtcdPeerCaMigration {
+  /** Step 1: members present the peer certificate of the cluster's one CA, and trust both CAs on the peer port. */
+  TRUST_BOTH = 'TrustBoth',
+  /** Step 2: members present the peer certificate of the peer CA, and still trust both. */
+  PRESENT_PEER_CA = 'PresentPeerCa',
+}
+
 /** Options for certificates issued by cert-manager. */
 export interface EtcdCertManagerOptions {
   /**
@@ -54,13 +67,18 @@ export interface EtcdCertManagerOptions {
    * without, the construct creates a second chain (`<name>-peer-ca`) beside the client one. The peer
    * certificate then goes to the Secret `<name>-peer-isolated`.
    *
-   * For a new cluster. Turning it on for a running one stalls the rolling update at its first member: etcd reads
-   * its trusted CA once at start, so a member on the new peer CA and one on the old do not trust each other (the
-   * other members keep quorum). The peer port refuses client certificates already through
-   * `peerCertAllowedHostname`.
+   * For a new cluster, or a running one through `peerCaMigration`. Turned on in one step, a running cluster's
+   * rolling update stalls at its first member: etcd reads its trusted CA once at start, so a member on the new peer
+   * CA and one on the old do not trust each other (the other members keep quorum). The peer port refuses client
+   * certificates already through `peerCertAllowedHostname`.
    * @default false - one CA signs both planes, as before (and as kubeadm does)
    */
   readonly separatePeerCa?: boolean;
+  /**
+   * The step a running cluster is at on its way to `separatePeerCa` (see EtcdPeerCaMigration).
+   * @default - none: `separatePeerCa` takes effect at once, as a new cluster needs
+   */
+  readonly peerCaMigration?: EtcdPeerCaMigration;
   /**
    * The issuer of the peer certificates, with `separatePeerCa`. It must publish its CA in `ca.crt`, and should
    * sign nothing but etcd peers: whatever it signs can join the peer plane.
@@ -137,6 +155,8 @@ export interface TlsSecrets {
   readonly server: string;
   readonly peer: string;
   readonly client?: string;
+  /** A Secret whose `ca.crt` the peer port trusts too, while a cluster moves to a peer CA of its own. */
+  readonly peerAlsoTrusted?: string;
   /** The user creates them (`fromSecrets()`); otherwise the construct or cert-manager does. */
   readonly userProvided?: boolean;
 }
@@ -156,6 +176,12 @@ export class EtcdTls {
     const renewBefore = options.renewBefore ?? Duration.days(30);
     const caDuration = options.caDuration ?? Duration.days(3650);
     validateLifetime('tls.duration', 'tls.renewBefore', duration, renewBefore);
+    if (options.peerCaMigration !== undefined) {
+      if (!Object.values(EtcdPeerCaMigration).includes(options.peerCaMigration)) {
+        throw new EtcdConfigError(`tls.peerCaMigration must be one of ${Object.values(EtcdPeerCaMigration).join(', ')} (got '${options.peerCaMigration}')`);
+      }
+      if (!options.separatePeerCa) throw new EtcdConfigError(`tls.peerCaMigration '${options.peerCaMigration}' needs tls.separatePeerCa: true (got ${options.separatePeerCa}): it is a step on the way there`);
+    }
     if (options.peerIssuer) {
       if (!options.separatePeerCa) throw new EtcdConfigError(`tls.peerIssuer '${options.peerIssuer.name}' needs tls.separatePeerCa: true (got ${options.separatePeerCa}): it signs only the peer certificates of a separate peer CA`);
       validateIssuer('tls.peerIssuer', options.peerIssuer);
@@ -317,14 +343,24 @@ function issueWithCertManager(scope: Construct, ctx: TlsBindContext, options: Et
   // etcd's server and peer listeners also act as clients (peers dial each other; the gateway dials the server).
   // ECDSA keys only sign: 'key encipherment' is an RSA key-exchange usage (RFC 5480 forbids it for EC keys).
   const bothWays = ['digital signature', 'server auth', 'client auth'];
-  // A separate peer certificate goes to a Secret of its own name, so that turning the separation on changes the pod
-  // template (a rolling update that stalls at its first member) instead of every member's peer certificate at once.
   const server = certificate('ServerCertificate', `${ctx.name}-server`, bothWays, true, issuerRef);
-  const peer = options.separatePeerCa
-    ? certificate('PeerCertificate', `${ctx.name}-peer-isolated`, bothWays, true, options.peerIssuer ? refTo(options.peerIssuer) : ownChain('Peer', `${ctx.name}-peer-ca`))
-    : certificate('PeerCertificate', `${ctx.name}-peer`, bothWays, true, issuerRef);
+  const peers = peerCertificates(options, () => certificate('PeerCertificate', `${ctx.name}-peer`, bothWays, true, issuerRef),
+    // A separate peer certificate goes to a Secret of its own name, so that turning the separation on changes the
+    // pod template (a rolling update that stalls at its first member) instead of every member's certificate at once.
+    () => certificate('IsolatedPeerCertificate', `${ctx.name}-peer-isolated`, bothWays, true,
+      options.peerIssuer ? refTo(options.peerIssuer) : ownChain('Peer', `${ctx.name}-peer-ca`)));
   const client = certificate('ClientCertificate', `${ctx.name}-client`, ['digital signature', 'client auth'], false, issuerRef);
-  return { server, peer, client };
+  return { server, ...peers, client };
+}
+
+/** The peer Secret the members present, and the one whose CA they trust too while migrating. */
+function peerCertificates(options: EtcdCertManagerOptions, shared: () => string, isolated: () => string): { peer: string; peerAlsoTrusted?: string } {
+  if (!options.separatePeerCa) return { peer: shared() };
+  switch (options.peerCaMigration) {
+    case EtcdPeerCaMigration.TRUST_BOTH: return { peer: shared(), peerAlsoTrusted: isolated() };
+    case EtcdPeerCaMigration.PRESENT_PEER_CA: return { peerAlsoTrusted: shared(), peer: isolated() };
+    default: return { peer: isolated() };
+  }
 }
 
 function writeGeneratedSecrets(scope: Construct, ctx: TlsBindContext, suppliedCa: PemPair | undefined, suppliedPeerCa: PemPair | undefined, validityDays: number): TlsSecrets {

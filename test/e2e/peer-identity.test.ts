@@ -1,5 +1,5 @@
 import * as https from 'https';
-import { EtcdTls } from '../../lib';
+import { EtcdPeerCaMigration, EtcdTls } from '../../lib';
 import { createCa, issueLeaf } from '../../lib/tls/pki';
 import { etcdContainer, flagsOf, only } from '../support/synth';
 import { describeEachLine, ipPrefix } from './harness/environment';
@@ -7,6 +7,7 @@ import { issueCertificates } from './harness/certificates';
 import { EtcdHarness } from './harness/etcd-harness';
 import { StaticPodSetup, loopbackNodes } from './harness/static-pods';
 import { synthesizeForHarness } from './harness/synthesize';
+import { startWriter, stopAllWriters } from './harness/writer';
 
 /**
  * GET /members on a member's peer port with a client certificate, from 127.0.0.1: the HTTP status, or the TLS error.
@@ -160,6 +161,48 @@ describeEachLine('a peer CA of its own', (line) => {
       await h.dispose(2000);
     }
   }, 240000);
+
+  // The way a running cluster takes instead: peerCaMigration TRUST_BOTH, then PRESENT_PEER_CA, then separatePeerCa
+  // alone, each rolled through every member, with a write every second all along.
+  test('moved through peerCaMigration: every step rolls with every member in, no write fails, and the old CA is refused at the end', async () => {
+    const stepManifests = (peerCaMigration?: EtcdPeerCaMigration) => synthesizeForHarness(line.version, 3, { tls: EtcdTls.certManager({ separatePeerCa: true, peerCaMigration }) }).manifests;
+    const start = synthesizeForHarness(line.version, 3, { tls: EtcdTls.certManager() });
+    const h = EtcdHarness.forStatefulSet(start.manifests, { ipPrefix: ipPrefix(line, 54), clientSecretName: start.etcd.clientSecretName });
+    const sharedPeer = h.secretFiles().get('etcd-peer')!;
+    let writer: ReturnType<typeof startWriter> | undefined;
+    try {
+      await h.startAllAndWait(90000);
+      for (let k = 0; k < 20; k++) expect(h.etcdctl(['put', `/migration/${k}`, `v${k}`]).status).toBe(0);
+      // As cert-manager would: the peer chain's certificate, issued once; the cluster's CA and other Secrets stay.
+      const trustBoth = stepManifests(EtcdPeerCaMigration.TRUST_BOTH);
+      const isolated = issueCertificates(trustBoth).get('etcd-peer-isolated')!;
+      h.addSecrets(new Map([['etcd-peer-isolated', isolated]]));
+      writer = startWriter(h, 'migration');
+      for (const manifests of [trustBoth, stepManifests(EtcdPeerCaMigration.PRESENT_PEER_CA), stepManifests()]) {
+        const sts = only(manifests, 'StatefulSet');
+        for (const i of [2, 1, 0]) {
+          await h.stop(i);
+          h.replaceMember(i, { ...h.memberSpec(i), workload: sts });
+          h.start(i);
+          await h.waitHealthy([0, 1, 2], 90000);
+        }
+      }
+      const writes = await writer.stop();
+      writer = undefined;
+      console.log(`${line.version}: moved to a peer CA of its own in 9 restarts; ${writes.ok} writes, ${writes.failed.length} failed, the slowest ${writes.slowestMs} ms`);
+      expect(writes.failed).toEqual([]);
+      expect(writes.ok).toBeGreaterThan(10);
+      expect(h.etcdctl(['get', '/migration/', '--prefix', '--keys-only']).stdout.trim().split('\n').filter(Boolean)).toHaveLength(20);
+      // The end: the peer port trusts the peer CA alone. The old peer certificate (the pinned name, the old CA) is
+      // refused; the new one is accepted.
+      expect(await askPeerPort(h.member(0).podIp, isolated['ca.crt'], sharedPeer['tls.crt'], sharedPeer['tls.key'])).toMatch(/^refused: /);
+      expect(await askPeerPort(h.member(0).podIp, isolated['ca.crt'], isolated['tls.crt'], isolated['tls.key'])).toBe('HTTP 200');
+    } finally {
+      if (writer) await writer.stop();
+      stopAllWriters();
+      await h.dispose(2000);
+    }
+  }, 420000);
 
   test('static pods, separatePeerCa: forms, refuses kube-apiserver\'s and the health check\'s certificates on the peer port, survives a kill', async () => {
     const setup = new StaticPodSetup(line.version, loopbackNodes(3, ipPrefix(line, 52)), {}, { separatePeerCa: true, peerCertAllowedHostname: '' });

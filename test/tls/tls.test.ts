@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { Chart, Duration, Testing } from 'cdk8s';
-import { EtcdCluster, EtcdClusterProps, EtcdTls } from '../../lib';
+import { EtcdCluster, EtcdClusterProps, EtcdPeerCaMigration, EtcdTls } from '../../lib';
 import { warningsOf } from '../../lib/shared/warnings';
 import { Manifest, etcdContainer, flagsOf, only, synth } from '../support/synth';
 
@@ -171,6 +171,32 @@ describe('mutual TLS by default (cert-manager)', () => {
     expect(only(manifests, 'Certificate', 'etcd-server').spec.issuerRef.name).toBe('corp-ca');
   });
 
+  test.each([
+    [EtcdPeerCaMigration.TRUST_BOTH, 'etcd-peer', 'etcd-peer-isolated'],
+    [EtcdPeerCaMigration.PRESENT_PEER_CA, 'etcd-peer-isolated', 'etcd-peer'],
+  ])('peerCaMigration %s: presents %s, trusts its CA and the CA of %s (only its ca.crt mounted), bundled at start', (step, presented, alsoTrusted) => {
+    const { manifests, sts, container, flags } = cluster({ tls: EtcdTls.certManager({ separatePeerCa: true, peerCaMigration: step }) });
+    expect(only(manifests, 'Certificate', 'etcd-peer').spec.issuerRef.name).toBe('etcd-ca');
+    expect(only(manifests, 'Certificate', 'etcd-peer-isolated').spec.issuerRef.name).toBe('etcd-peer-ca');
+    const volumes: { name: string; secret?: { secretName: string; items?: object[] }; emptyDir?: object }[] = sts.spec.template.spec.volumes;
+    expect(volumes.find((v) => v.name === 'tls-peer')!.secret!.secretName).toBe(presented);
+    expect(volumes.find((v) => v.name === 'tls-peer-also-trusted')!.secret).toEqual({ secretName: alsoTrusted, defaultMode: 0o440, items: [{ key: 'ca.crt', path: 'ca.crt' }] });
+    expect(volumes.find((v) => v.name === 'tls-peer-trust')!.emptyDir).toBeDefined();
+    expect(flags.get('peer-cert-file')).toBe('/etc/etcd/tls/peer/tls.crt');
+    expect(flags.get('peer-trusted-ca-file')).toBe('/etc/etcd/tls/peer-trust/ca.crt');
+    expect(container.command[2]).toMatch(/^cat \/etc\/etcd\/tls\/peer\/ca\.crt \/etc\/etcd\/tls\/peer-also-trusted\/ca\.crt > \/etc\/etcd\/tls\/peer-trust\/ca\.crt && set -a/);
+    expect(container.volumeMounts).toContainEqual({ name: 'tls-peer-trust', mountPath: '/etc/etcd/tls/peer-trust' });
+    // The client plane is untouched.
+    expect(flags.get('trusted-ca-file')).toBe('/etc/etcd/tls/server/ca.crt');
+  });
+
+  test('without peerCaMigration no bundle: the peer plane trusts the mounted peer Secret alone', () => {
+    const { sts, container, flags } = cluster({ tls: EtcdTls.certManager() });
+    expect(flags.get('peer-trusted-ca-file')).toBe('/etc/etcd/tls/peer/ca.crt');
+    expect(container.command[2]).toMatch(/^set -a/);
+    expect(sts.spec.template.spec.volumes.map((v: { name: string }) => v.name)).not.toContain('tls-peer-trust');
+  });
+
   test('an external issuer group is passed through', () => {
     const { manifests } = cluster({ tls: EtcdTls.certManager({ issuer: { name: 'vault', kind: 'VaultIssuer', group: 'vault.example.com' } }) });
     expect(only(manifests, 'Certificate', 'etcd-server').spec.issuerRef).toEqual({ name: 'vault', kind: 'VaultIssuer', group: 'vault.example.com' });
@@ -256,6 +282,8 @@ describe('bad TLS input', () => {
     [() => EtcdTls.certManager({ issuer: { name: '' } }), "tls.issuer.name must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (got '')"],
     [() => EtcdTls.certManager({ issuer: { name: 'v', group: 'vault.example.com' } }), "tls.issuer.kind is required for the external issuer group 'vault.example.com'"],
     [() => EtcdTls.certManager({ peerIssuer: { name: 'etcd-peers' } }), "tls.peerIssuer 'etcd-peers' needs tls.separatePeerCa: true (got undefined)"],
+    [() => EtcdTls.certManager({ peerCaMigration: EtcdPeerCaMigration.TRUST_BOTH }), "tls.peerCaMigration 'TrustBoth' needs tls.separatePeerCa: true (got undefined): it is a step on the way there"],
+    [() => EtcdTls.certManager({ separatePeerCa: true, peerCaMigration: 'Later' as EtcdPeerCaMigration }), "tls.peerCaMigration must be one of TrustBoth, PresentPeerCa (got 'Later')"],
     [() => EtcdTls.certManager({ separatePeerCa: true, peerIssuer: { name: 'p', kind: 'Vault' } }), "tls.peerIssuer.kind must be 'Issuer' or 'ClusterIssuer' for cert-manager.io issuers (got 'Vault')"],
   ])('refuses %#', (make, message) => {
     expect(make).toThrow(message);

@@ -124,7 +124,12 @@ export function planPod(workload: Manifest, ctx: PodContext): MemberProcess {
     } else if (volume.secret) {
       const files = ctx.secrets.get(volume.secret.secretName);
       if (!files) throw new Error(`harness: Secret ${volume.secret.secretName} is mounted but nothing provides it`);
-      planned.push({ hostDir, files, mode: volume.secret.defaultMode ?? 0o644, fsGroup });
+      // `items` projects only the keys named, as the kubelet does.
+      const items: { key: string; path: string }[] | undefined = volume.secret.items;
+      const missing = items?.filter((i) => files[i.key] === undefined).map((i) => i.key) ?? [];
+      if (missing.length > 0) throw new Error(`harness: Secret ${volume.secret.secretName} has no key ${missing.join(', ')}`);
+      const projected = items ? Object.fromEntries(items.map((i) => [i.path, files[i.key]])) : files;
+      planned.push({ hostDir, files: projected, mode: volume.secret.defaultMode ?? 0o644, fsGroup });
     } else {
       throw new Error(`harness: unsupported volume type for ${mount.name}`);
     }
