@@ -17,7 +17,11 @@ import { pinnedToolVersion, toolBinary } from './harness/tools';
  *
  * prometheus-operator does not run here, so `scrapeConfigOf` does what it does for a PodMonitor: one target per pod
  * the selector matches, on the container port the endpoint names, with the operator's target labels (namespace, pod,
- * container, endpoint, job) and the endpoint's relabelings; it refuses a field it does not translate. Two things are
+ * container, endpoint, job) and the endpoint's relabelings; it refuses a field it does not translate. That is what
+ * prometheus-operator's generatePodMonitorConfig (pkg/prometheus/promcfg.go, read at 6adcebc50) renders: keep the
+ * pods whose labels match, keep the container port named by `port`, set namespace, container and pod from the pod,
+ * job to `<namespace>/<name>`, endpoint to the port's name, then apply the endpoint's relabelings (after its own, so
+ * a `keep` on `__meta_kubernetes_pod_node_name` still sees that label). Two things are
  * shortened for the test and said here: the scrape interval (1 s, not the PodMonitor's 5 s) and every `for:` (0 s;
  * promtool proves the durations in monitoring-rules.test.ts). Expressions, labels and annotations are the rendered ones.
  */
