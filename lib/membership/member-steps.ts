@@ -68,8 +68,11 @@ export interface MemberStepsTarget {
   readonly securityContext: k8s.SecurityContext;
   /** Whether the cluster forms from a snapshot: then an empty member only ever joins, and never forms. */
   readonly restored: boolean;
-  /** A command the etcd container runs before etcd, with busybox's tools (the peer trust bundle while migrating). */
-  readonly beforeEtcd?: string;
+  /**
+   * While a cluster moves to a peer CA of its own: the CA files the peer port trusts, and the file etcd reads them
+   * from, bundled at every start of the etcd container.
+   */
+  readonly peerTrustBundle?: { readonly from: string[]; readonly to: string };
 }
 
 /** The pod parts that let a member decide how it starts, and promote it. */
@@ -171,7 +174,16 @@ export function renderMemberSteps(target: MemberStepsTarget): MemberSteps {
       { name: 'member-start', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Mi') } },
       { name: 'member-list', configMap: { name: target.configMapName } },
     ],
-    etcdCommand: [`${TOOLS_DIR}/sh`, '-c', `${target.beforeEtcd ? `${target.beforeEtcd} && ` : ''}set -a && . ${START_ENV} && set +a && exec /usr/local/bin/etcd "$@"`, 'etcd'],
+    etcdCommand: [`${TOOLS_DIR}/sh`, '-c', `${target.peerTrustBundle ? `${peerTrustBundleScript(target.peerTrustBundle)}; ` : ''}set -a && . ${START_ENV} && set +a && exec /usr/local/bin/etcd "$@"`, 'etcd'],
     etcdMounts: [{ ...tools, readOnly: true }, { ...start, readOnly: true }],
   };
+}
+
+/**
+ * Concatenate the CA files into one (awk ends every file's last line, which cat would not), and refuse to start
+ * etcd unless every file gave a certificate: an empty CA would only show at the next step, as a member kept out.
+ */
+export function peerTrustBundleScript(bundle: { from: string[]; to: string }): string {
+  return `if ! { ${TOOLS_DIR}/awk 1 ${bundle.from.join(' ')} > ${bundle.to} && [ "$(${TOOLS_DIR}/grep -c 'BEGIN CERTIFICATE' ${bundle.to})" -ge ${bundle.from.length} ]; }; then `
+    + `echo "peer trust bundle: each of ${bundle.from.join(', ')} must hold a CA certificate" >&2; exit 1; fi`;
 }

@@ -369,6 +369,8 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       { name: 'tls-server', mountPath: `${TLS_DIR}/server`, readOnly: true },
       { name: 'tls-peer', mountPath: `${TLS_DIR}/peer`, readOnly: true },
     ] : [];
+    // The start, sidecar and restore steps are clients of the members: they never see the peer certificate's key.
+    const clientPlaneMounts = secretMounts.filter((m) => m.name === 'tls-server');
     const probes = renderProbes(this.version, { port: k8s.IntOrString.fromString('metrics'), quotaBytes: effectiveQuotaBytes(this._model.tuning) });
     const resources = props.resources ?? EtcdResources.minimal();
     const dataMount: k8s.VolumeMount = { name: DATA_VOLUME, mountPath: DATA_MOUNT_PATH };
@@ -382,10 +384,10 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       podEnv,
       dataMount,
       markerDir: DATA_MOUNT_PATH,
-      certMounts: secretMounts,
+      certMounts: clientPlaneMounts,
       securityContext: CONTAINER_SECURITY,
       restored: props.restoreFrom !== undefined,
-      beforeEtcd: secrets?.peerAlsoTrusted ? `cat ${TLS_DIR}/peer/ca.crt ${TLS_DIR}/peer-also-trusted/ca.crt > ${TLS_DIR}/peer-trust/ca.crt` : undefined,
+      peerTrustBundle: secrets?.peerAlsoTrusted ? { from: [`${TLS_DIR}/peer/ca.crt`, `${TLS_DIR}/peer-also-trusted/ca.crt`], to: `${TLS_DIR}/peer-trust/ca.crt` } : undefined,
     });
     // Only the also-trusted Secret's CA certificate is mounted, never its key; the bundle goes to a volume of its own.
     const peerTrust = secrets?.peerAlsoTrusted ? {
@@ -405,7 +407,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       listenHost: '$(POD_IP)',
       podEnv,
       dataMount,
-      certMounts: secretMounts,
+      certMounts: clientPlaneMounts,
       resources: resources._toKube(),
       securityContext: CONTAINER_SECURITY,
       replacesLostMember: true,
@@ -432,6 +434,10 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
     const volumes = [...secretVolumes, ...peerTrust.volumes, ...member.volumes, ...(restore?.volumes ?? [])];
     // During a scale-down, the leaving members keep their pods until the Job has removed them from etcd.
     const replicas = props.scaleDownFrom ?? this.members;
+    const updateStrategy = (props.updateStrategy ?? EtcdUpdateStrategy.rollingUpdate())._toKube(replicas);
+    if (secrets?.peerAlsoTrusted && (updateStrategy.type === 'OnDelete' || (updateStrategy.rollingUpdate?.partition ?? 0) > 0)) {
+      addWarning(this, 'tls.peerCaMigration with updateStrategy OnDelete or a partition: `kubectl rollout status` reports done while members below the partition (or not yet deleted) still run the previous step; move every member to this step before the next, or the next step keeps them out');
+    }
 
     return new k8s.KubeStatefulSet(this, 'Resource', {
       metadata: this.metadata(this.name),
@@ -440,7 +446,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
         replicas,
         // All members must start together to form the cluster; updates still roll one at a time.
         podManagementPolicy: 'Parallel',
-        updateStrategy: (props.updateStrategy ?? EtcdUpdateStrategy.rollingUpdate())._toKube(replicas),
+        updateStrategy,
         minReadySeconds: MIN_READY_SECONDS,
         // Deleting or scaling the StatefulSet must never delete etcd data.
         persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },

@@ -104,8 +104,8 @@ export interface EtcdStaticPodClusterProps {
 
   /**
    * Directory with etcd's certificates on each node (hostPath), with kubeadm's file names:
-   * `ca.crt`, `server.crt`/`.key`, `peer.crt`/`.key`, `healthcheck-client.crt`/`.key` (and `peer-ca.crt` with
-   * `separatePeerCa`).
+   * `ca.crt`, `server.crt`/`.key`, `peer.crt`/`.key`, `healthcheck-client.crt`/`.key` (with `separatePeerCa`,
+   * `peer-ca.crt` and `peer-isolated.crt`/`.key` instead of `peer.crt`/`.key`).
    * @default '/etc/kubernetes/pki/etcd'
    */
   readonly pkiDir?: string;
@@ -121,9 +121,11 @@ export interface EtcdStaticPodClusterProps {
 
   /**
    * Trust a CA of the peer plane's own on the peer port (`--peer-trusted-ca-file=<pkiDir>/peer-ca.crt`), instead of
-   * kubeadm's single etcd CA, so that no client certificate is a peer. `generatePki()` then signs the peer
-   * certificates with a second CA. kubeadm knows nothing of that CA: `kubeadm certs renew etcd-peer` would sign
-   * with `ca.crt` again, so renew the peer certificates with `generatePki({ peerCaCertificatePem, ... })`.
+   * kubeadm's single etcd CA, so that no client certificate is a peer. The members present `peer-isolated.crt`,
+   * which `generatePki()` signs with that CA: kubeadm knows nothing of it, and `kubeadm certs renew` re-signs
+   * `peer.crt` with `ca.crt`, so the members do not read `peer.crt`. Renew with `generatePki()` given both CAs
+   * (README: "A CA of the peer plane's own"). `kubeadm join --control-plane` writes kubeadm's own etcd manifest and
+   * peer certificate: add nodes with this library's manifests and PKI instead.
    *
    * For a new cluster. On a running one, a member on the new peer CA and one on the old do not trust each other
    * (etcd reads its trusted CA once at start).
@@ -264,8 +266,8 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
       certFile: `${this.pkiDir}/server.crt`,
       keyFile: `${this.pkiDir}/server.key`,
       trustedCaFile: `${this.pkiDir}/ca.crt`,
-      peerCertFile: `${this.pkiDir}/peer.crt`,
-      peerKeyFile: `${this.pkiDir}/peer.key`,
+      peerCertFile: `${this.pkiDir}/${this.separatePeerCa ? 'peer-isolated' : 'peer'}.crt`,
+      peerKeyFile: `${this.pkiDir}/${this.separatePeerCa ? 'peer-isolated' : 'peer'}.key`,
       peerTrustedCaFile: `${this.pkiDir}/${this.separatePeerCa ? 'peer-ca' : 'ca'}.crt`,
       peerAllowedHostname: peerAllowedHostname('peerCertAllowedHostname', props.peerCertAllowedHostname, 'localhost'),
     };

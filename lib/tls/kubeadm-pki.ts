@@ -47,15 +47,31 @@ interface PkiNode {
  */
 export class EtcdKubeadmPki {
   /** @internal */
-  public static _create(caCertificatePem: string, files: Map<string, Map<string, string>>): EtcdKubeadmPki {
-    return new EtcdKubeadmPki(caCertificatePem, files);
+  public static _create(caCertificatePem: string, files: Map<string, Map<string, string>>, peerCa?: PemPair): EtcdKubeadmPki {
+    return new EtcdKubeadmPki(caCertificatePem, files, peerCa);
   }
+
+  /**
+   * The peer CA's certificate (PEM), with `separatePeerCa`. It is also every node's `peer-ca.crt`.
+   * @default - none: kubeadm's single CA signs the peer certificates
+   */
+  public readonly peerCaCertificatePem?: string;
+  /**
+   * The peer CA's private key (PEM), with `separatePeerCa`. No node needs it, so it is not among their files: keep it
+   * where you keep secrets, to sign the peer certificates of renewals and new nodes.
+   * @default - none: kubeadm's single CA signs the peer certificates
+   */
+  public readonly peerCaPrivateKeyPem?: string;
 
   private constructor(
     /** The etcd CA certificate (PEM), shared by every node. */
     public readonly caCertificatePem: string,
     private readonly files: Map<string, Map<string, string>>,
-  ) {}
+    peerCa?: PemPair,
+  ) {
+    this.peerCaCertificatePem = peerCa?.certPem;
+    this.peerCaPrivateKeyPem = peerCa?.keyPem;
+  }
 
   /** Node names, in the cluster's order. */
   public get nodeNames(): string[] {
@@ -83,7 +99,7 @@ export class EtcdKubeadmPki {
     const differing = targets.filter((t) => fs.existsSync(t.target) && fs.readFileSync(t.target, 'utf8') !== t.content);
     if (differing.length > 0) {
       const ca = differing.find((t) => t.file.endsWith('/ca.crt'));
-      const keep = ca ? ` To sign with the existing CA, pass generatePki({ caCertificatePem, caPrivateKeyPem }) the contents of ${ca.target} and ${ca.target.replace(/\.crt$/, '.key')}.` : '';
+      const keep = ca ? ` To sign with the existing CA, pass generatePki({ caCertificatePem, caPrivateKeyPem }) the contents of ${ca.target} and ${ca.target.replace(/\.crt$/, '.key')}${this.peerCaCertificatePem ? ', and peerCaCertificatePem, peerCaPrivateKeyPem the peer CA you kept' : ''}.` : '';
       throw new EtcdConfigError(`writeTo would replace ${differing.length} existing file(s) under ${directory}, such as ${differing[0].target}: it never overwrites certificates or keys. `
         + `Write to a new directory, or remove the old files yourself if you mean to start a new PKI.${keep}`);
     }
@@ -101,8 +117,8 @@ export class EtcdKubeadmPki {
 /**
  * kubeadm's layout: `etcd/ca`, per node `etcd/server` and `etcd/peer` (CN the node name,
  * serverAuth and clientAuth, SANs node name, localhost, node IP, 127.0.0.1, ::1),
- * `etcd/healthcheck-client` and `apiserver-etcd-client` (clientAuth). With `separatePeerCa`, `etcd/peer-ca`
- * signs the peer certificates.
+ * `etcd/healthcheck-client` and `apiserver-etcd-client` (clientAuth). With `separatePeerCa`, `etcd/peer-ca.crt`
+ * and `etcd/peer-isolated`, which it signs, take the place of `etcd/peer`; the peer CA's key stays off the nodes.
  */
 export function generateKubeadmPki(nodes: PkiNode[], pkiDir: string, apiServerPkiDir: string, separatePeerCa: boolean, options: EtcdKubeadmPkiOptions): EtcdKubeadmPki {
   const signing = resolveSigning('generatePki options', options);
@@ -122,13 +138,13 @@ export function generateKubeadmPki(nodes: PkiNode[], pkiDir: string, apiServerPk
       files.set(`${dir}/${base}.key`, pair.keyPem);
     };
     put(pkiDir, 'ca', ca);
-    if (peerCa) put(pkiDir, 'peer-ca', peerCa);
+    if (peerCa) files.set(`${pkiDir}/peer-ca.crt`, peerCa.certPem);
     const serving = { commonName: node.name, dnsNames: [node.name, 'localhost'], ipAddresses: [node.ip, '127.0.0.1', '::1'], serverAuth: true, clientAuth: true, validityDays };
     put(pkiDir, 'server', issueLeaf(ca, serving));
-    put(pkiDir, 'peer', issueLeaf(peerCa ?? ca, serving));
+    put(pkiDir, peerCa ? 'peer-isolated' : 'peer', issueLeaf(peerCa ?? ca, serving));
     put(pkiDir, 'healthcheck-client', issueLeaf(ca, { commonName: 'kube-etcd-healthcheck-client', serverAuth: false, clientAuth: true, validityDays }));
     put(apiServerPkiDir, 'apiserver-etcd-client', issueLeaf(ca, { commonName: 'kube-apiserver-etcd-client', serverAuth: false, clientAuth: true, validityDays }));
     all.set(node.name, files);
   }
-  return EtcdKubeadmPki._create(ca.certPem, all);
+  return EtcdKubeadmPki._create(ca.certPem, all, peerCa);
 }

@@ -128,7 +128,7 @@ export function loadCa(prop: string, certPem: string, keyPem: string): PemPair {
     throw new EtcdConfigError(`${prop}PrivateKeyPem must be an unencrypted PEM private key (${(e as Error).message})`);
   }
   if (!cert.ca) throw new EtcdConfigError(`${prop}CertificatePem must be a CA certificate (basicConstraints CA:TRUE) (got subject '${cert.subject}')`);
-  if (!cert.checkPrivateKey(key)) throw new EtcdConfigError(`${prop}PrivateKeyPem must be the private key of caCertificatePem (subject '${cert.subject}')`);
+  if (!cert.checkPrivateKey(key)) throw new EtcdConfigError(`${prop}PrivateKeyPem must be the private key of ${prop.split('.').pop()}CertificatePem (subject '${cert.subject}')`);
   if (key.asymmetricKeyType !== 'rsa') throw new EtcdConfigError(`${prop}PrivateKeyPem must be an RSA key (got ${key.asymmetricKeyType})`);
   if (new Date(cert.validTo).getTime() <= Date.now()) throw new EtcdConfigError(`${prop}CertificatePem has expired (valid to ${cert.validTo})`);
   return { certPem, keyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString() };

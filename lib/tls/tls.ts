@@ -56,8 +56,8 @@ export interface EtcdCertManagerOptions {
    */
   readonly renewBefore?: Duration;
   /**
-   * Lifetime of the CA the construct creates (ignored with `issuer`). The CA key is kept on
-   * renewal, so certificates it signed stay trusted.
+   * Lifetime of the CAs the construct creates (the cluster's without `issuer`, the peer plane's with `separatePeerCa`
+   * and no `peerIssuer`). The CA keys are kept on renewal, so certificates they signed stay trusted.
    * @default Duration.days(3650)
    */
   readonly caDuration?: Duration;
@@ -81,7 +81,7 @@ export interface EtcdCertManagerOptions {
   readonly peerCaMigration?: EtcdPeerCaMigration;
   /**
    * The issuer of the peer certificates, with `separatePeerCa`. It must publish its CA in `ca.crt`, and should
-   * sign nothing but etcd peers: whatever it signs can join the peer plane.
+   * sign nothing but etcd peers: whatever it signs can join the peer plane. It may not be `issuer`.
    * @default - the construct's own peer chain (`<name>-peer-ca`)
    */
   readonly peerIssuer?: EtcdCertManagerIssuer;
@@ -178,17 +178,20 @@ export class EtcdTls {
     validateLifetime('tls.duration', 'tls.renewBefore', duration, renewBefore);
     if (options.peerCaMigration !== undefined) {
       if (!Object.values(EtcdPeerCaMigration).includes(options.peerCaMigration)) {
-        throw new EtcdConfigError(`tls.peerCaMigration must be one of ${Object.values(EtcdPeerCaMigration).join(', ')} (got '${options.peerCaMigration}')`);
+        throw new EtcdConfigError(`tls.peerCaMigration must be one of ${Object.keys(EtcdPeerCaMigration).map((k) => `EtcdPeerCaMigration.${k}`).join(', ')} (got '${options.peerCaMigration}')`);
       }
       if (!options.separatePeerCa) throw new EtcdConfigError(`tls.peerCaMigration '${options.peerCaMigration}' needs tls.separatePeerCa: true (got ${options.separatePeerCa}): it is a step on the way there`);
     }
     if (options.peerIssuer) {
       if (!options.separatePeerCa) throw new EtcdConfigError(`tls.peerIssuer '${options.peerIssuer.name}' needs tls.separatePeerCa: true (got ${options.separatePeerCa}): it signs only the peer certificates of a separate peer CA`);
       validateIssuer('tls.peerIssuer', options.peerIssuer);
+      if (options.issuer && sameIssuer(options.issuer, options.peerIssuer)) {
+        throw new EtcdConfigError(`tls.peerIssuer must not be tls.issuer ('${options.peerIssuer.name}'): the peer plane would trust every client certificate that issuer signs`);
+      }
     }
-    if (options.issuer) {
-      validateIssuer('tls.issuer', options.issuer);
-    } else if (!(caDuration.toSeconds({ integral: false }) > duration.toSeconds({ integral: false }))) {
+    if (options.issuer) validateIssuer('tls.issuer', options.issuer);
+    const createsCa = !options.issuer || (options.separatePeerCa && !options.peerIssuer);
+    if (createsCa && !(caDuration.toSeconds({ integral: false }) > duration.toSeconds({ integral: false }))) {
       throw new EtcdConfigError(`tls.caDuration must be longer than tls.duration (${duration.toHumanString()}): a certificate cannot outlive the CA that signed it (got ${caDuration.toHumanString()})`);
     }
     const lifetimes = { duration, renewBefore, caDuration };
@@ -259,6 +262,11 @@ function validateLifetime(durationName: string, renewName: string, duration: Dur
   if (!(r >= 300) || r >= d) {
     throw new EtcdConfigError(`${renewName} must be at least 5 minutes and shorter than ${durationName} (${duration.toHumanString()}), or certificates expire before they are renewed (got ${renewBefore.toHumanString()})`);
   }
+}
+
+/** Whether two issuer references name the same issuer, with their defaults applied. */
+function sameIssuer(a: EtcdCertManagerIssuer, b: EtcdCertManagerIssuer): boolean {
+  return a.name === b.name && (a.kind ?? 'Issuer') === (b.kind ?? 'Issuer') && (a.group ?? 'cert-manager.io') === (b.group ?? 'cert-manager.io');
 }
 
 function validateIssuer(property: string, issuer: EtcdCertManagerIssuer): void {
@@ -384,7 +392,9 @@ function writeGeneratedSecrets(scope: Construct, ctx: TlsBindContext, suppliedCa
   const serving = { commonName: ctx.name, dnsNames: ctx.dnsNames, ipAddresses: ctx.ipAddresses, serverAuth: true, clientAuth: true, validityDays };
   return {
     server: secret('ServerSecret', 'server', issueLeaf(ca, serving), ca),
-    peer: secret('PeerSecret', 'peer', issueLeaf(peerCa, serving), peerCa),
+    // A peer CA of its own goes to a Secret of its own name, as with cert-manager: switching to it (a peer CA supplied
+    // later) then changes the pod template, a rollout that stalls at one member, not every member's files at once.
+    peer: secret('PeerSecret', peerCa === ca ? 'peer' : 'peer-isolated', issueLeaf(peerCa, serving), peerCa),
     client: secret('ClientSecret', 'client', issueLeaf(ca, { commonName: `${ctx.name}-client`, serverAuth: false, clientAuth: true, validityDays }), ca),
   };
 }

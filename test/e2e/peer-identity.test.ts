@@ -214,7 +214,7 @@ describeEachLine('a peer CA of its own', (line) => {
       const at = (f: string) => files[`${setup.etcd.pkiDir}/${f}`];
       const peerCa = at('peer-ca.crt');
       const api = setup.apiServerIdentity();
-      expect(await askPeerPort(setup.nodes[1].ip, peerCa, at('peer.crt'), at('peer.key'))).toBe('HTTP 200');
+      expect(await askPeerPort(setup.nodes[1].ip, peerCa, at('peer-isolated.crt'), at('peer-isolated.key'))).toBe('HTTP 200');
       expect(await askPeerPort(setup.nodes[1].ip, peerCa, at('healthcheck-client.crt'), at('healthcheck-client.key'))).toMatch(/^refused: /);
       expect(await askPeerPort(setup.nodes[1].ip, peerCa, api.cert, api.key)).toMatch(/^refused: /);
       await killAndCatchUp(h, setup.etcd.clientEndpoints, 0, '/peer-ca');

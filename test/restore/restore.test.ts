@@ -105,7 +105,7 @@ describe('EtcdCluster restoreFrom', () => {
       CHOOSER: 'etcd-restored-0',
     });
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    expect(guard.volumeMounts.map((m: any) => m.mountPath)).toEqual(['/tools', '/work', '/var/lib/etcd', '/etc/etcd/tls/server', '/etc/etcd/tls/peer']);
+    expect(guard.volumeMounts.map((m: any) => m.mountPath)).toEqual(['/tools', '/work', '/var/lib/etcd', '/etc/etcd/tls/server']);
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     expect(guard.env.filter((e: any) => e.valueFrom).map((e: any) => [e.name, e.valueFrom.fieldRef.fieldPath])).toEqual([['POD_NAME', 'metadata.name'], ['POD_IP', 'status.podIP']]);
     // Every step meets the member's restricted security context.

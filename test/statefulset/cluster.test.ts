@@ -231,7 +231,7 @@ describe('the pinned peer name (--peer-cert-allowed-hostname)', () => {
     const { flags, manifests } = cluster({ tls: EtcdTls.generate() }, { namespace: 'db' });
     const pin = flags.get('peer-cert-allowed-hostname')!;
     const cert = (name: string) => new X509Certificate(Buffer.from(manifests.find((m) => m.kind === 'Secret' && m.metadata.name === name)!.data['tls.crt'], 'base64'));
-    expect(cert('etcd-peer').checkHost(pin)).toBe(pin);
+    expect(cert('etcd-peer-isolated').checkHost(pin)).toBe(pin);
     expect(cert('etcd-client').checkHost(pin)).toBeUndefined();
   });
 

@@ -138,14 +138,23 @@ describe("separatePeerCa: a CA of the peer plane's own on static pods", () => {
   test('the peer port trusts peer-ca.crt, the client port ca.crt', () => {
     expect(flags.get('peer-trusted-ca-file')).toBe('/etc/kubernetes/pki/etcd/peer-ca.crt');
     expect(flags.get('trusted-ca-file')).toBe('/etc/kubernetes/pki/etcd/ca.crt');
-    expect(Object.keys(pki.filesFor('cp-2'))).toEqual(expect.arrayContaining(['/etc/kubernetes/pki/etcd/peer-ca.crt', '/etc/kubernetes/pki/etcd/peer-ca.key']));
+    expect(flags.get('peer-cert-file')).toBe('/etc/kubernetes/pki/etcd/peer-isolated.crt');
+    expect(flags.get('peer-key-file')).toBe('/etc/kubernetes/pki/etcd/peer-isolated.key');
+    const files = Object.keys(pki.filesFor('cp-2'));
+    expect(files).toEqual(expect.arrayContaining(['/etc/kubernetes/pki/etcd/peer-ca.crt', '/etc/kubernetes/pki/etcd/peer-isolated.crt', '/etc/kubernetes/pki/etcd/peer-isolated.key']));
+    // kubeadm's `certs renew` re-signs peer.crt with ca.crt: the members read another file, and no node holds the
+    // peer CA's key (the PKI object hands it over for safekeeping).
+    expect(files).not.toContain('/etc/kubernetes/pki/etcd/peer.crt');
+    expect(files).not.toContain('/etc/kubernetes/pki/etcd/peer-ca.key');
+    expect(pki.peerCaCertificatePem).toBe(pki.filesFor('cp-2')['/etc/kubernetes/pki/etcd/peer-ca.crt']);
+    expect(new X509Certificate(pki.peerCaCertificatePem!).checkPrivateKey(createPrivateKey(pki.peerCaPrivateKeyPem!))).toBe(true);
   });
 
   test.each(nodes)('peer certificates chain to the peer CA only, client certificates to ca.crt only ($name)', ({ name }) => {
     const peerCa = new X509Certificate(file(name, 'peer-ca.crt')).publicKey;
     const ca = new X509Certificate(file(name, 'ca.crt')).publicKey;
-    expect(new X509Certificate(file(name, 'peer.crt')).verify(peerCa)).toBe(true);
-    expect(new X509Certificate(file(name, 'peer.crt')).verify(ca)).toBe(false);
+    expect(new X509Certificate(file(name, 'peer-isolated.crt')).verify(peerCa)).toBe(true);
+    expect(new X509Certificate(file(name, 'peer-isolated.crt')).verify(ca)).toBe(false);
     expect(new X509Certificate(file(name, 'server.crt')).verify(ca)).toBe(true);
     expect(new X509Certificate(file(name, 'healthcheck-client.crt')).verify(peerCa)).toBe(false);
     expect(new X509Certificate(pki.filesFor(name)['/etc/kubernetes/pki/apiserver-etcd-client.crt']).verify(peerCa)).toBe(false);
@@ -156,13 +165,14 @@ describe("separatePeerCa: a CA of the peer plane's own on static pods", () => {
     const one = new EtcdStaticPodCluster(Testing.app(), 'etcd', { nodes: nodes.slice(0, 1), separatePeerCa: true });
     const files = one.generatePki({ peerCaCertificatePem: peerCa.certPem, peerCaPrivateKeyPem: peerCa.keyPem }).filesFor('cp-1');
     expect(files['/etc/kubernetes/pki/etcd/peer-ca.crt']).toBe(peerCa.certPem);
-    expect(new X509Certificate(files['/etc/kubernetes/pki/etcd/peer.crt']).verify(new X509Certificate(peerCa.certPem).publicKey)).toBe(true);
+    expect(new X509Certificate(files['/etc/kubernetes/pki/etcd/peer-isolated.crt']).verify(new X509Certificate(peerCa.certPem).publicKey)).toBe(true);
   });
 
   test("by default kubeadm's single CA: no peer-ca files, and a supplied peer CA is refused", () => {
     const single = new EtcdStaticPodCluster(Testing.app(), 'etcd', { nodes: nodes.slice(0, 1) });
     const peerCa = createCa('stray-peer-ca', 30);
-    expect(Object.keys(single.generatePki().filesFor('cp-1')).some((f) => f.includes('peer-ca'))).toBe(false);
+    expect(Object.keys(single.generatePki().filesFor('cp-1')).some((f) => f.includes('peer-ca') || f.includes('peer-isolated'))).toBe(false);
+    expect(single.generatePki().peerCaCertificatePem).toBeUndefined();
     expect(() => single.generatePki({ peerCaCertificatePem: peerCa.certPem, peerCaPrivateKeyPem: peerCa.keyPem }))
       .toThrow('generatePki options.peerCaCertificatePem needs separatePeerCa: true on the cluster (got false)');
   });

@@ -21,8 +21,11 @@ function generated(tlsSource: EtcdTls, members = 3) {
   const chart = new Chart(Testing.app(), 'test', { namespace: 'db' });
   const etcd = new EtcdCluster(chart, 'etcd', { members, tls: tlsSource });
   const manifests = synth(chart);
-  const secrets = Object.fromEntries(['server', 'peer', 'client'].map((r) => [r, pemOf(only(manifests, 'Secret', `etcd-${r}`))]));
-  return { etcd, manifests, secrets };
+  // The peer Secret is `etcd-peer-isolated` when a CA of its own signs it.
+  const peerSecret = manifests.find((m) => m.kind === 'Secret' && ['etcd-peer', 'etcd-peer-isolated'].includes(m.metadata.name))!;
+  const secrets: { [role: string]: Pem } = { server: pemOf(only(manifests, 'Secret', 'etcd-server')), peer: pemOf(peerSecret), client: pemOf(only(manifests, 'Secret', 'etcd-client')) };
+  const peerSecretName: string = peerSecret.metadata.name;
+  return { etcd, manifests, secrets, peerSecretName };
 }
 
 /** SAN entries of a certificate, e.g. ['DNS:etcd', 'IP Address:127.0.0.1']. */
@@ -33,13 +36,13 @@ describe('EtcdTls.generate', () => {
   const { etcd, manifests, secrets } = generated(EtcdTls.generate());
 
   test('writes kubernetes.io/tls Secrets that the StatefulSet mounts', () => {
-    for (const role of ['server', 'peer', 'client']) {
-      const secret = only(manifests, 'Secret', `etcd-${role}`);
+    for (const name of ['etcd-server', 'etcd-peer-isolated', 'etcd-client']) {
+      const secret = only(manifests, 'Secret', name);
       expect(secret.type).toBe('kubernetes.io/tls');
       expect(Object.keys(secret.data).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
     }
     const volumes = only(manifests, 'StatefulSet').spec.template.spec.volumes.filter((v: { secret?: object }) => v.secret);
-    expect(volumes.map((v: { secret: { secretName: string } }) => v.secret.secretName)).toEqual(['etcd-server', 'etcd-peer']);
+    expect(volumes.map((v: { secret: { secretName: string } }) => v.secret.secretName)).toEqual(['etcd-server', 'etcd-peer-isolated']);
     expect(etcd.clientSecretName).toBe('etcd-client');
   });
 
@@ -132,8 +135,9 @@ describe('EtcdTls.generate with a supplied CA', () => {
   });
 
   test('without a peer CA, the supplied CA signs the peer certificates too (a new peer CA on every synthesis would break trust)', () => {
-    const { secrets } = generated(EtcdTls.generate({ caCertificatePem: ca.certPem, caPrivateKeyPem: ca.keyPem }), 1);
+    const { secrets, peerSecretName } = generated(EtcdTls.generate({ caCertificatePem: ca.certPem, caPrivateKeyPem: ca.keyPem }), 1);
     expect(secrets.peer.ca).toBe(ca.certPem);
+    expect(peerSecretName).toBe('etcd-peer');
   });
 
   test('a supplied peer CA signs the peer certificates only', () => {

@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { Chart, Duration, Testing } from 'cdk8s';
-import { EtcdCluster, EtcdClusterProps, EtcdPeerCaMigration, EtcdTls } from '../../lib';
+import { EtcdCluster, EtcdClusterProps, EtcdPeerCaMigration, EtcdTls, EtcdUpdateStrategy } from '../../lib';
+import { peerTrustBundleScript } from '../../lib/membership/member-steps';
 import { warningsOf } from '../../lib/shared/warnings';
 import { Manifest, etcdContainer, flagsOf, only, synth } from '../support/synth';
 
@@ -184,7 +185,9 @@ describe('mutual TLS by default (cert-manager)', () => {
     expect(volumes.find((v) => v.name === 'tls-peer-trust')!.emptyDir).toBeDefined();
     expect(flags.get('peer-cert-file')).toBe('/etc/etcd/tls/peer/tls.crt');
     expect(flags.get('peer-trusted-ca-file')).toBe('/etc/etcd/tls/peer-trust/ca.crt');
-    expect(container.command[2]).toMatch(/^cat \/etc\/etcd\/tls\/peer\/ca\.crt \/etc\/etcd\/tls\/peer-also-trusted\/ca\.crt > \/etc\/etcd\/tls\/peer-trust\/ca\.crt && set -a/);
+    // The bundle's script (test/membership/member-steps-bundle.test.ts runs it) comes before etcd.
+    const bundle = peerTrustBundleScript({ from: ['/etc/etcd/tls/peer/ca.crt', '/etc/etcd/tls/peer-also-trusted/ca.crt'], to: '/etc/etcd/tls/peer-trust/ca.crt' });
+    expect(container.command[2].startsWith(`${bundle}; set -a`)).toBe(true);
     expect(container.volumeMounts).toContainEqual({ name: 'tls-peer-trust', mountPath: '/etc/etcd/tls/peer-trust' });
     // The client plane is untouched.
     expect(flags.get('trusted-ca-file')).toBe('/etc/etcd/tls/server/ca.crt');
@@ -283,9 +286,24 @@ describe('bad TLS input', () => {
     [() => EtcdTls.certManager({ issuer: { name: 'v', group: 'vault.example.com' } }), "tls.issuer.kind is required for the external issuer group 'vault.example.com'"],
     [() => EtcdTls.certManager({ peerIssuer: { name: 'etcd-peers' } }), "tls.peerIssuer 'etcd-peers' needs tls.separatePeerCa: true (got undefined)"],
     [() => EtcdTls.certManager({ peerCaMigration: EtcdPeerCaMigration.TRUST_BOTH }), "tls.peerCaMigration 'TrustBoth' needs tls.separatePeerCa: true (got undefined): it is a step on the way there"],
-    [() => EtcdTls.certManager({ separatePeerCa: true, peerCaMigration: 'Later' as EtcdPeerCaMigration }), "tls.peerCaMigration must be one of TrustBoth, PresentPeerCa (got 'Later')"],
+    [() => EtcdTls.certManager({ separatePeerCa: true, peerCaMigration: 'Later' as EtcdPeerCaMigration }), "tls.peerCaMigration must be one of EtcdPeerCaMigration.TRUST_BOTH, EtcdPeerCaMigration.PRESENT_PEER_CA (got 'Later')"],
+    [() => EtcdTls.certManager({ issuer: { name: 'corp', kind: 'ClusterIssuer' }, separatePeerCa: true, peerIssuer: { name: 'corp', kind: 'ClusterIssuer' } }), "tls.peerIssuer must not be tls.issuer ('corp'): the peer plane would trust every client certificate that issuer signs"],
+    // With an issuer, the construct still creates the peer chain: its CA must outlive the certificates it signs.
+    [() => EtcdTls.certManager({ issuer: { name: 'corp' }, separatePeerCa: true, caDuration: Duration.days(60) }), 'tls.caDuration must be longer than tls.duration (90 days)'],
     [() => EtcdTls.certManager({ separatePeerCa: true, peerIssuer: { name: 'p', kind: 'Vault' } }), "tls.peerIssuer.kind must be 'Issuer' or 'ClusterIssuer' for cert-manager.io issuers (got 'Vault')"],
   ])('refuses %#', (make, message) => {
     expect(make).toThrow(message);
+  });
+});
+
+describe('peerCaMigration with an update strategy that does not roll every member', () => {
+  test.each([
+    ['a partition', EtcdUpdateStrategy.rollingUpdate({ partition: 1 })],
+    ['OnDelete', EtcdUpdateStrategy.onDelete()],
+  ])('%s: a warning says that rollout status is not every member', (_, updateStrategy) => {
+    const { etcd } = cluster({ updateStrategy, tls: EtcdTls.certManager({ separatePeerCa: true, peerCaMigration: EtcdPeerCaMigration.TRUST_BOTH }) });
+    expect(warningsOf(etcd)).toContainEqual(expect.stringContaining('tls.peerCaMigration with updateStrategy OnDelete or a partition'));
+    const plain = cluster({ tls: EtcdTls.certManager({ separatePeerCa: true, peerCaMigration: EtcdPeerCaMigration.TRUST_BOTH }) });
+    expect(warningsOf(plain.etcd).filter((w) => w.includes('peerCaMigration'))).toEqual([]);
   });
 });
