@@ -13,8 +13,11 @@ export { EtcdResources } from './member/resources';
 export type { EtcdResourcesProps, EtcdResourcePresetOptions } from './member/resources';
 
 // tls/: certificates for members and clients
-export { EtcdTls, EtcdPeerCaMigration } from './tls/tls';
-export type { EtcdCertManagerIssuer, EtcdCertManagerOptions, EtcdTlsSecretsOptions, EtcdGeneratedTlsOptions } from './tls/tls';
+export { EtcdTls } from './tls/tls';
+export type { EtcdTlsSecretsOptions } from './tls/tls';
+export { EtcdPeerCaMigration } from './tls/cert-manager';
+export type { EtcdCertManagerIssuer, EtcdCertManagerOptions } from './tls/cert-manager';
+export type { EtcdGeneratedTlsOptions } from './tls/generated';
 export { EtcdKubeadmPki } from './tls/kubeadm-pki';
 export type { EtcdKubeadmPkiOptions } from './tls/kubeadm-pki';
 

@@ -27,14 +27,14 @@ import { EtcdConfigError } from '../shared/errors';
 import { EtcdRequiredSecret, requireSecret, requiredSecretsOf, tlsKeys } from '../shared/required-secrets';
 import { validateAbsolutePath, validateDnsLabel, validateDnsSubdomain, validateMemberCount, validateServiceName } from '../shared/validate';
 import { addWarning } from '../shared/warnings';
-import { EtcdTls, TlsSecrets, peerAllowedHostname } from '../tls/tls';
+import { EtcdTls, peerAllowedHostname } from '../tls/tls';
 import { EtcdClusterProps } from './cluster-props';
 import { renderDisruptionBudget } from './disruption-budget';
 import { EtcdNetworkPeer } from './network-peer';
 import { renderNetworkPolicy } from './network-policy';
 import { checkScaleDown } from './scale-down';
 import { renderScheduling } from './scheduling';
-import { secretVolume } from './secret-volume';
+import { TlsMounts, tlsMounts } from './tls-mounts';
 import { renderClientService, renderPeerService } from './services';
 import { statefulSetAccess } from './statefulset-access';
 import { EtcdUpdateStrategy } from './update-strategy';
@@ -47,7 +47,6 @@ const DATA_VOLUME = 'data';
 const RUN_AS_ID = 65532;
 const POD_NAME_REF = '$(POD_NAME)';
 const POD_NAME_ENV: k8s.EnvVar = { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } };
-const TLS_DIR = '/etc/etcd/tls';
 /** Pod Security "restricted", for etcd and the restore steps alike. */
 const CONTAINER_SECURITY: k8s.SecurityContext = {
   allowPrivilegeEscalation: false,
@@ -195,14 +194,9 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       use(secrets.peer, 'the peer', `StatefulSet ${this.name} (peer port)`);
       if (secrets.client) use(secrets.client, 'the client', 'kube-apiserver and the jobs (kubeApiServerFlags)');
     }
-    const tlsFiles: TlsFiles | undefined = secrets && {
-      certFile: `${TLS_DIR}/server/tls.crt`,
-      keyFile: `${TLS_DIR}/server/tls.key`,
-      trustedCaFile: `${TLS_DIR}/server/ca.crt`,
-      peerCertFile: `${TLS_DIR}/peer/tls.crt`,
-      peerKeyFile: `${TLS_DIR}/peer/tls.key`,
-      // While moving to a peer CA of its own, the peer port trusts both: a bundle the etcd container writes at start.
-      peerTrustedCaFile: secrets.peerAlsoTrusted ? `${TLS_DIR}/peer-trust/ca.crt` : `${TLS_DIR}/peer/ca.crt`,
+    const mounts = secrets && tlsMounts(secrets);
+    const tlsFiles: TlsFiles | undefined = mounts && {
+      ...mounts.files,
       peerAllowedHostname: peerAllowedHostname('peerCertAllowedHostname', props.peerCertAllowedHostname, `${memberNames[0]}.${peerDomain}.${clusterDomain}`),
     };
     if (!tls.enabled) {
@@ -237,7 +231,7 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
     const leaving: MemberModel[] = [];
     for (let i = (props.scaleDownFrom ?? 0) - 1; i >= this.members; i--) leaving.push(memberNamed(`${this.name}-${i}`));
     this.memberList = renderMemberList(this, this.metadata(`${this.name}-members`), this._model, leaving, props.upgradeFrom);
-    this.statefulSet = this.renderStatefulSet(props, memberNamed(POD_NAME_REF), storageSize, secrets);
+    this.statefulSet = this.renderStatefulSet(props, memberNamed(POD_NAME_REF), storageSize, mounts);
     this.podDisruptionBudget = renderDisruptionBudget(this, this.metadata(this.name), this.members, this.selectorLabels);
     if (networkPolicy) {
       this.networkPolicy = renderNetworkPolicy(this, this.metadata(this.name), this.selectorLabels, () => this.clients, () => this.monitoring);
@@ -360,17 +354,8 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
 
 
 
-  private renderStatefulSet(props: EtcdClusterProps, templateMember: MemberModel, storageSize: Size, secrets: TlsSecrets | undefined): k8s.KubeStatefulSet {
-    const secretVolumes: k8s.Volume[] = secrets ? [
-      secretVolume('tls-server', secrets.server),
-      secretVolume('tls-peer', secrets.peer),
-    ] : [];
-    const secretMounts: k8s.VolumeMount[] = secrets ? [
-      { name: 'tls-server', mountPath: `${TLS_DIR}/server`, readOnly: true },
-      { name: 'tls-peer', mountPath: `${TLS_DIR}/peer`, readOnly: true },
-    ] : [];
-    // The start, sidecar and restore steps are clients of the members: they never see the peer certificate's key.
-    const clientPlaneMounts = secretMounts.filter((m) => m.name === 'tls-server');
+  private renderStatefulSet(props: EtcdClusterProps, templateMember: MemberModel, storageSize: Size, tlsParts: TlsMounts | undefined): k8s.KubeStatefulSet {
+    const clientPlaneMounts = tlsParts?.clientPlaneMounts ?? [];
     const probes = renderProbes(this.version, { port: k8s.IntOrString.fromString('metrics'), quotaBytes: effectiveQuotaBytes(this._model.tuning) });
     const resources = props.resources ?? EtcdResources.minimal();
     const dataMount: k8s.VolumeMount = { name: DATA_VOLUME, mountPath: DATA_MOUNT_PATH };
@@ -387,19 +372,8 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
       certMounts: clientPlaneMounts,
       securityContext: CONTAINER_SECURITY,
       restored: props.restoreFrom !== undefined,
-      peerTrustBundle: secrets?.peerAlsoTrusted ? { from: [`${TLS_DIR}/peer/ca.crt`, `${TLS_DIR}/peer-also-trusted/ca.crt`], to: `${TLS_DIR}/peer-trust/ca.crt` } : undefined,
+      peerTrustBundle: tlsParts?.peerTrustBundle,
     });
-    // Only the also-trusted Secret's CA certificate is mounted, never its key; the bundle goes to a volume of its own.
-    const peerTrust = secrets?.peerAlsoTrusted ? {
-      volumes: [
-        secretVolume('tls-peer-also-trusted', secrets.peerAlsoTrusted, ['ca.crt']),
-        { name: 'tls-peer-trust', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } },
-      ],
-      mounts: [
-        { name: 'tls-peer-also-trusted', mountPath: `${TLS_DIR}/peer-also-trusted`, readOnly: true },
-        { name: 'tls-peer-trust', mountPath: `${TLS_DIR}/peer-trust` },
-      ],
-    } : { volumes: [], mounts: [] };
     const restore = props.restoreFrom && renderRestoreSteps(prepareRestore(this, props.restoreFrom, this._model,
       { kind: 'EtcdCluster', reads: 'secrets', name: this.name, namespace: this.namespace, tokenGiven: props.initialClusterToken !== undefined }), {
       member: templateMember,
@@ -424,18 +398,18 @@ export class EtcdCluster extends Construct implements IEtcdCluster {
         { name: 'peer', containerPort: PEER_PORT, protocol: 'TCP' },
         { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
       ],
-      volumeMounts: [dataMount, ...secretMounts, ...peerTrust.mounts, ...member.etcdMounts],
+      volumeMounts: [dataMount, ...tlsParts?.etcdMounts ?? [], ...member.etcdMounts],
       livenessProbe: probes.liveness,
       readinessProbe: probes.readiness,
       startupProbe: probes.startup,
       resources: resources._toKube(),
       securityContext: CONTAINER_SECURITY,
     };
-    const volumes = [...secretVolumes, ...peerTrust.volumes, ...member.volumes, ...(restore?.volumes ?? [])];
+    const volumes = [...tlsParts?.volumes ?? [], ...member.volumes, ...(restore?.volumes ?? [])];
     // During a scale-down, the leaving members keep their pods until the Job has removed them from etcd.
     const replicas = props.scaleDownFrom ?? this.members;
     const updateStrategy = (props.updateStrategy ?? EtcdUpdateStrategy.rollingUpdate())._toKube(replicas);
-    if (secrets?.peerAlsoTrusted && (updateStrategy.type === 'OnDelete' || (updateStrategy.rollingUpdate?.partition ?? 0) > 0)) {
+    if (tlsParts?.peerTrustBundle && (updateStrategy.type === 'OnDelete' || (updateStrategy.rollingUpdate?.partition ?? 0) > 0)) {
       addWarning(this, 'tls.peerCaMigration with updateStrategy OnDelete or a partition: `kubectl rollout status` reports done while members below the partition (or not yet deleted) still run the previous step; move every member to this step before the next, or the next step keeps them out');
     }
 
