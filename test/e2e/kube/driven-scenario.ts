@@ -2,9 +2,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Chart, Size, Testing, Yaml } from 'cdk8s';
-import { EtcdBackupDestination, EtcdBackupEncryption, EtcdCluster, EtcdClusterProps, EtcdVersion } from '../../../lib';
+import { EtcdBackupDestination, EtcdBackupEncryption, EtcdCluster, EtcdClusterProps, EtcdPeerCaMigration, EtcdTls, EtcdVersion } from '../../../lib';
 import { Manifest, synth } from '../../support/synth';
 import { RCLONE_VERSION } from '../backup-scenario';
+import { SecretFiles, issueCertificates } from '../harness/certificates';
 import { EtcdHarness } from '../harness/etcd-harness';
 import { startWriter, stopAllWriters } from '../harness/writer';
 import { backupToolsProblem } from '../harness/tools';
@@ -32,9 +33,11 @@ export function describeDriven(version: EtcdVersion, subnet: number): void {
     let harness: EtcdHarness;
     let agent: NodeAgent;
     const props: EtcdClusterProps = { version, members: 3, spreadAcrossZones: true, storageClassName: 'local-etcd', storageSize: Size.gibibytes(10) };
+    /** The TLS the cluster runs with now: the peer CA test moves it to a peer CA of its own, and later applies keep it. */
+    let tlsNow: EtcdTls | undefined;
     const manifestsWith = (extra: Partial<EtcdClusterProps>): Manifest[] => {
       const chart = new Chart(Testing.app(), 'etcd', { namespace: NAMESPACE });
-      const etcd = new EtcdCluster(chart, 'etcd', { ...props, ...extra });
+      const etcd = new EtcdCluster(chart, 'etcd', { ...props, tls: tlsNow, ...extra });
       // Suspended: it runs only when a test starts a Job from it, never at the top of an hour.
       etcd.addBackup('backup', {
         suspend: true,
@@ -74,6 +77,10 @@ export function describeDriven(version: EtcdVersion, subnet: number): void {
       return most;
     };
     const stoppedSince = (eventsBefore: number) => agent.events.slice(eventsBefore).filter((e) => e.includes('stopping')).map((e) => /stopping (\S+)/.exec(e)![1]);
+    const writeSecrets = (secrets: Map<string, SecretFiles>) => plane.kubectlOk(['apply', '--server-side', '-f', '-'], Yaml.stringify(...[...secrets].map(([name, files]) => ({
+      apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name, namespace: NAMESPACE },
+      data: Object.fromEntries(Object.entries(files).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+    }))));
     const memberIds = () => harness.etcdctl(['member', 'list', '-w', 'simple']).stdout.trim().split('\n').map((l) => l.split(', ')[0]).sort();
 
     beforeAll(async () => {
@@ -90,11 +97,7 @@ export function describeDriven(version: EtcdVersion, subnet: number): void {
       // The harness knows five pods' addresses (the scale-up's too); the member list says three.
       harness = EtcdHarness.forStatefulSet(manifestsWith({ members: 5 }), { ipPrefix: `127.10.${subnet}`, clientSecretName: 'etcd-client' });
       // As cert-manager would: the Certificates' Secrets, written through the API (the agent reads them back).
-      const issued = [...harness.secretFiles()].map(([name, files]) => ({
-        apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name, namespace: NAMESPACE },
-        data: Object.fromEntries(Object.entries(files).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
-      }));
-      plane.kubectlOk(['apply', '--server-side', '-f', '-'], Yaml.stringify(...issued));
+      writeSecrets(harness.secretFiles());
       apply(manifests);
       agent = new NodeAgent(plane, harness, NAMESPACE, 'etcd');
       agent.start();
@@ -290,6 +293,37 @@ export function describeDriven(version: EtcdVersion, subnet: number): void {
       const claims = plane.getJson(['pvc', '-n', NAMESPACE]).items.map((c: { metadata: { name: string } }) => c.metadata.name);
       expect(claims).toEqual(expect.arrayContaining(['data-etcd-3', 'data-etcd-4']));
     }, 600000);
+
+    // The running cluster moves to a peer CA of its own in the three applies the README gives; later tests keep it.
+    test('a peer CA of its own in three applies (peerCaMigration): each rolls one member at a time, highest first, and no write fails', async () => {
+      await allAvailable();
+      // As cert-manager would: the peer chain's certificate, written through the API (the harness's wildcard names).
+      const steps = [EtcdPeerCaMigration.TRUST_BOTH, EtcdPeerCaMigration.PRESENT_PEER_CA, undefined];
+      const isolated = issueCertificates(manifestsWith({ members: 5, tls: EtcdTls.certManager({ separatePeerCa: true }) })).get('etcd-peer-isolated')!;
+      writeSecrets(new Map([['etcd-peer-isolated', isolated]]));
+      const writer = startWriter(harness, 'peer-ca');
+      const started = Date.now();
+      for (const peerCaMigration of steps) {
+        const tls = EtcdTls.certManager({ separatePeerCa: true, peerCaMigration });
+        const eventsBefore = agent.events.length;
+        const revision = status().updateRevision;
+        apply(manifestsWith({ tls }));
+        await plane.waitUntil('the new revision', () => status().updateRevision !== revision, 60000);
+        await rolledOut();
+        expect(stoppedSince(eventsBefore)).toEqual(['etcd-2', 'etcd-1', 'etcd-0']);
+        expect(mostDownSince(eventsBefore)).toBe(1);
+        tlsNow = tls;
+      }
+      const seconds = Math.round((Date.now() - started) / 1000);
+      const writes = await writer.stop();
+      console.log(`${version}: a peer CA of its own in 3 rollouts by the StatefulSet controller, ${seconds} s; ${writes.ok} writes, ${writes.failed.length} failed, the slowest ${writes.slowestMs} ms`);
+      expect(writes.failed).toEqual([]);
+      for (const p of pods()) {
+        expect(p.spec.volumes.find((v: { name: string }) => v.name === 'tls-peer').secret.secretName).toBe('etcd-peer-isolated');
+        expect(p.spec.containers[0].args).toContain('--peer-trusted-ca-file=/etc/etcd/tls/peer/ca.crt');
+      }
+      await harness.waitHealthy([0, 1, 2], 30000);
+    }, 900000);
 
     if (version.minor === 5) {
       test('an upgrade to 3.6 by re-applying with upgradeFrom: the controller replaces one member at a time, each passes the gate, and no write fails', async () => {
