@@ -3,6 +3,7 @@ import { ScheduledJob } from '../jobs/job-registry';
 import { longestIntervalSeconds } from '../jobs/schedule';
 import { bytesOf, formatBytes } from '../member/tuning';
 import { EtcdConfigError } from '../shared/errors';
+import { quorumOf } from '../shared/validate';
 import { EtcdAlertOptions } from './monitoring-options';
 
 /** One Prometheus alerting rule, as a PrometheusRule and `promtool` take it. */
@@ -134,8 +135,8 @@ or
 ) > 0`, 'etcd cluster members are down.', `${cluster}: members are down ({{ $value }}).`),
     // Counted against the members the cluster has, not the ones scraped: a pod without an IP is no target at all.
     rule('etcdInsufficientMembers', 'critical', 180,
-      `sum without (${INSTANCE_LABELS}) (up{${s}} == bool 1) < ${Math.floor(ctx.memberCount / 2) + 1}`,
-      'etcd cluster has insufficient number of members.', `${cluster}: {{ $value }} of ${ctx.memberCount} members are up, fewer than the ${Math.floor(ctx.memberCount / 2) + 1} a quorum needs.`),
+      `sum without (${INSTANCE_LABELS}) (up{${s}} == bool 1) < ${quorumOf(ctx.memberCount)}`,
+      'etcd cluster has insufficient number of members.', `${cluster}: {{ $value }} of ${ctx.memberCount} members are up, fewer than the ${quorumOf(ctx.memberCount)} a quorum needs.`),
     rule('etcdNoLeader', 'critical', 60, `etcd_server_has_leader{${s}} == 0`,
       'etcd cluster has no leader.', `${cluster}: member ${on} has no leader.`),
     rule('etcdHighNumberOfLeaderChanges', 'warning', 300,
@@ -176,9 +177,11 @@ and etcd_mvcc_db_total_size_in_use_in_bytes{${s}} > ${t.fragmentationMinInUse}`,
   const defrag = ctx.jobs.find((j) => j.kind === 'defrag');
   const fragmentedFor = t.fragmentedForSeconds
     ?? (defrag ? longestIntervalSeconds(defrag.schedule, defrag.timeZone) + defrag.activeDeadlineSeconds : 3600);
-  const free = `etcd_mvcc_db_total_size_in_bytes{${s}} - etcd_mvcc_db_total_size_in_use_in_bytes{${s}} > ${t.freeBytes}`;
+  // The defrag rule's variables, as the alerts below read them too.
+  const sizes = { dbSize: `etcd_mvcc_db_total_size_in_bytes{${s}}`, dbSizeInUse: `etcd_mvcc_db_total_size_in_use_in_bytes{${s}}`, dbQuota: ctx.quotaBytes };
+  const free = `${sizes.dbSize} - ${sizes.dbSizeInUse} > ${t.freeBytes}`;
   // With a defragmentation, only free pages its rule says to return: a rule that waits for the quota leaves them.
-  const rulePromql = defrag?.rulePromql?.({ dbSize: `etcd_mvcc_db_total_size_in_bytes{${s}}`, dbSizeInUse: `etcd_mvcc_db_total_size_in_use_in_bytes{${s}}`, dbQuota: ctx.quotaBytes });
+  const rulePromql = defrag?.rulePromql?.(sizes);
   const ours: AlertRule[] = [
     rule('EtcdMembersMissing', 'critical', 600, `count without (${INSTANCE_LABELS}) (up{${s}}) < ${ctx.memberCount}`,
       'etcd members are not scraped.',
@@ -186,7 +189,7 @@ and etcd_mvcc_db_total_size_in_use_in_bytes{${s}} > ${t.fragmentationMinInUse}`,
     rule('EtcdMetricsAbsent', 'warning', 900, `absent(up{${s}})`,
       'no etcd member is scraped.',
       `${cluster}: Prometheus scrapes none of its members, so no other etcd alert of this cluster can fire: is the PodMonitor selected (podMonitorSelector, its labels) and is the metrics port reachable?`),
-    rule('EtcdDatabaseNearQuota', 'warning', 600, `etcd_mvcc_db_total_size_in_bytes{${s}} / ${ctx.quotaBytes} > ${t.quotaUsage}`,
+    rule('EtcdDatabaseNearQuota', 'warning', 600, `${sizes.dbSize} / ${sizes.dbQuota} > ${t.quotaUsage}`,
       `etcd database above ${t.quotaUsage * 100}% of its quota.`,
       `${cluster}: the database of member ${on} is {{ $value | humanizePercentage }} of the ${formatBytes(ctx.quotaBytes)} quota; at 100% etcd raises NOSPACE and stops taking writes. Defragment (free pages count against the quota), delete data, or raise the quota.`),
     rule('EtcdDatabaseFragmented', 'warning', fragmentedFor,
