@@ -27,7 +27,7 @@ import { EtcdConfigError } from '../shared/errors';
 import { EtcdRequiredSecret, requiredSecretsOf } from '../shared/required-secrets';
 import { validateAbsolutePath, validateDnsLabel, validateDnsSubdomain } from '../shared/validate';
 import { addWarning } from '../shared/warnings';
-import { EtcdKubeadmPki, EtcdKubeadmPkiOptions, generateKubeadmPki } from '../tls/kubeadm-pki';
+import { EtcdKubeadmPki, EtcdKubeadmPkiOptions, generateKubeadmPki, kubeadmPeerFiles } from '../tls/kubeadm-pki';
 import { peerAllowedHostname } from '../tls/tls';
 import { healthCheckScript, rolloutOrderScript, upgradeGateScript } from './rollout-scripts';
 import { staticPodAccess } from './static-pod-access';
@@ -262,13 +262,14 @@ export class EtcdStaticPodCluster extends Construct implements IEtcdCluster {
     const priorityClassName = props.priorityClassName ?? 'system-node-critical';
     validateDnsSubdomain('priorityClassName', priorityClassName);
 
+    const peerFiles = kubeadmPeerFiles(this.pkiDir, this.separatePeerCa);
     const tls: TlsFiles = {
       certFile: `${this.pkiDir}/server.crt`,
       keyFile: `${this.pkiDir}/server.key`,
       trustedCaFile: `${this.pkiDir}/ca.crt`,
-      peerCertFile: `${this.pkiDir}/${this.separatePeerCa ? 'peer-isolated' : 'peer'}.crt`,
-      peerKeyFile: `${this.pkiDir}/${this.separatePeerCa ? 'peer-isolated' : 'peer'}.key`,
-      peerTrustedCaFile: `${this.pkiDir}/${this.separatePeerCa ? 'peer-ca' : 'ca'}.crt`,
+      peerCertFile: peerFiles.cert,
+      peerKeyFile: peerFiles.key,
+      peerTrustedCaFile: peerFiles.trustedCa,
       peerAllowedHostname: peerAllowedHostname('peerCertAllowedHostname', props.peerCertAllowedHostname, 'localhost'),
     };
     const members = this.nodes.map((n) => hostMember(n.name, n.ip, isIPv6(n.ip) ? '::1' : '127.0.0.1', tls, n.joinExisting ?? false, this.metricsOnNodeIp));

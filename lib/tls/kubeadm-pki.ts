@@ -35,6 +35,22 @@ export interface EtcdKubeadmPkiOptions {
   readonly peerCaPrivateKeyPem?: string;
 }
 
+/** A member's peer certificate, key and trusted CA in the PKI directory, as the flags and the generated PKI name them. */
+export interface KubeadmPeerFiles {
+  readonly cert: string;
+  readonly key: string;
+  readonly trustedCa: string;
+}
+
+/**
+ * kubeadm's `peer.crt` and `ca.crt`, or with a peer CA of its own `peer-isolated.crt` (`kubeadm certs renew` re-signs
+ * `peer.crt` with `ca.crt`) and `peer-ca.crt`.
+ */
+export function kubeadmPeerFiles(pkiDir: string, separatePeerCa: boolean): KubeadmPeerFiles {
+  const leaf = separatePeerCa ? 'peer-isolated' : 'peer';
+  return { cert: `${pkiDir}/${leaf}.crt`, key: `${pkiDir}/${leaf}.key`, trustedCa: `${pkiDir}/${separatePeerCa ? 'peer-ca' : 'ca'}.crt` };
+}
+
 /** The nodes a PKI is generated for. */
 interface PkiNode {
   readonly name: string;
@@ -129,6 +145,7 @@ export function generateKubeadmPki(nodes: PkiNode[], pkiDir: string, apiServerPk
     throw new EtcdConfigError('generatePki options.peerCaCertificatePem needs separatePeerCa: true on the cluster (got false): without it the members trust only ca.crt on the peer port');
   }
   const peerCa: PemPair | undefined = separatePeerCa ? peerSigning.ca ?? createCa('etcd-peer-ca', 3650) : undefined;
+  const peerFiles = kubeadmPeerFiles(pkiDir, separatePeerCa);
 
   const all = new Map<string, Map<string, string>>();
   for (const node of nodes) {
@@ -138,10 +155,12 @@ export function generateKubeadmPki(nodes: PkiNode[], pkiDir: string, apiServerPk
       files.set(`${dir}/${base}.key`, pair.keyPem);
     };
     put(pkiDir, 'ca', ca);
-    if (peerCa) files.set(`${pkiDir}/peer-ca.crt`, peerCa.certPem);
+    if (peerCa) files.set(peerFiles.trustedCa, peerCa.certPem);
     const serving = { commonName: node.name, dnsNames: [node.name, 'localhost'], ipAddresses: [node.ip, '127.0.0.1', '::1'], serverAuth: true, clientAuth: true, validityDays };
     put(pkiDir, 'server', issueLeaf(ca, serving));
-    put(pkiDir, peerCa ? 'peer-isolated' : 'peer', issueLeaf(peerCa ?? ca, serving));
+    const peer = issueLeaf(peerCa ?? ca, serving);
+    files.set(peerFiles.cert, peer.certPem);
+    files.set(peerFiles.key, peer.keyPem);
     put(pkiDir, 'healthcheck-client', issueLeaf(ca, { commonName: 'kube-etcd-healthcheck-client', serverAuth: false, clientAuth: true, validityDays }));
     put(apiServerPkiDir, 'apiserver-etcd-client', issueLeaf(ca, { commonName: 'kube-apiserver-etcd-client', serverAuth: false, clientAuth: true, validityDays }));
     all.set(node.name, files);
